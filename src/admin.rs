@@ -1,0 +1,178 @@
+//! Operator actions behind `pieces admin` (and the demo seed): companies, establishments, users
+//! with their périmètre, API tokens. Each is an upsert by its natural key (n° adhérent, SIRET,
+//! login), so running a command twice changes nothing.
+
+use anyhow::{bail, Context};
+use sqlx::Row;
+
+use crate::auth::{hash_token, new_token, Role};
+use crate::db::{new_id, now, Db};
+use crate::domain::Siret;
+
+#[derive(Clone, Debug, Default)]
+pub struct NewCompany {
+    pub adherent_number: String,
+    pub name: String,
+    pub legal_form: Option<String>,
+    pub vat_number: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+}
+
+/// Creates or updates a company; returns its id.
+pub async fn upsert_company(db: &Db, company: &NewCompany) -> anyhow::Result<String> {
+    if company.adherent_number.trim().is_empty() || company.name.trim().is_empty() {
+        bail!("a company needs an adherent number and a name");
+    }
+    sqlx::query(
+        "insert into companies (id, adherent_number, name, legal_form, vat_number, address, postcode, city, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         on conflict (adherent_number) do update set name = excluded.name, legal_form = excluded.legal_form, \
+         vat_number = excluded.vat_number, address = excluded.address, postcode = excluded.postcode, city = excluded.city",
+    )
+    .bind(new_id())
+    .bind(&company.adherent_number)
+    .bind(&company.name)
+    .bind(&company.legal_form)
+    .bind(&company.vat_number)
+    .bind(&company.address)
+    .bind(&company.postcode)
+    .bind(&company.city)
+    .bind(now())
+    .execute(db)
+    .await
+    .context("cannot save the company")?;
+    company_id(db, &company.adherent_number).await
+}
+
+pub async fn company_id(db: &Db, adherent_number: &str) -> anyhow::Result<String> {
+    let row = sqlx::query("select id from companies where adherent_number = $1")
+        .bind(adherent_number)
+        .fetch_optional(db)
+        .await?
+        .with_context(|| format!("no company with adherent number {adherent_number}"))?;
+    Ok(row.try_get("id")?)
+}
+
+pub async fn user_id(db: &Db, login: &str) -> anyhow::Result<String> {
+    let row = sqlx::query("select id from users where login = $1")
+        .bind(login)
+        .fetch_optional(db)
+        .await?
+        .with_context(|| format!("no user with login {login}"))?;
+    Ok(row.try_get("id")?)
+}
+
+/// Creates or updates an establishment of a company.
+pub async fn upsert_establishment(
+    db: &Db,
+    adherent_number: &str,
+    siret: &str,
+    name: &str,
+    postcode: Option<&str>,
+    city: Option<&str>,
+) -> anyhow::Result<Siret> {
+    let siret = Siret::parse(siret).map_err(|why| anyhow::anyhow!("invalid SIRET {siret:?}: {why}"))?;
+    let company = company_id(db, adherent_number).await?;
+    sqlx::query(
+        "insert into establishments (id, company_id, siret, name, postcode, city, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7) \
+         on conflict (siret) do update set name = excluded.name, postcode = excluded.postcode, city = excluded.city",
+    )
+    .bind(new_id())
+    .bind(&company)
+    .bind(siret.as_str())
+    .bind(name)
+    .bind(postcode)
+    .bind(city)
+    .bind(now())
+    .execute(db)
+    .await
+    .context("cannot save the establishment")?;
+    let owner: String = sqlx::query("select company_id from establishments where siret = $1")
+        .bind(siret.as_str())
+        .fetch_one(db)
+        .await?
+        .try_get("company_id")?;
+    if owner != company {
+        bail!("SIRET {siret} already belongs to another company");
+    }
+    Ok(siret)
+}
+
+/// Creates or updates a user, and sets its périmètre to exactly `companies` (n° adhérent).
+pub async fn upsert_user(
+    db: &Db,
+    login: &str,
+    display_name: &str,
+    role: Role,
+    companies: &[&str],
+) -> anyhow::Result<String> {
+    if login.trim().is_empty() {
+        bail!("a user needs a login");
+    }
+    let mut company_ids = Vec::new();
+    for adherent in companies {
+        company_ids.push(company_id(db, adherent).await?);
+    }
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "insert into users (id, login, display_name, role, created_at) values ($1, $2, $3, $4, $5) \
+         on conflict (login) do update set display_name = excluded.display_name, role = excluded.role",
+    )
+    .bind(new_id())
+    .bind(login)
+    .bind(display_name)
+    .bind(role.as_str())
+    .bind(now())
+    .execute(&mut *tx)
+    .await
+    .context("cannot save the user")?;
+    let user_id: String = sqlx::query("select id from users where login = $1")
+        .bind(login)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+    sqlx::query("delete from user_companies where user_id = $1")
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+    for company in &company_ids {
+        sqlx::query("insert into user_companies (user_id, company_id) values ($1, $2)")
+            .bind(&user_id)
+            .bind(company)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(user_id)
+}
+
+/// Issues a new API token for `login`. With `replace`, earlier tokens of the same label are
+/// revoked first (so a user holds one token per label). Returns the token, shown only now.
+pub async fn issue_token(db: &Db, login: &str, label: &str, replace: bool) -> anyhow::Result<String> {
+    let user_id = user_id(db, login).await?;
+    let token = new_token();
+    let mut tx = db.begin().await?;
+    if replace {
+        sqlx::query(
+            "update api_tokens set revoked_at = $1 where user_id = $2 and label = $3 and revoked_at is null",
+        )
+        .bind(now())
+        .bind(&user_id)
+        .bind(label)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("insert into api_tokens (id, user_id, token_hash, label, created_at) values ($1, $2, $3, $4, $5)")
+        .bind(new_id())
+        .bind(&user_id)
+        .bind(hash_token(&token))
+        .bind(label)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(token)
+}

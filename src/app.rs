@@ -1,0 +1,127 @@
+//! The application: `AppState` (database, object store, configuration), the router that merges
+//! each concern's routes, and `App` — build it on an address (port 0 in tests), read its port,
+//! run it until a shutdown signal, finishing the requests under way.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::FromRef;
+use axum::http::StatusCode;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::storage::Storage;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: Db,
+    pub storage: Arc<Storage>,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Opens the database (applying migrations) and the object store the configuration names.
+    pub async fn open(config: Config) -> anyhow::Result<AppState> {
+        let config = config.with_env_credentials();
+        std::fs::create_dir_all(config.storage_dir().join("tmp"))
+            .with_context(|| format!("cannot create {}", config.storage_dir().display()))?;
+        let db = crate::db::connect(&config.database_url()).await?;
+        let storage = Storage::from_config(&config)?;
+        Ok(AppState { db, storage: Arc::new(storage), config: Arc::new(config) })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::health::router())
+        .merge(crate::dossiers::router())
+        .merge(crate::documents::router())
+        .merge(crate::openapi::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::new(StatusCode::NOT_FOUND, "route_not_found", "No such route.", "Cette adresse n'existe pas.")
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This route does not take this method.",
+        "Cette adresse n'accepte pas cette méthode.",
+    )
+}
+
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl App {
+    pub async fn build(config: Config, listen: &str) -> anyhow::Result<App> {
+        let state = AppState::open(config).await?;
+        if let Err(error) = state.storage.check().await {
+            tracing::warn!("the object store does not answer yet: {error:?}");
+        }
+        let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        Ok(App { listener, state })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then lets the requests under way finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(
+            address = %self.address(),
+            storage = %self.state.storage.describe(),
+            "pieces is listening"
+        );
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the server stopped on an error")
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing the requests under way");
+}

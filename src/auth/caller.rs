@@ -1,0 +1,60 @@
+//! The `Caller` extractor: `Authorization: Bearer <token>` → the user behind an unrevoked token.
+
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts};
+use sqlx::Row;
+
+use super::{hash_token, Role};
+use crate::app::AppState;
+use crate::error::AppError;
+
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user_id: String,
+    pub login: String,
+    pub role: Role,
+}
+
+impl Caller {
+    /// Assistants and admins: the OPCO's staff.
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Assistant | Role::Admin)
+    }
+
+    pub fn require_staff(&self) -> Result<(), AppError> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or_else(AppError::unauthenticated)?;
+        let row = sqlx::query(
+            "select u.id, u.login, u.role from api_tokens t join users u on u.id = t.user_id \
+             where t.token_hash = $1 and t.revoked_at is null",
+        )
+        .bind(hash_token(token))
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(AppError::unauthenticated)?;
+        let role: String = row.try_get("role")?;
+        Ok(Caller {
+            user_id: row.try_get("id")?,
+            login: row.try_get("login")?,
+            role: Role::parse(&role).ok_or_else(AppError::unauthenticated)?,
+        })
+    }
+}

@@ -1,0 +1,57 @@
+//! Who is calling: API tokens (only their SHA-256 is stored), roles, and the périmètre — the
+//! companies a user may act for. Every API route takes a `Caller`; périmètre checks are part of
+//! the SQL that loads dossiers and documents, so a foreign one is simply "not found".
+
+mod caller;
+mod tokens;
+
+pub use caller::Caller;
+pub use tokens::{hash_token, new_token};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// An employer (entreprise adhérente): its own companies only.
+    Employer,
+    /// An OPCO assistant: the companies it handles.
+    Assistant,
+    /// An operator: every company.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Employer => "employer",
+            Role::Assistant => "assistant",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "employer" => Some(Role::Employer),
+            "assistant" => Some(Role::Assistant),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Role, String> {
+        Role::parse(text).ok_or_else(|| format!("unknown role {text:?} (employer, assistant, admin)"))
+    }
+}
+
+/// The SQL condition "company `$col` is in the périmètre of the caller bound as `$role`, `$user`".
+/// Admins see every company.
+pub fn perimetre_sql(col: &str, role_param: u8, user_param: u8) -> String {
+    format!(
+        "(${role_param} = 'admin' or {col} in \
+         (select company_id from user_companies where user_id = ${user_param}))"
+    )
+}

@@ -1,0 +1,154 @@
+//! The command line: `serve`, `demo`, `admin …`, `bench …`. Each command builds what it needs
+//! from the shared `Config` and hands over to its module.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::admin::{self, NewCompany};
+use crate::app::{shutdown_signal, App, AppState};
+use crate::auth::Role;
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "pieces", version, about = "Document back office of an OPCO: dossiers and their pieces")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "PIECES_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Seed demo data (idempotent) and print how to log in.
+    Demo {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Create companies, establishments, users and API tokens.
+    Admin {
+        #[command(flatten)]
+        config: Config,
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        which: crate::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create or update a company (entreprise adhérente).
+    Company {
+        #[arg(long)]
+        adherent: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        legal_form: Option<String>,
+        #[arg(long)]
+        vat_number: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        postcode: Option<String>,
+        #[arg(long)]
+        city: Option<String>,
+    },
+    /// Create or update an establishment (SIRET) of a company.
+    Establishment {
+        #[arg(long)]
+        adherent: String,
+        #[arg(long)]
+        siret: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        postcode: Option<String>,
+        #[arg(long)]
+        city: Option<String>,
+    },
+    /// Create or update a user, with its role and périmètre (repeat --company).
+    User {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+        /// N° adhérent of a company of its périmètre.
+        #[arg(long = "company")]
+        companies: Vec<String>,
+    },
+    /// Issue an API token for a user; it is printed once and stored hashed.
+    Token {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Revoke the user's earlier tokens of the same label.
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve { listen, config } => serve(config, &listen).await,
+        Command::Demo { json, config } => crate::demo::run_command(config, json).await,
+        Command::Admin { config, action } => run_admin(config, action).await,
+        Command::Bench { which } => crate::bench::run(which).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("pieces: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config, listen: &str) -> anyhow::Result<()> {
+    tracing::info!(config = ?config, "starting");
+    let app = App::build(config, listen).await?;
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn run_admin(config: Config, action: AdminCommand) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    let db = &state.db;
+    match action {
+        AdminCommand::Company { adherent, name, legal_form, vat_number, address, postcode, city } => {
+            let company = NewCompany { adherent_number: adherent.clone(), name, legal_form, vat_number, address, postcode, city };
+            admin::upsert_company(db, &company).await?;
+            println!("entreprise {adherent} enregistrée");
+        }
+        AdminCommand::Establishment { adherent, siret, name, postcode, city } => {
+            let siret = admin::upsert_establishment(db, &adherent, &siret, &name, postcode.as_deref(), city.as_deref()).await?;
+            println!("établissement {siret} enregistré pour l'entreprise {adherent}");
+        }
+        AdminCommand::User { login, name, role, companies } => {
+            let companies: Vec<&str> = companies.iter().map(String::as_str).collect();
+            admin::upsert_user(db, &login, &name, role, &companies).await?;
+            println!("utilisateur {login} ({}) enregistré", role.as_str());
+        }
+        AdminCommand::Token { login, label, replace } => {
+            let token = admin::issue_token(db, &login, &label, replace).await?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! One `Config` for every command that touches data: where the data lives (`--data-dir`), the
+//! database (`--database-url`), the object store (local folder, or S3 with `--s3-*`) and limits.
+//! Every flag also reads `PIECES_<FLAG>`; S3 credentials come from `AWS_ACCESS_KEY_ID` and
+//! `AWS_SECRET_ACCESS_KEY`, and are never printed.
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+
+#[derive(clap::Args, Clone)]
+pub struct Config {
+    /// Folder holding `storage/` (database file, blobs) and `index/`.
+    #[arg(long, env = "PIECES_DATA_DIR", default_value = ".")]
+    pub data_dir: PathBuf,
+
+    /// `sqlite://…` or `postgres://…`; default: the SQLite file `storage/pieces.db`.
+    #[arg(long, env = "PIECES_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// S3 endpoint (e.g. `http://127.0.0.1:8333`); without it, blobs are local files.
+    #[arg(long, env = "PIECES_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// S3 bucket holding the blobs.
+    #[arg(long, env = "PIECES_S3_BUCKET", default_value = "documents")]
+    pub s3_bucket: String,
+
+    /// S3 region (Garage wants `garage`).
+    #[arg(long, env = "PIECES_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// Largest accepted upload, e.g. `25MiB`, `200MB`, `1048576`.
+    #[arg(long, env = "PIECES_MAX_UPLOAD", default_value = "25MiB", value_parser = parse_size)]
+    pub max_upload: u64,
+
+    #[arg(skip)]
+    pub s3_credentials: Option<S3Credentials>,
+}
+
+/// Static S3 credentials, read from the standard AWS variables.
+#[derive(Clone)]
+pub struct S3Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+}
+
+impl Config {
+    /// A configuration with every default, rooted at `data_dir` (tests and tools).
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            database_url: None,
+            s3_endpoint: None,
+            s3_bucket: "documents".into(),
+            s3_region: "us-east-1".into(),
+            max_upload: 25 * 1024 * 1024,
+            s3_credentials: None,
+        }
+    }
+
+    /// Fills what the flags do not carry: credentials from the environment.
+    pub fn with_env_credentials(mut self) -> Config {
+        if self.s3_credentials.is_none() {
+            if let (Ok(id), Ok(secret)) = (
+                std::env::var("AWS_ACCESS_KEY_ID"),
+                std::env::var("AWS_SECRET_ACCESS_KEY"),
+            ) {
+                self.s3_credentials = Some(S3Credentials {
+                    access_key_id: id,
+                    secret_access_key: secret.into(),
+                });
+            }
+        }
+        self
+    }
+
+    pub fn storage_dir(&self) -> PathBuf {
+        self.data_dir.join("storage")
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.storage_dir().join("pieces.db").display()
+            ),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database", &redact_url(&self.database_url()))
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_region", &self.s3_region)
+            .field("max_upload", &self.max_upload)
+            .field(
+                "s3_access_key_id",
+                &self.s3_credentials.as_ref().map(|c| &c.access_key_id),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Parses `1048576`, `512KiB`, `25MiB`, `1GiB`, `200KB`, `20MB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| format!("not a size: {text:?}"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" | "k" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" | "m" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" | "g" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB, GiB, KB, MB, GB)")),
+    };
+    n.checked_mul(factor).ok_or_else(|| format!("size too large: {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_and_decimal_units() {
+        assert_eq!(parse_size("25MiB"), Ok(25 * 1024 * 1024));
+        assert_eq!(parse_size("200KB"), Ok(200_000));
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("MiB").is_err());
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db:5432/pieces"),
+            "postgres://app:***@db:5432/pieces"
+        );
+        let mut config = Config::embedded("/data");
+        config.database_url = Some("postgres://app:hunter2@db/pieces".into());
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

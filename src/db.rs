@@ -1,0 +1,112 @@
+//! The metadata database: one `sqlx::AnyPool` over SQLite (embedded default) or PostgreSQL,
+//! the embedded migrations, and the two value conventions every table follows: identifiers are
+//! UUIDv7 text (time-ordered), timestamps are RFC 3339 UTC text with microseconds (they sort as
+//! text on both engines).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::AnyPoolOptions;
+use sqlx::Executor;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::config::redact_url;
+
+pub type Db = sqlx::AnyPool;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connects, creating the SQLite file if needed, and applies pending migrations.
+pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    sqlx::any::install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    if sqlite {
+        create_sqlite_parent(url)?;
+    }
+    let pool = AnyPoolOptions::new()
+        .max_connections(if sqlite { 8 } else { 16 })
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if sqlite {
+                    conn.execute(
+                        "pragma journal_mode = wal; pragma synchronous = full; \
+                         pragma foreign_keys = on; pragma busy_timeout = 10000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to the database {}", redact_url(url)))?;
+    MIGRATOR.run(&pool).await.context("cannot apply the database migrations")?;
+    Ok(pool)
+}
+
+fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A new time-ordered identifier.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Now, as stored: `2026-11-27T16:49:40.123456Z`.
+pub fn now() -> String {
+    format_time(OffsetDateTime::now_utc())
+}
+
+pub fn format_time(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let micros = at.microsecond();
+    let at = at.replace_nanosecond(micros * 1000).unwrap_or(at);
+    let text = at.format(&Rfc3339).unwrap_or_default();
+    // Rfc3339 drops trailing zeros of the fraction; pad so that text order is time order.
+    match text.split_once('.') {
+        Some((head, frac)) => format!("{head}.{:0<6}Z", frac.trim_end_matches('Z')),
+        None => format!("{}.000000Z", text.trim_end_matches('Z')),
+    }
+}
+
+/// True when the pool talks to PostgreSQL.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres:") || url.starts_with("postgresql:")
+}
+
+/// Checks the database answers (readiness).
+pub async fn ping(db: &Db) -> anyhow::Result<()> {
+    sqlx::query("select 1").execute(db).await?;
+    Ok(())
+}
+
+/// Parses a stored timestamp (for tools and tests).
+pub fn parse_time(text: &str) -> anyhow::Result<OffsetDateTime> {
+    Ok(OffsetDateTime::parse(text, &Rfc3339)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_sort_as_text() {
+        let a = format_time(time::macros::datetime!(2026-11-27 10:00:00.5 UTC));
+        let b = format_time(time::macros::datetime!(2026-11-27 10:00:00.25 UTC));
+        let c = format_time(time::macros::datetime!(2026-11-27 10:00:01 UTC));
+        assert_eq!(a, "2026-11-27T10:00:00.500000Z");
+        assert!(b < a && a < c, "{b} {a} {c}");
+        assert_eq!(parse_time(&c).unwrap().second(), 1);
+    }
+}

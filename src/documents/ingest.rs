@@ -1,0 +1,85 @@
+//! Recording a spooled piece: store its blob (unless already stored), then write the document
+//! row and its history event in one transaction. A row is written only once its blob is durably
+//! stored; a storage failure leaves no row. The same bytes sent twice to a dossier give back the
+//! first document, so a client may safely retry.
+
+use serde_json::json;
+
+use super::sql::{self, Document, NewRow};
+use super::{DocKind, Spooled};
+use crate::app::AppState;
+use crate::db::{new_id, now};
+use crate::dossiers::{history, DossierRecord};
+use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::storage::StorageError;
+
+/// What the uploader says of a piece.
+#[derive(Clone, Debug, Default)]
+pub struct NewPiece {
+    pub kind: Option<DocKind>,
+    pub title: Option<String>,
+    pub comment: Option<String>,
+    pub original_name: String,
+}
+
+/// Stores `spooled` as a piece of `dossier`; returns the document and whether it was already there.
+pub async fn store_piece(
+    state: &AppState,
+    dossier: &DossierRecord,
+    uploader_id: &str,
+    spooled: Spooled,
+    piece: NewPiece,
+) -> AppResult<(Document, bool)> {
+    let sha256 = spooled.sha256.as_str();
+    if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
+        return Ok((existing, true));
+    }
+    state
+        .storage
+        .put_file(&spooled.sha256, spooled.path(), spooled.size)
+        .await
+        .map_err(|error| match error {
+            StorageError::Unavailable(cause) => AppError::storage_unavailable(cause),
+            other => AppError::internal(other.into()),
+        })?;
+    let id = new_id();
+    let original_name = piece.original_name;
+    let title = piece.title.unwrap_or_else(|| original_name.clone());
+    let row = NewRow {
+        id: &id,
+        dossier_id: &dossier.id,
+        kind: piece.kind,
+        title: &title,
+        comment: piece.comment.as_deref(),
+        original_name: &original_name,
+        mime_type: spooled.mime_type,
+        size: spooled.size as i64,
+        sha256,
+        uploaded_by: uploader_id,
+        uploaded_at: &now(),
+    };
+    match insert_with_event(state, &row).await {
+        Ok(()) => {}
+        Err(error) if is_unique_violation(&error) => {
+            // A concurrent upload of the same bytes won the race: answer as a retry would.
+            if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
+                return Ok((existing, true));
+            }
+            return Err(error.into());
+        }
+        Err(error) => return Err(error.into()),
+    }
+    let stored = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("document {id} vanished after commit")))?;
+    tracing::info!(document = %id, dossier = %dossier.number, size = spooled.size, "piece stored");
+    Ok((stored, false))
+}
+
+async fn insert_with_event(state: &AppState, row: &NewRow<'_>) -> sqlx::Result<()> {
+    let mut tx = state.db.begin().await?;
+    sql::insert(&mut tx, row).await?;
+    let detail = json!({ "document": row.id, "title": row.title, "sha256": row.sha256, "size": row.size });
+    history::record(&mut tx, row.dossier_id, Some(row.uploaded_by), "document_added", detail).await?;
+    tx.commit().await
+}

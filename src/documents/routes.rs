@@ -1,0 +1,236 @@
+//! `/api/v1/…/documents`: upload a piece to a dossier, list a dossier's pieces, read one, and
+//! download its bytes (verified against their SHA-256 while they stream).
+
+use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use utoipa::ToSchema;
+
+use super::spool::{spool_field, too_large};
+use super::sql::{self, Document};
+use super::{store_piece, DocKind, NewPiece, Spooled};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::dossiers::routes::load as load_dossier;
+use crate::dossiers::DossierState;
+use crate::domain::Sha256Hex;
+use crate::error::{AppError, AppResult};
+use crate::extract::{Json, Path};
+use crate::storage::StorageError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/dossiers/{number}/documents",
+            get(list_documents).post(upload_document).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/documents/{id}", get(get_document))
+        .route("/api/v1/documents/{id}/content", get(download_document))
+}
+
+/// The multipart form of an upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The piece: PDF, JPEG, PNG or TIFF.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The uploader's kind; it wins over the classifier.
+    kind: Option<DocKind>,
+    title: Option<String>,
+    comment: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{number}/documents", tag = "documents",
+    params(("number" = String, Path)),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = Document),
+        (status = 200, description = "These bytes were already attached to this dossier", body = Document),
+        (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
+        (status = 415, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+pub async fn upload_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<(StatusCode, Json<Document>)> {
+    let dossier = load_dossier(&state, &caller, &number).await?;
+    if dossier.state == DossierState::Closed && !caller.is_staff() {
+        return Err(AppError::conflict(
+            "dossier_closed",
+            "This dossier is closed: no piece can be added to it.",
+            "Ce dossier est clôturé : on ne peut plus y joindre de pièce.",
+        ));
+    }
+    let max = state.config.max_upload;
+    if content_length(&headers).is_some_and(|length| length > max + 1024 * 1024) {
+        return Err(too_large(max));
+    }
+    let mut multipart = multipart.map_err(|rejection| {
+        AppError::bad_request(
+            "multipart_expected",
+            format!("Send the piece as multipart/form-data with a `file` part ({rejection})."),
+            "Envoyez la pièce en multipart/form-data avec une partie `file`.",
+        )
+    })?;
+    let (spooled, piece) = read_form(&state, &mut multipart, max).await?;
+    let (mut document, duplicate) = store_piece(&state, &dossier, &caller.user_id, spooled, piece).await?;
+    document.duplicate = Some(duplicate);
+    let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(document)))
+}
+
+async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> AppResult<(Spooled, NewPiece)> {
+    let mut piece = NewPiece::default();
+    let mut spooled = None;
+    while let Some(field) = multipart.next_field().await? {
+        match field.name().unwrap_or_default() {
+            "file" if spooled.is_none() => {
+                piece.original_name = clean_name(field.file_name().unwrap_or("document"));
+                spooled = Some(spool_field(&state.config.storage_dir().join("tmp"), field, max).await?);
+            }
+            "kind" => {
+                let code = small_text("kind", field.text().await?, 50)?;
+                piece.kind = Some(DocKind::parse(code.trim()).ok_or_else(|| {
+                    AppError::invalid("kind", format!("Unknown kind {code:?}."), format!("Type de pièce inconnu : {code:?}."))
+                })?);
+            }
+            "title" => piece.title = Some(small_text("title", field.text().await?, 300)?).filter(|t| !t.is_empty()),
+            "comment" => piece.comment = Some(small_text("comment", field.text().await?, 4000)?).filter(|t| !t.is_empty()),
+            _ => {}
+        }
+    }
+    let spooled = spooled.ok_or_else(|| {
+        AppError::bad_request("file_missing", "The form has no `file` part.", "Le formulaire n'a pas de partie `file`.")
+    })?;
+    Ok((spooled, piece))
+}
+
+fn small_text(field: &str, value: String, max: usize) -> AppResult<String> {
+    if value.chars().count() > max {
+        return Err(AppError::invalid(field, format!("At most {max} characters."), format!("{max} caractères au plus.")));
+    }
+    Ok(value.trim().to_string())
+}
+
+/// The name as sent, kept as data: at most 1,000 characters, never used as a path.
+fn clean_name(name: &str) -> String {
+    let name: String = name.chars().take(1000).collect();
+    if name.trim().is_empty() {
+        "document".to_string()
+    } else {
+        name
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+#[utoipa::path(get, path = "/api/v1/dossiers/{number}/documents", tag = "documents",
+    params(("number" = String, Path)),
+    responses((status = 200, body = [Document]), (status = 404, body = crate::error::Problem)))]
+pub async fn list_documents(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+) -> AppResult<Json<Vec<Document>>> {
+    let dossier = load_dossier(&state, &caller, &number).await?;
+    Ok(Json(sql::list_for_dossier(&state.db, &dossier.id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Document), (status = 404, body = crate::error::Problem)))]
+pub async fn get_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Document>> {
+    Ok(Json(load(&state, &caller, &id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/content", tag = "documents",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The bytes, verified against their SHA-256 while they stream",
+        content_type = "application/octet-stream"), (status = 304), (status = 404, body = crate::error::Problem)))]
+pub async fn download_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let document = load(&state, &caller, &id).await?;
+    let etag = format!("\"{}\"", document.sha256);
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let sha256 = Sha256Hex::parse(&document.sha256)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("document {id} has a malformed sha256")))?;
+    let stream = state.storage.get_verified(&sha256, document.size as u64).await.map_err(|error| match error {
+        StorageError::Unavailable(cause) => AppError::storage_unavailable(cause),
+        StorageError::NotFound(blob) => {
+            AppError::internal(anyhow::anyhow!("integrity: document {id} has no blob {blob}"))
+        }
+    })?;
+    let mut response = Body::from_stream(stream).into_response();
+    let out = response.headers_mut();
+    out.insert(header::CONTENT_TYPE, header_value(&document.mime_type));
+    out.insert(header::CONTENT_LENGTH, HeaderValue::from(document.size as u64));
+    out.insert(header::ETAG, header_value(&etag));
+    out.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition(&document.original_name)));
+    out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    Ok(response)
+}
+
+async fn load(state: &AppState, caller: &Caller, id: &str) -> AppResult<Document> {
+    sql::find_visible(&state.db, caller, id).await?.ok_or_else(AppError::document_not_found)
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
+}
+
+/// Characters kept as they are in `filename*` (RFC 5987 attr-char).
+const ATTR: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// `attachment; filename="<ascii>"; filename*=UTF-8''<percent-encoded>`, with path separators
+/// and control characters replaced, so a browser saves it under a harmless name.
+pub fn content_disposition(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_control() || matches!(c, '/' | '\\') { '_' } else { c })
+        .take(200)
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    let safe = if safe.is_empty() { "document" } else { safe };
+    let ascii: String = safe
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && !matches!(c, '"' | '%' | ';') || c == ' ' { c } else { '_' })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", utf8_percent_encode(safe, ATTR))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_names_become_harmless_headers() {
+        let header = content_disposition("../../etc/passwd\r\nX-Evil: 1");
+        assert!(HeaderValue::from_str(&header).is_ok());
+        assert!(!header.contains('/') && !header.contains('\n'));
+        assert_eq!(content_disposition("Facture été.pdf"),
+            "attachment; filename=\"Facture _t_.pdf\"; filename*=UTF-8''Facture%20%C3%A9t%C3%A9.pdf");
+        assert!(content_disposition(&"a".repeat(500)).len() < 700);
+    }
+}

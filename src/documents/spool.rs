@@ -1,0 +1,160 @@
+//! Spooling an upload: the file part streams into a temporary file under `storage/tmp` while it
+//! is hashed (SHA-256) and counted, never held whole in memory. The size cap is enforced as bytes
+//! arrive; the temporary file disappears when the `Spooled` value is dropped, whatever happens.
+//! The real type is sniffed from the first bytes: only PDF, JPEG, PNG and TIFF are accepted.
+
+use std::path::Path;
+
+use axum::extract::multipart::Field;
+use axum::http::StatusCode;
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+use crate::domain::Sha256Hex;
+use crate::error::{AppError, AppResult};
+
+const HEAD_LEN: usize = 8 * 1024;
+/// After the cap is passed, at most this much more is read (and dropped) so the client can
+/// receive the 413 instead of a reset connection.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+pub struct Spooled {
+    file: NamedTempFile,
+    pub sha256: Sha256Hex,
+    pub size: u64,
+    /// The sniffed MIME type.
+    pub mime_type: &'static str,
+}
+
+impl Spooled {
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Spools any byte source (the demo seed, tools) the way an upload is spooled.
+    pub async fn from_bytes(dir: &Path, bytes: &[u8], max: u64) -> AppResult<Spooled> {
+        let chunks = futures_util::stream::iter([Ok::<_, AppError>(bytes::Bytes::copy_from_slice(bytes))]);
+        spool(dir, chunks, max).await
+    }
+}
+
+/// Spools the multipart `file` field.
+pub async fn spool_field(dir: &Path, field: Field<'_>, max: u64) -> AppResult<Spooled> {
+    let chunks = futures_util::stream::unfold(field, |mut field| async move {
+        match field.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), field)),
+            Ok(None) => None,
+            Err(error) => Some((Err(AppError::from(error)), field)),
+        }
+    });
+    spool(dir, chunks, max).await
+}
+
+async fn spool(
+    dir: &Path,
+    chunks: impl futures_util::Stream<Item = AppResult<bytes::Bytes>>,
+    max: u64,
+) -> AppResult<Spooled> {
+    use futures_util::StreamExt;
+    tokio::fs::create_dir_all(dir).await.map_err(|e| AppError::storage_unavailable(e.into()))?;
+    let temp = NamedTempFile::new_in(dir).map_err(|e| AppError::storage_unavailable(e.into()))?;
+    let std_file = temp.as_file().try_clone().map_err(|e| AppError::internal(e.into()))?;
+    let mut writer = BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(std_file));
+    let (mut hasher, mut size, mut head) = (Sha256::new(), 0u64, Vec::with_capacity(HEAD_LEN));
+    let mut chunks = std::pin::pin!(chunks);
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        size += chunk.len() as u64;
+        if size > max {
+            drain(&mut chunks, size).await;
+            return Err(too_large(max));
+        }
+        if head.len() < HEAD_LEN {
+            let take = (HEAD_LEN - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        hasher.update(&chunk);
+        writer.write_all(&chunk).await.map_err(|e| AppError::storage_unavailable(e.into()))?;
+    }
+    if size == 0 {
+        return Err(AppError::bad_request("empty_file", "The file is empty.", "Le fichier est vide."));
+    }
+    let mime_type = sniff(&head)?;
+    writer.flush().await.map_err(|e| AppError::storage_unavailable(e.into()))?;
+    writer.get_ref().sync_all().await.map_err(|e| AppError::storage_unavailable(e.into()))?;
+    Ok(Spooled { file: temp, sha256: Sha256Hex::from_digest(&hasher.finalize()), size, mime_type })
+}
+
+async fn drain(chunks: &mut (impl futures_util::Stream<Item = AppResult<bytes::Bytes>> + Unpin), mut read: u64) {
+    use futures_util::StreamExt;
+    let stop = read + DRAIN_LIMIT;
+    while let Some(Ok(chunk)) = chunks.next().await {
+        read += chunk.len() as u64;
+        if read > stop {
+            break;
+        }
+    }
+}
+
+pub fn too_large(max: u64) -> AppError {
+    let mib = max as f64 / (1024.0 * 1024.0);
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        format!("The file is larger than the {mib:.1} MiB limit."),
+        format!("Le fichier dépasse la taille maximale de {mib:.1} Mio."),
+    )
+}
+
+/// The real type of a file from its first bytes; PDF, JPEG, PNG and TIFF only.
+pub fn sniff(head: &[u8]) -> AppResult<&'static str> {
+    // A PDF header may follow a little junk (ISO 32000 tolerates it within the first 1024 bytes).
+    let window = &head[..head.len().min(1024)];
+    if window.windows(5).any(|w| w == b"%PDF-") {
+        return Ok("application/pdf");
+    }
+    match infer::get(head).map(|t| t.mime_type()) {
+        Some(mime @ ("image/jpeg" | "image/png" | "image/tiff")) => Ok(mime),
+        detected => {
+            let seen = detected.unwrap_or("unknown");
+            Err(AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("Only PDF, JPEG, PNG and TIFF files are accepted (this file's content is {seen})."),
+                format!("Seuls les fichiers PDF, JPEG, PNG et TIFF sont acceptés (le contenu de ce fichier est : {seen})."),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_content_decides_not_the_name() {
+        assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3").unwrap(), "application/pdf");
+        assert_eq!(sniff(include_bytes!("../../samples/upload/emargement-scan.png")).unwrap(), "image/png");
+        assert_eq!(sniff(include_bytes!("../../samples/upload/emargement-scan.jpg")).unwrap(), "image/jpeg");
+        assert_eq!(sniff(include_bytes!("../../samples/upload/emargement-scan.tif")).unwrap(), "image/tiff");
+        for bad in [&b"\x7fELF\x02\x01\x01\0"[..], b"<!DOCTYPE html><html>", b"hello, world\n", b"MZ\x90\0"] {
+            assert_eq!(sniff(bad).unwrap_err().code, "unsupported_media_type");
+        }
+    }
+
+    #[tokio::test]
+    async fn spooling_hashes_counts_and_caps() {
+        let dir = tempfile::tempdir().unwrap();
+        let spooled = Spooled::from_bytes(dir.path(), b"%PDF-1.4 abc", 100).await.unwrap();
+        assert_eq!(spooled.size, 12);
+        assert_eq!(std::fs::read(spooled.path()).unwrap(), b"%PDF-1.4 abc");
+        let path = spooled.path().to_path_buf();
+        drop(spooled);
+        assert!(!path.exists(), "the spool file goes with its value");
+
+        let error = Spooled::from_bytes(dir.path(), &[b'%'; 101], 100).await.err().unwrap();
+        assert_eq!(error.code, "file_too_large");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no partial file is kept");
+    }
+}

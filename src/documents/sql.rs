@@ -1,0 +1,123 @@
+//! Document SQL. Reads join the dossier and filter by the caller's périmètre.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
+
+use super::DocKind;
+use crate::auth::{perimetre_sql, Caller};
+use crate::db::Db;
+
+/// A piece, as the API shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Document {
+    pub id: String,
+    /// The dossier number.
+    pub dossier: String,
+    /// The kind given by the uploader, if any.
+    pub kind: Option<DocKind>,
+    pub title: String,
+    pub comment: Option<String>,
+    /// The file name as sent, kept as data only.
+    pub original_name: String,
+    /// The type sniffed from the bytes.
+    pub mime_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// Login of the uploader.
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+    /// On upload only: true when these bytes were already attached to this dossier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<bool>,
+}
+
+const SELECT: &str = "select doc.*, d.number as dossier_number, u.login as uploader_login \
+                      from documents doc join dossiers d on d.id = doc.dossier_id \
+                      join users u on u.id = doc.uploaded_by";
+
+pub async fn find_visible(db: &Db, caller: &Caller, id: &str) -> sqlx::Result<Option<Document>> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Ok(None);
+    }
+    let sql = format!("{SELECT} where doc.id = $1 and {}", perimetre_sql("d.company_id", 2, 3));
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .bind(caller.role.as_str())
+        .bind(&caller.user_id)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The pieces of a dossier the caller has already been allowed to see, oldest first.
+pub async fn list_for_dossier(db: &Db, dossier_id: &str) -> sqlx::Result<Vec<Document>> {
+    let rows = sqlx::query(&format!("{SELECT} where doc.dossier_id = $1 order by doc.uploaded_at, doc.id"))
+        .bind(dossier_id)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn find_in_dossier_by_sha256(db: &Db, dossier_id: &str, sha256: &str) -> sqlx::Result<Option<Document>> {
+    let row = sqlx::query(&format!("{SELECT} where doc.dossier_id = $1 and doc.sha256 = $2"))
+        .bind(dossier_id)
+        .bind(sha256)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub struct NewRow<'a> {
+    pub id: &'a str,
+    pub dossier_id: &'a str,
+    pub kind: Option<DocKind>,
+    pub title: &'a str,
+    pub comment: Option<&'a str>,
+    pub original_name: &'a str,
+    pub mime_type: &'a str,
+    pub size: i64,
+    pub sha256: &'a str,
+    pub uploaded_by: &'a str,
+    pub uploaded_at: &'a str,
+}
+
+pub async fn insert(tx: &mut Transaction<'_, Any>, row: &NewRow<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into documents (id, dossier_id, kind, title, comment, original_name, mime_type, size, sha256, \
+         uploaded_by, uploaded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(row.id)
+    .bind(row.dossier_id)
+    .bind(row.kind.map(DocKind::code))
+    .bind(row.title)
+    .bind(row.comment)
+    .bind(row.original_name)
+    .bind(row.mime_type)
+    .bind(row.size)
+    .bind(row.sha256)
+    .bind(row.uploaded_by)
+    .bind(row.uploaded_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
+    let kind: Option<String> = row.try_get("kind")?;
+    Ok(Document {
+        id: row.try_get("id")?,
+        dossier: row.try_get("dossier_number")?,
+        kind: kind.as_deref().and_then(DocKind::parse),
+        title: row.try_get("title")?,
+        comment: row.try_get("comment")?,
+        original_name: row.try_get("original_name")?,
+        mime_type: row.try_get("mime_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        uploaded_by: row.try_get("uploader_login")?,
+        uploaded_at: row.try_get("uploaded_at")?,
+        duplicate: None,
+    })
+}

@@ -1,0 +1,12 @@
+//! Training-funding dossiers ("Action de formation"): the form's fields, the state machine
+//! (brouillon → en cours → accordé/refusé → clôturé), the SQL, the routes, and the append-only
+//! history of who did what.
+
+pub mod history;
+pub mod model;
+pub mod routes;
+pub mod sql;
+
+pub use model::{DossierFields, DossierState};
+pub use routes::router;
+pub use sql::DossierRecord;

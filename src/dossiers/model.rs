@@ -1,0 +1,353 @@
+//! What a dossier holds, as the API shows and takes it, and how its input is checked.
+
+use serde::{Deserialize, Serialize};
+use time::macros::format_description;
+use time::Date;
+use utoipa::ToSchema;
+
+use crate::domain::{Amount, Hours, Siret};
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DossierState {
+    /// brouillon
+    Draft,
+    /// en cours (sent to the OPCO)
+    Pending,
+    /// accordé
+    Granted,
+    /// refusé
+    Refused,
+    /// clôturé
+    Closed,
+}
+
+impl DossierState {
+    pub const ALL: [DossierState; 5] =
+        [Self::Draft, Self::Pending, Self::Granted, Self::Refused, Self::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Pending => "pending",
+            Self::Granted => "granted",
+            Self::Refused => "refused",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DossierState> {
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Self::Draft => "brouillon",
+            Self::Pending => "en cours",
+            Self::Granted => "accordé",
+            Self::Refused => "refusé",
+            Self::Closed => "clôturé",
+        }
+    }
+
+    /// The moves OPCO staff may make once a dossier is sent.
+    pub fn staff_can_move_to(self, to: DossierState) -> bool {
+        use DossierState::*;
+        matches!((self, to), (Pending, Granted) | (Pending, Refused) | (Granted, Closed) | (Refused, Closed))
+    }
+}
+
+/// The training provider (organisme de formation).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Provider {
+    pub name: Option<String>,
+    /// Type of organisme, as on the form (e.g. "Organisme privé").
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Paiement direct (subrogation): the OPCO pays the provider.
+    pub direct_payment: bool,
+    pub address: Option<String>,
+    pub siret: Option<String>,
+    /// Numéro de déclaration d'activité (11 digits).
+    pub nda: Option<String>,
+    pub contact: Option<String>,
+}
+
+/// The training action.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Action {
+    pub title: Option<String>,
+    pub cpf_code: Option<String>,
+    /// Duration in hours, a decimal string such as "21".
+    pub hours: Option<String>,
+    /// `YYYY-MM-DD`
+    pub start_date: Option<String>,
+    /// `YYYY-MM-DD`
+    pub end_date: Option<String>,
+}
+
+/// The nine cost lines of the form, in euros, as decimal strings ("2020.00").
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Costs {
+    pub pedagogy: Option<String>,
+    pub remuneration: Option<String>,
+    pub accommodation: Option<String>,
+    pub meals: Option<String>,
+    pub transport: Option<String>,
+    pub tutor_training: Option<String>,
+    pub training_allowance: Option<String>,
+    pub misc: Option<String>,
+    pub engineering: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trainee {
+    pub last_name: String,
+    pub first_name: String,
+}
+
+/// The editable part of a dossier.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DossierFields {
+    /// The SIRET of the company's establishment concerned.
+    pub siret: Option<String>,
+    pub provider: Provider,
+    pub action: Action,
+    pub costs: Costs,
+    pub comment: Option<String>,
+    pub trainees: Vec<Trainee>,
+}
+
+/// Body of `POST /dossiers` and `PATCH /dossiers/{number}`: each section given replaces the
+/// stored one; sections left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DossierInput {
+    /// N° adhérent of the company (required on creation when the caller acts for several).
+    pub adherent: Option<String>,
+    pub siret: Option<String>,
+    pub provider: Option<Provider>,
+    pub action: Option<Action>,
+    pub costs: Option<Costs>,
+    pub comment: Option<String>,
+    pub trainees: Option<Vec<Trainee>>,
+}
+
+impl DossierFields {
+    /// Replaces the sections `input` carries, then checks and normalises the result.
+    pub fn merged(mut self, input: DossierInput) -> AppResult<DossierFields> {
+        if let Some(siret) = input.siret {
+            self.siret = Some(siret);
+        }
+        if let Some(provider) = input.provider {
+            self.provider = provider;
+        }
+        if let Some(action) = input.action {
+            self.action = action;
+        }
+        if let Some(costs) = input.costs {
+            self.costs = costs;
+        }
+        if let Some(comment) = input.comment {
+            self.comment = Some(comment);
+        }
+        if let Some(trainees) = input.trainees {
+            self.trainees = trainees;
+        }
+        self.normalised()
+    }
+
+    fn normalised(mut self) -> AppResult<DossierFields> {
+        self.siret = optional(self.siret, |s| siret("siret", s))?;
+        let p = &mut self.provider;
+        p.siret = optional(p.siret.take(), |s| siret("provider.siret", s))?;
+        p.nda = optional(p.nda.take(), nda)?;
+        for (field, value, max) in [
+            ("provider.name", &mut p.name, 200),
+            ("provider.type", &mut p.kind, 100),
+            ("provider.address", &mut p.address, 500),
+            ("provider.contact", &mut p.contact, 300),
+            ("action.title", &mut self.action.title, 300),
+            ("action.cpf_code", &mut self.action.cpf_code, 50),
+            ("comment", &mut self.comment, 4000),
+        ] {
+            *value = optional(value.take(), |s| text(field, s, max))?;
+        }
+        let a = &mut self.action;
+        a.hours = optional(a.hours.take(), |s| {
+            Hours::parse(&s).map(Hours::to_text).map_err(|why| invalid_number("action.hours", why))
+        })?;
+        let start = date_field("action.start_date", &mut a.start_date)?;
+        let end = date_field("action.end_date", &mut a.end_date)?;
+        if let (Some(start), Some(end)) = (start, end) {
+            if end < start {
+                return Err(AppError::invalid(
+                    "action.end_date",
+                    "The training ends before it starts.",
+                    "La formation se termine avant de commencer.",
+                ));
+            }
+        }
+        self.costs = self.costs.normalised()?;
+        self.trainees = trainees(self.trainees)?;
+        Ok(self)
+    }
+
+    /// The fields a dossier needs before it is sent to the OPCO.
+    pub fn missing_for_submission(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        let checks = [
+            ("provider.name", self.provider.name.is_some()),
+            ("action.title", self.action.title.is_some()),
+            ("action.hours", self.action.hours.is_some()),
+            ("action.start_date", self.action.start_date.is_some()),
+            ("action.end_date", self.action.end_date.is_some()),
+        ];
+        for (field, present) in checks {
+            if !present {
+                missing.push(field);
+            }
+        }
+        missing
+    }
+}
+
+impl Costs {
+    fn normalised(mut self) -> AppResult<Costs> {
+        for (field, value) in [
+            ("costs.pedagogy", &mut self.pedagogy),
+            ("costs.remuneration", &mut self.remuneration),
+            ("costs.accommodation", &mut self.accommodation),
+            ("costs.meals", &mut self.meals),
+            ("costs.transport", &mut self.transport),
+            ("costs.tutor_training", &mut self.tutor_training),
+            ("costs.training_allowance", &mut self.training_allowance),
+            ("costs.misc", &mut self.misc),
+            ("costs.engineering", &mut self.engineering),
+        ] {
+            *value = optional(value.take(), |s| {
+                Amount::parse(&s).map(Amount::to_text).map_err(|why| invalid_number(field, why))
+            })?;
+        }
+        Ok(self)
+    }
+}
+
+/// Applies `check` to a present, non-blank value; blank becomes absent.
+fn optional(value: Option<String>, check: impl FnOnce(String) -> AppResult<String>) -> AppResult<Option<String>> {
+    match value {
+        Some(v) if !v.trim().is_empty() => check(v.trim().to_string()).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn siret(field: &str, value: String) -> AppResult<String> {
+    Siret::parse(&value).map(|s| s.to_string()).map_err(|why| {
+        AppError::invalid(field, format!("Invalid SIRET: {why}."), "SIRET invalide : 14 chiffres avec une clé de contrôle correcte.")
+    })
+}
+
+fn nda(value: String) -> AppResult<String> {
+    let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err(AppError::invalid(
+            "provider.nda",
+            "The NDA (numéro de déclaration d'activité) has 11 digits.",
+            "Le NDA (numéro de déclaration d'activité) comporte 11 chiffres.",
+        ))
+    }
+}
+
+fn text(field: &str, value: String, max: usize) -> AppResult<String> {
+    if value.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("At most {max} characters."),
+            format!("{max} caractères au plus."),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err(AppError::invalid(field, "Control characters are not allowed.", "Caractères de contrôle interdits."));
+    }
+    Ok(value)
+}
+
+fn invalid_number(field: &str, why: &str) -> AppError {
+    AppError::invalid(
+        field,
+        format!("Invalid number: {why}."),
+        "Nombre invalide : une chaîne décimale positive avec deux décimales au plus, par exemple \"2020.00\".",
+    )
+}
+
+fn date_field(field: &str, value: &mut Option<String>) -> AppResult<Option<Date>> {
+    let Some(text) = value.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        *value = None;
+        return Ok(None);
+    };
+    let date = Date::parse(text, format_description!("[year]-[month]-[day]")).map_err(|_| {
+        AppError::invalid(field, "Expected a date as YYYY-MM-DD.", "Date attendue au format AAAA-MM-JJ.")
+    })?;
+    *value = Some(text.to_string());
+    Ok(Some(date))
+}
+
+fn trainees(list: Vec<Trainee>) -> AppResult<Vec<Trainee>> {
+    if list.len() > 500 {
+        return Err(AppError::invalid("trainees", "At most 500 trainees.", "500 stagiaires au plus."));
+    }
+    list.into_iter()
+        .map(|t| {
+            let last_name = text("trainees.last_name", t.last_name.trim().to_string(), 100)?;
+            let first_name = text("trainees.first_name", t.first_name.trim().to_string(), 100)?;
+            if last_name.is_empty() {
+                return Err(AppError::invalid("trainees.last_name", "A trainee needs a last name.", "Un stagiaire doit avoir un nom."));
+            }
+            Ok(Trainee { last_name, first_name })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_moves_follow_the_portal() {
+        use DossierState::*;
+        assert!(Pending.staff_can_move_to(Granted));
+        assert!(Granted.staff_can_move_to(Closed));
+        assert!(!Draft.staff_can_move_to(Granted));
+        assert!(!Closed.staff_can_move_to(Pending));
+    }
+
+    #[test]
+    fn input_is_normalised_and_checked() {
+        let input = DossierInput {
+            provider: Some(Provider { siret: Some("480 081 306 00130".into()), nda: Some("117 553 531 75".into()), ..Default::default() }),
+            costs: Some(Costs { pedagogy: Some("2020".into()), ..Default::default() }),
+            ..Default::default()
+        };
+        let fields = DossierFields::default().merged(input).unwrap();
+        assert_eq!(fields.provider.siret.as_deref(), Some("48008130600130"));
+        assert_eq!(fields.provider.nda.as_deref(), Some("11755353175"));
+        assert_eq!(fields.costs.pedagogy.as_deref(), Some("2020.00"));
+
+        let bad = DossierInput { costs: Some(Costs { meals: Some("-3".into()), ..Default::default() }), ..Default::default() };
+        let error = DossierFields::default().merged(bad).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("costs.meals"));
+
+        let reversed = DossierInput {
+            action: Some(Action { start_date: Some("2019-07-05".into()), end_date: Some("2019-06-06".into()), ..Default::default() }),
+            ..Default::default()
+        };
+        assert_eq!(DossierFields::default().merged(reversed).unwrap_err().field.as_deref(), Some("action.end_date"));
+    }
+}

@@ -1,0 +1,306 @@
+//! Dossier SQL. Every read takes the caller and filters by its périmètre in the query itself.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
+
+use super::model::{Action, Costs, DossierFields, DossierState, Provider, Trainee};
+use crate::auth::{perimetre_sql, Caller};
+use crate::db::{now, Db};
+use crate::domain::DossierNumber;
+
+/// A dossier as stored, and as the API shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DossierRecord {
+    #[serde(skip)]
+    pub id: String,
+    #[serde(skip)]
+    pub company_id: String,
+    /// e.g. `19.A.21056.1`
+    pub number: String,
+    pub state: DossierState,
+    /// N° adhérent of the company.
+    pub adherent: String,
+    pub company_name: String,
+    #[serde(flatten)]
+    pub fields: DossierFields,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A line of the dossier list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierSummary {
+    pub number: String,
+    pub state: DossierState,
+    pub adherent: String,
+    pub company_name: String,
+    pub title: Option<String>,
+    pub provider_name: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub updated_at: String,
+}
+
+const SELECT: &str = "select d.*, c.adherent_number, c.name as company_name \
+                      from dossiers d join companies c on c.id = d.company_id";
+
+/// The dossier `number`, if it exists and the caller may see it.
+pub async fn find_visible(db: &Db, caller: &Caller, number: &str) -> sqlx::Result<Option<DossierRecord>> {
+    if DossierNumber::parse(number).is_none() {
+        return Ok(None);
+    }
+    let sql = format!("{SELECT} where d.number = $1 and {}", perimetre_sql("d.company_id", 2, 3));
+    let row = sqlx::query(&sql)
+        .bind(number)
+        .bind(caller.role.as_str())
+        .bind(&caller.user_id)
+        .fetch_optional(db)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut record = record_from_row(&row)?;
+    record.fields.trainees = trainees(db, &record.id).await?;
+    Ok(Some(record))
+}
+
+pub async fn list_visible(
+    db: &Db,
+    caller: &Caller,
+    state: Option<DossierState>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<DossierSummary>> {
+    let sql = format!(
+        "{SELECT} where {} and ($3 = '' or d.state = $3) order by d.updated_at desc, d.number limit $4 offset $5",
+        perimetre_sql("d.company_id", 1, 2)
+    );
+    let rows = sqlx::query(&sql)
+        .bind(caller.role.as_str())
+        .bind(&caller.user_id)
+        .bind(state.map(DossierState::as_str).unwrap_or(""))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(DossierSummary {
+                number: row.try_get("number")?,
+                state: state_of(row)?,
+                adherent: row.try_get("adherent_number")?,
+                company_name: row.try_get("company_name")?,
+                title: row.try_get("title")?,
+                provider_name: row.try_get("provider_name")?,
+                start_date: row.try_get("start_date")?,
+                end_date: row.try_get("end_date")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        })
+        .collect()
+}
+
+/// How many dossiers the caller sees in each state.
+pub async fn count_by_state(db: &Db, caller: &Caller) -> sqlx::Result<Vec<(DossierState, i64)>> {
+    let sql = format!(
+        "select state, count(*) as n from dossiers where {} group by state",
+        perimetre_sql("company_id", 1, 2)
+    );
+    let rows = sqlx::query(&sql)
+        .bind(caller.role.as_str())
+        .bind(&caller.user_id)
+        .fetch_all(db)
+        .await?;
+    let mut counts: Vec<(DossierState, i64)> = DossierState::ALL.iter().map(|s| (*s, 0)).collect();
+    for row in rows {
+        let state = state_of(&row)?;
+        let n: i64 = row.try_get("n")?;
+        if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == state) {
+            slot.1 = n;
+        }
+    }
+    Ok(counts)
+}
+
+/// The company ids (with their n° adhérent) the caller may create dossiers for.
+pub async fn visible_companies(db: &Db, caller: &Caller) -> sqlx::Result<Vec<(String, String)>> {
+    let sql = format!("select id, adherent_number from companies where {} order by adherent_number", perimetre_sql("id", 1, 2));
+    let rows = sqlx::query(&sql).bind(caller.role.as_str()).bind(&caller.user_id).fetch_all(db).await?;
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("adherent_number")?))).collect()
+}
+
+/// Whether `siret` is an establishment of `company_id`.
+pub async fn establishment_belongs(db: &Db, company_id: &str, siret: &str) -> sqlx::Result<bool> {
+    let row = sqlx::query("select 1 as one from establishments where siret = $1 and company_id = $2")
+        .bind(siret)
+        .bind(company_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The next number of the year `yy`, from a counter row (atomic on both engines).
+pub async fn next_number(tx: &mut Transaction<'_, Any>, yy: u8) -> sqlx::Result<DossierNumber> {
+    let row = sqlx::query(
+        "insert into counters (name, value) values ($1, 1) \
+         on conflict (name) do update set value = counters.value + 1 returning value",
+    )
+    .bind(format!("dossier:{yy:02}"))
+    .fetch_one(&mut **tx)
+    .await?;
+    let value: i64 = row.try_get("value")?;
+    Ok(DossierNumber::new_in_year(yy, value.unsigned_abs()))
+}
+
+/// Inserts an empty draft row; the caller then saves its fields.
+pub async fn insert_draft(
+    tx: &mut Transaction<'_, Any>,
+    id: &str,
+    number: &DossierNumber,
+    company_id: &str,
+    created_by: &str,
+) -> sqlx::Result<()> {
+    let at = now();
+    sqlx::query(
+        "insert into dossiers (id, number, company_id, state, created_by, created_at, updated_at) \
+         values ($1, $2, $3, 'draft', $4, $5, $5)",
+    )
+    .bind(id)
+    .bind(number.as_str())
+    .bind(company_id)
+    .bind(created_by)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes every editable field of dossier `id`, and its trainees.
+pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFields) -> sqlx::Result<()> {
+    let (p, a, c) = (&f.provider, &f.action, &f.costs);
+    sqlx::query(
+        "update dossiers set siret = $2, provider_name = $3, provider_type = $4, provider_direct_payment = $5, \
+         provider_address = $6, provider_siret = $7, provider_nda = $8, provider_contact = $9, title = $10, \
+         cpf_code = $11, hours = $12, start_date = $13, end_date = $14, cost_pedagogy = $15, \
+         cost_remuneration = $16, cost_accommodation = $17, cost_meals = $18, cost_transport = $19, \
+         cost_tutor_training = $20, cost_training_allowance = $21, cost_misc = $22, cost_engineering = $23, \
+         comment = $24, updated_at = $25 where id = $1",
+    )
+    .bind(id)
+    .bind(&f.siret)
+    .bind(&p.name)
+    .bind(&p.kind)
+    .bind(i64::from(p.direct_payment))
+    .bind(&p.address)
+    .bind(&p.siret)
+    .bind(&p.nda)
+    .bind(&p.contact)
+    .bind(&a.title)
+    .bind(&a.cpf_code)
+    .bind(&a.hours)
+    .bind(&a.start_date)
+    .bind(&a.end_date)
+    .bind(&c.pedagogy)
+    .bind(&c.remuneration)
+    .bind(&c.accommodation)
+    .bind(&c.meals)
+    .bind(&c.transport)
+    .bind(&c.tutor_training)
+    .bind(&c.training_allowance)
+    .bind(&c.misc)
+    .bind(&c.engineering)
+    .bind(&f.comment)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("delete from trainees where dossier_id = $1").bind(id).execute(&mut **tx).await?;
+    for (position, t) in f.trainees.iter().enumerate() {
+        sqlx::query("insert into trainees (id, dossier_id, position, last_name, first_name) values ($1, $2, $3, $4, $5)")
+            .bind(crate::db::new_id())
+            .bind(id)
+            .bind(position as i64)
+            .bind(&t.last_name)
+            .bind(&t.first_name)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Moves dossier `id` from `from` to `to`; false when its state was no longer `from`.
+pub async fn set_state(
+    tx: &mut Transaction<'_, Any>,
+    id: &str,
+    from: DossierState,
+    to: DossierState,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("update dossiers set state = $1, updated_at = $2 where id = $3 and state = $4")
+        .bind(to.as_str())
+        .bind(now())
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn trainees(db: &Db, dossier_id: &str) -> sqlx::Result<Vec<Trainee>> {
+    let rows = sqlx::query("select last_name, first_name from trainees where dossier_id = $1 order by position")
+        .bind(dossier_id)
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|r| Ok(Trainee { last_name: r.try_get("last_name")?, first_name: r.try_get("first_name")? }))
+        .collect()
+}
+
+fn state_of(row: &AnyRow) -> sqlx::Result<DossierState> {
+    let text: String = row.try_get("state")?;
+    DossierState::parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unknown dossier state {text:?}").into()))
+}
+
+fn record_from_row(row: &AnyRow) -> sqlx::Result<DossierRecord> {
+    let direct: i64 = row.try_get("provider_direct_payment")?;
+    Ok(DossierRecord {
+        id: row.try_get("id")?,
+        company_id: row.try_get("company_id")?,
+        number: row.try_get("number")?,
+        state: state_of(row)?,
+        adherent: row.try_get("adherent_number")?,
+        company_name: row.try_get("company_name")?,
+        fields: DossierFields {
+            siret: row.try_get("siret")?,
+            provider: Provider {
+                name: row.try_get("provider_name")?,
+                kind: row.try_get("provider_type")?,
+                direct_payment: direct != 0,
+                address: row.try_get("provider_address")?,
+                siret: row.try_get("provider_siret")?,
+                nda: row.try_get("provider_nda")?,
+                contact: row.try_get("provider_contact")?,
+            },
+            action: Action {
+                title: row.try_get("title")?,
+                cpf_code: row.try_get("cpf_code")?,
+                hours: row.try_get("hours")?,
+                start_date: row.try_get("start_date")?,
+                end_date: row.try_get("end_date")?,
+            },
+            costs: Costs {
+                pedagogy: row.try_get("cost_pedagogy")?,
+                remuneration: row.try_get("cost_remuneration")?,
+                accommodation: row.try_get("cost_accommodation")?,
+                meals: row.try_get("cost_meals")?,
+                transport: row.try_get("cost_transport")?,
+                tutor_training: row.try_get("cost_tutor_training")?,
+                training_allowance: row.try_get("cost_training_allowance")?,
+                misc: row.try_get("cost_misc")?,
+                engineering: row.try_get("cost_engineering")?,
+            },
+            comment: row.try_get("comment")?,
+            trainees: Vec::new(),
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}

@@ -1,0 +1,224 @@
+//! `AppError`: every failure an HTTP caller can see, rendered as RFC 9457
+//! `application/problem+json` with a stable machine `code`, an English `detail` and a French
+//! `detail_fr`. Server errors (5xx) are logged once with their cause chain; their detail stays
+//! internal.
+
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub detail_fr: String,
+    pub field: Option<String>,
+    source: Option<anyhow::Error>,
+}
+
+/// The problem+json body (also the OpenAPI schema of every error).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `about:blank`: the `code` carries the meaning.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: String,
+    pub status: u16,
+    /// Stable machine code, e.g. `dossier_not_found`.
+    pub code: &'static str,
+    pub detail: String,
+    pub detail_fr: String,
+    /// The input field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(status: StatusCode, code: &'static str, en: impl Into<String>, fr: impl Into<String>) -> Self {
+        AppError { status, code, detail: en.into(), detail_fr: fr.into(), field: None, source: None }
+    }
+
+    /// 422 on one input field.
+    pub fn invalid(field: &str, en: impl Into<String>, fr: impl Into<String>) -> Self {
+        let mut error = AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", en, fr);
+        error.field = Some(field.to_string());
+        error
+    }
+
+    pub fn bad_request(code: &'static str, en: impl Into<String>, fr: impl Into<String>) -> Self {
+        AppError::new(StatusCode::BAD_REQUEST, code, en, fr)
+    }
+
+    pub fn conflict(code: &'static str, en: impl Into<String>, fr: impl Into<String>) -> Self {
+        AppError::new(StatusCode::CONFLICT, code, en, fr)
+    }
+
+    pub fn unauthenticated() -> Self {
+        AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "A valid API token is required: send `Authorization: Bearer <token>`.",
+            "Un jeton d'API valide est requis : envoyez `Authorization: Bearer <jeton>`.",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Your role does not allow this action.",
+            "Votre rôle ne permet pas cette action.",
+        )
+    }
+
+    pub fn dossier_not_found() -> Self {
+        AppError::new(StatusCode::NOT_FOUND, "dossier_not_found", "No such dossier.", "Dossier introuvable.")
+    }
+
+    pub fn document_not_found() -> Self {
+        AppError::new(StatusCode::NOT_FOUND, "document_not_found", "No such document.", "Pièce introuvable.")
+    }
+
+    pub fn storage_unavailable(cause: anyhow::Error) -> Self {
+        let mut error = AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "The document store is unavailable; nothing was recorded. Try again later.",
+            "Le stockage des pièces est indisponible ; rien n'a été enregistré. Réessayez plus tard.",
+        );
+        error.source = Some(cause);
+        error
+    }
+
+    pub fn internal(cause: anyhow::Error) -> Self {
+        let mut error = AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error; it has been logged.",
+            "Erreur interne ; elle a été journalisée.",
+        );
+        error.source = Some(cause);
+        error
+    }
+
+    fn problem(&self) -> Problem {
+        Problem {
+            kind: "about:blank",
+            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            status: self.status.as_u16(),
+            code: self.code,
+            detail: self.detail.clone(),
+            detail_fr: self.detail_fr.clone(),
+            field: self.field.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            match &self.source {
+                Some(cause) => tracing::error!(code = self.code, "{cause:#}"),
+                None => tracing::error!(code = self.code, "{}", self.detail),
+            }
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::internal(anyhow::Error::new(error).context("database"))
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(error: anyhow::Error) -> Self {
+        AppError::internal(error)
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        let text = rejection.body_text();
+        match rejection {
+            JsonRejection::JsonDataError(_) => AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_json_data",
+                format!("The JSON body does not have the expected shape: {text}"),
+                format!("Le corps JSON n'a pas la forme attendue : {text}"),
+            ),
+            JsonRejection::MissingJsonContentType(_) => AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "json_expected",
+                "Send the body as `Content-Type: application/json`.",
+                "Envoyez le corps en `Content-Type: application/json`.",
+            ),
+            _ => AppError::bad_request(
+                "malformed_json",
+                format!("The body is not valid JSON: {text}"),
+                format!("Le corps n'est pas du JSON valide : {text}"),
+            ),
+        }
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        let text = rejection.body_text();
+        AppError::bad_request("invalid_path", format!("Invalid path: {text}"), format!("Chemin invalide : {text}"))
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        let text = rejection.body_text();
+        AppError::bad_request(
+            "invalid_query_string",
+            format!("Invalid query parameters: {text}"),
+            format!("Paramètres de requête invalides : {text}"),
+        )
+    }
+}
+
+impl From<MultipartError> for AppError {
+    fn from(error: MultipartError) -> Self {
+        let text = error.body_text();
+        AppError::bad_request(
+            "malformed_multipart",
+            format!("The multipart body could not be read: {text}"),
+            format!("Le corps multipart est illisible : {text}"),
+        )
+    }
+}
+
+/// Turns a unique-constraint violation into a 409 with the given code; other errors stay 500.
+pub fn on_unique(error: sqlx::Error, conflict: impl FnOnce() -> AppError) -> AppError {
+    if is_unique_violation(&error) {
+        conflict()
+    } else {
+        error.into()
+    }
+}
+
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,36 @@
+//! pieces: the document back office of a French OPCO.
+
+/// The HTTP application: state, router, serve, graceful shutdown.
+pub mod app;
+/// Operator commands: companies, establishments, users and API tokens.
+pub mod admin;
+/// API tokens, callers, roles and périmètre checks.
+pub mod auth;
+/// Benchmarks that print figures (`pieces bench …`).
+pub mod bench;
+/// The command line: `serve`, `demo`, `admin`, `bench`.
+pub mod cli;
+/// One configuration, from flags and `PIECES_*` environment variables.
+pub mod config;
+/// Database connection, migrations, identifiers and timestamps.
+pub mod db;
+/// Demo data: two companies, their dossiers in every state, tokens.
+pub mod demo;
+/// Pieces attached to dossiers: upload, download, metadata.
+pub mod documents;
+/// Parsed domain values: SIRET, dossier number, SHA-256, amounts.
+pub mod domain;
+/// Training-funding dossiers: model, SQL, routes, history.
+pub mod dossiers;
+/// `AppError`, rendered as RFC 9457 problem+json.
+pub mod error;
+/// `Json`, `Path` and `Query` whose rejections are problem+json.
+pub mod extract;
+/// Liveness and readiness probes.
+pub mod health;
+/// The generated OpenAPI 3.1 description.
+pub mod openapi;
+/// Content-addressed blob storage: local files or S3.
+pub mod storage;
+/// Logging set-up.
+pub mod telemetry;
