@@ -143,8 +143,11 @@ pub async fn submit_dossier(
     Path(number): Path<String>,
 ) -> AppResult<Json<DossierRecord>> {
     let record = load(&state, &caller, &number).await?;
+    if record.state != DossierState::Draft {
+        return Err(invalid_transition(record.state, DossierState::Pending));
+    }
     let missing = record.fields.missing_for_submission();
-    if record.state == DossierState::Draft && !missing.is_empty() {
+    if !missing.is_empty() {
         let list = missing.join(", ");
         let mut error = AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

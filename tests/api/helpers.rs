@@ -1,0 +1,206 @@
+//! Starting a test app on its own data folder, database and bucket, with the demo data seeded.
+
+use std::path::PathBuf;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use pieces::app::{App, AppState};
+use pieces::config::Config;
+use pieces::demo::DemoLogin;
+use reqwest::multipart::{Form, Part};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::Connection;
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub state: AppState,
+    pub login: DemoLogin,
+    s3: Option<aws_sdk_s3::Client>,
+}
+
+/// Dossiers of the demo data (see `pieces::demo`).
+pub const DRAFT_A: &str = "26.A.90101.1";
+pub const PENDING_A: &str = "26.A.90102.1";
+pub const CLOSED_A: &str = "24.A.90105.1";
+pub const DRAFT_B: &str = "26.A.90201.1";
+pub const PILOTER_B: &str = "19.A.21056.1";
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Starts an app whose configuration `customize` may change (e.g. a smaller upload limit).
+pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::embedded(dir.path());
+    config.max_upload = 1024 * 1024;
+    if let Ok(base) = std::env::var("PIECES_TEST_DATABASE_URL") {
+        config.database_url = Some(fresh_postgres_database(&base).await);
+    }
+    let mut s3 = None;
+    if let Ok(endpoint) = std::env::var("PIECES_TEST_S3_ENDPOINT") {
+        config.s3_region = std::env::var("PIECES_TEST_S3_REGION").unwrap_or_else(|_| "us-east-1".into());
+        config.s3_bucket = format!("pieces-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let client = s3_client(&endpoint, &config.s3_region);
+        client.create_bucket().bucket(&config.s3_bucket).send().await.expect("create the test bucket");
+        config.s3_endpoint = Some(endpoint);
+        s3 = Some(client);
+    }
+    let seeding = AppState::open(config.clone()).await.expect("the data opens");
+    let login = pieces::demo::seed(&seeding).await.expect("demo data");
+    seeding.db.close().await;
+    customize(&mut config);
+    let app = App::build(config, "127.0.0.1:0").await.expect("the app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp { base, http: reqwest::Client::new(), dir, state, login, s3 }
+}
+
+async fn fresh_postgres_database(base: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let name = format!("pieces_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::AnyConnection::connect(base).await.expect("PostgreSQL answers");
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create database");
+    let (prefix, _) = base.rsplit_once('/').expect("a database URL ends with /name");
+    format!("{prefix}/{name}")
+}
+
+fn s3_client(endpoint: &str, region: &str) -> aws_sdk_s3::Client {
+    let key = std::env::var("AWS_ACCESS_KEY_ID").expect("AWS_ACCESS_KEY_ID for S3 tests");
+    let secret = std::env::var("AWS_SECRET_ACCESS_KEY").expect("AWS_SECRET_ACCESS_KEY for S3 tests");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(Credentials::new(key, secret, None, None, "tests"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+impl TestApp {
+    pub fn employer_a(&self) -> &str {
+        &self.login.employers[0].token
+    }
+
+    pub fn employer_b(&self) -> &str {
+        &self.login.employers[1].token
+    }
+
+    pub fn assistant(&self) -> &str {
+        &self.login.assistant_token
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.http.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.http.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn patch_json(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.http.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    /// Uploads `bytes` as the `file` part named `name` to dossier `number`.
+    pub async fn upload(&self, token: &str, number: &str, name: &str, bytes: Vec<u8>) -> Response {
+        self.upload_form(token, number, Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()))).await
+    }
+
+    pub async fn upload_form(&self, token: &str, number: &str, form: Form) -> Response {
+        self.http
+            .post(self.url(&format!("/api/v1/dossiers/{number}/documents")))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn documents_of(&self, token: &str, number: &str) -> Vec<Value> {
+        let response = self.get(token, &format!("/api/v1/dossiers/{number}/documents")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<Vec<Value>>().await.expect("json")
+    }
+
+    /// Every blob key in the object store (files under storage/blobs, or the bucket's keys).
+    pub async fn blob_keys(&self) -> Vec<String> {
+        match &self.s3 {
+            Some(client) => {
+                let listed = client.list_objects_v2().bucket(&self.state.config.s3_bucket).send().await.expect("list");
+                listed.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+            }
+            None => {
+                let root = self.dir.path().join("storage/blobs");
+                let mut keys = Vec::new();
+                let mut stack = vec![root.clone()];
+                while let Some(dir) = stack.pop() {
+                    let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+                    for entry in entries.flatten() {
+                        let path = entry.path();
+                        if path.is_dir() {
+                            stack.push(path);
+                        } else {
+                            keys.push(path.strip_prefix(&root).unwrap().to_string_lossy().into_owned());
+                        }
+                    }
+                }
+                keys
+            }
+        }
+    }
+
+    /// Replaces the stored bytes of blob `sha256` with `bytes`, as a failing disk would.
+    pub async fn corrupt_blob(&self, sha256: &str, bytes: Vec<u8>) {
+        let key = format!("sha256/{}/{}/{sha256}", &sha256[..2], &sha256[2..4]);
+        match &self.s3 {
+            Some(client) => {
+                client.put_object().bucket(&self.state.config.s3_bucket).key(key).body(bytes.into()).send().await.expect("put");
+            }
+            None => std::fs::write(self.dir.path().join("storage/blobs").join(key), bytes).expect("overwrite"),
+        }
+    }
+
+    pub fn uses_s3(&self) -> bool {
+        self.s3.is_some()
+    }
+
+    pub fn spool_dir(&self) -> PathBuf {
+        self.dir.path().join("storage/tmp")
+    }
+}
+
+/// A small, distinct PDF-looking file.
+pub fn pdf(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {text}\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n").into_bytes()
+}
+
+pub fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))).expect("sample file")
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Asserts a problem+json answer with `status` and `code`; returns the body.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem json");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    assert!(body["detail_fr"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}
