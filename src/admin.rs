@@ -129,15 +129,9 @@ pub async fn upsert_user(
     .execute(&mut *tx)
     .await
     .context("cannot save the user")?;
-    let user_id: String = sqlx::query("select id from users where login = $1")
-        .bind(login)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
-    sqlx::query("delete from user_companies where user_id = $1")
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
+    let user_id: String =
+        sqlx::query("select id from users where login = $1").bind(login).fetch_one(&mut *tx).await?.try_get("id")?;
+    sqlx::query("delete from user_companies where user_id = $1").bind(&user_id).execute(&mut *tx).await?;
     for company in &company_ids {
         sqlx::query("insert into user_companies (user_id, company_id) values ($1, $2)")
             .bind(&user_id)
@@ -156,14 +150,12 @@ pub async fn issue_token(db: &Db, login: &str, label: &str, replace: bool) -> an
     let token = new_token();
     let mut tx = db.begin().await?;
     if replace {
-        sqlx::query(
-            "update api_tokens set revoked_at = $1 where user_id = $2 and label = $3 and revoked_at is null",
-        )
-        .bind(now())
-        .bind(&user_id)
-        .bind(label)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("update api_tokens set revoked_at = $1 where user_id = $2 and label = $3 and revoked_at is null")
+            .bind(now())
+            .bind(&user_id)
+            .bind(label)
+            .execute(&mut *tx)
+            .await?;
     }
     sqlx::query("insert into api_tokens (id, user_id, token_hash, label, created_at) values ($1, $2, $3, $4, $5)")
         .bind(new_id())

@@ -78,7 +78,11 @@ async fn upload(bench: UploadBench) -> anyhow::Result<()> {
 }
 
 fn report(what: &str, count: usize, bytes: u64, seconds: f64) {
-    println!("  {what}: {:.1} uploads/s, {:.1} MB/s ({count} in {seconds:.2} s)", count as f64 / seconds, bytes as f64 / 1e6 / seconds);
+    println!(
+        "  {what}: {:.1} uploads/s, {:.1} MB/s ({count} in {seconds:.2} s)",
+        count as f64 / seconds,
+        bytes as f64 / 1e6 / seconds
+    );
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -102,7 +106,12 @@ fn random_pdfs(count: usize, size: usize) -> Vec<Bytes> {
 
 /// The same bytes written straight to the backend by `clients` workers: files written and
 /// fsynced, or plain S3 PUTs. Returns (seconds, description).
-async fn raw_writes(storage: &Storage, config: &Config, files: &[Bytes], clients: usize) -> anyhow::Result<(f64, &'static str)> {
+async fn raw_writes(
+    storage: &Storage,
+    config: &Config,
+    files: &[Bytes],
+    clients: usize,
+) -> anyhow::Result<(f64, &'static str)> {
     let files = Arc::new(files.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -180,7 +189,8 @@ impl Server {
             .kill_on_drop(true)
             .spawn()?;
         let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
-        let server = Server { child, base: format!("http://127.0.0.1:{port}"), token, dossier: "26.A.90101.1".into(), http };
+        let server =
+            Server { child, base: format!("http://127.0.0.1:{port}"), token, dossier: "26.A.90101.1".into(), http };
         server.wait_ready().await?;
         Ok(server)
     }
@@ -209,7 +219,8 @@ impl Server {
         let started = Instant::now();
         let mut workers = Vec::new();
         for _ in 0..clients {
-            let (files, next, http, url, token) = (files.clone(), next.clone(), self.http.clone(), self.upload_url(), self.token.clone());
+            let (files, next, http, url, token) =
+                (files.clone(), next.clone(), self.http.clone(), self.upload_url(), self.token.clone());
             workers.push(tokio::spawn(async move {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);

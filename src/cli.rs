@@ -132,12 +132,14 @@ async fn run_admin(config: Config, action: AdminCommand) -> anyhow::Result<()> {
     let db = &state.db;
     match action {
         AdminCommand::Company { adherent, name, legal_form, vat_number, address, postcode, city } => {
-            let company = NewCompany { adherent_number: adherent.clone(), name, legal_form, vat_number, address, postcode, city };
+            let company =
+                NewCompany { adherent_number: adherent.clone(), name, legal_form, vat_number, address, postcode, city };
             admin::upsert_company(db, &company).await?;
             println!("entreprise {adherent} enregistrée");
         }
         AdminCommand::Establishment { adherent, siret, name, postcode, city } => {
-            let siret = admin::upsert_establishment(db, &adherent, &siret, &name, postcode.as_deref(), city.as_deref()).await?;
+            let siret =
+                admin::upsert_establishment(db, &adherent, &siret, &name, postcode.as_deref(), city.as_deref()).await?;
             println!("établissement {siret} enregistré pour l'entreprise {adherent}");
         }
         AdminCommand::User { login, name, role, companies } => {

@@ -61,14 +61,8 @@ impl Config {
     /// Fills what the flags do not carry: credentials from the environment.
     pub fn with_env_credentials(mut self) -> Config {
         if self.s3_credentials.is_none() {
-            if let (Ok(id), Ok(secret)) = (
-                std::env::var("AWS_ACCESS_KEY_ID"),
-                std::env::var("AWS_SECRET_ACCESS_KEY"),
-            ) {
-                self.s3_credentials = Some(S3Credentials {
-                    access_key_id: id,
-                    secret_access_key: secret.into(),
-                });
+            if let (Ok(id), Ok(secret)) = (std::env::var("AWS_ACCESS_KEY_ID"), std::env::var("AWS_SECRET_ACCESS_KEY")) {
+                self.s3_credentials = Some(S3Credentials { access_key_id: id, secret_access_key: secret.into() });
             }
         }
         self
@@ -85,10 +79,7 @@ impl Config {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.storage_dir().join("pieces.db").display()
-            ),
+            None => format!("sqlite://{}?mode=rwc", self.storage_dir().join("pieces.db").display()),
         }
     }
 }
@@ -102,10 +93,7 @@ impl std::fmt::Debug for Config {
             .field("s3_bucket", &self.s3_bucket)
             .field("s3_region", &self.s3_region)
             .field("max_upload", &self.max_upload)
-            .field(
-                "s3_access_key_id",
-                &self.s3_credentials.as_ref().map(|c| &c.access_key_id),
-            )
+            .field("s3_access_key_id", &self.s3_credentials.as_ref().map(|c| &c.access_key_id))
             .finish_non_exhaustive()
     }
 }
@@ -158,10 +146,7 @@ mod tests {
 
     #[test]
     fn database_passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://app:hunter2@db:5432/pieces"),
-            "postgres://app:***@db:5432/pieces"
-        );
+        assert_eq!(redact_url("postgres://app:hunter2@db:5432/pieces"), "postgres://app:***@db:5432/pieces");
         let mut config = Config::embedded("/data");
         config.database_url = Some("postgres://app:hunter2@db/pieces".into());
         assert!(!format!("{config:?}").contains("hunter2"));

@@ -51,8 +51,7 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
     let path = path.split('?').next().unwrap_or(path);
     if let Some(parent) = std::path::Path::new(path).parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
     }
     Ok(())

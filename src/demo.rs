@@ -12,9 +12,9 @@ use crate::app::AppState;
 use crate::auth::Role;
 use crate::config::Config;
 use crate::documents::{store_piece, DocKind, NewPiece, Spooled};
+use crate::domain::DossierNumber;
 use crate::dossiers::model::{Action, Costs, DossierFields, Provider, Trainee};
 use crate::dossiers::{history, sql, DossierState};
-use crate::domain::DossierNumber;
 
 const SEED_PIECE: &[u8] = include_bytes!("../samples/demo/convention-agence-fictive.pdf");
 
@@ -113,7 +113,15 @@ pub async fn seed(state: &AppState) -> anyhow::Result<DemoLogin> {
         let adherent = seed.company.adherent_number.clone();
         admin::upsert_company(db, &seed.company).await?;
         let city = seed.company.city.as_deref();
-        admin::upsert_establishment(db, &adherent, seed.siret, &format!("{} - siège", seed.company.name), seed.company.postcode.as_deref(), city).await?;
+        admin::upsert_establishment(
+            db,
+            &adherent,
+            seed.siret,
+            &format!("{} - siège", seed.company.name),
+            seed.company.postcode.as_deref(),
+            city,
+        )
+        .await?;
         let user_id = admin::upsert_user(db, seed.login, seed.display_name, Role::Employer, &[&adherent]).await?;
         let mut dossiers = Vec::new();
         for (number, target, title) in seed.dossiers {
@@ -123,7 +131,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<DemoLogin> {
         let token = admin::issue_token(db, seed.login, "demo", true).await?;
         employers.push(DemoEmployer { adherent, token, dossiers });
     }
-    admin::upsert_user(db, "assistante.akto", "Sophie Bernard (AKTO)", Role::Assistant, &["1.001", "12927.001"]).await?;
+    admin::upsert_user(db, "assistante.akto", "Sophie Bernard (AKTO)", Role::Assistant, &["1.001", "12927.001"])
+        .await?;
     let assistant_token = admin::issue_token(db, "assistante.akto", "demo", true).await?;
     seed_piece(state).await?;
     Ok(DemoLogin { assistant_token, employers })
@@ -138,7 +147,8 @@ async fn seed_dossier(
     target: DossierState,
     title: &str,
 ) -> anyhow::Result<()> {
-    let exists = sqlx::query("select 1 as one from dossiers where number = $1").bind(number).fetch_optional(&state.db).await?;
+    let exists =
+        sqlx::query("select 1 as one from dossiers where number = $1").bind(number).fetch_optional(&state.db).await?;
     if exists.is_some() {
         return Ok(());
     }
@@ -177,7 +187,9 @@ fn demo_fields(number: &str, siret: &str, title: &str) -> DossierFields {
             name: Some(if piloter { "WOLTERS KLUWER FRANCE SAS" } else { "FORMAPRO CONSEIL" }.into()),
             kind: Some("Organisme privé".into()),
             direct_payment: !piloter,
-            address: Some(if piloter { "14 rue Fructidor, 75017 PARIS" } else { "8 avenue de la République, 75011 PARIS" }.into()),
+            address: Some(
+                if piloter { "14 rue Fructidor, 75017 PARIS" } else { "8 avenue de la République, 75011 PARIS" }.into(),
+            ),
             siret: Some(if piloter { "48008130600130" } else { "73291824500018" }.into()),
             nda: Some(if piloter { "11755353175" } else { "11753012375" }.into()),
             contact: Some("service formation".into()),

@@ -1,9 +1,9 @@
 //! pieces: the document back office of a French OPCO.
 
-/// The HTTP application: state, router, serve, graceful shutdown.
-pub mod app;
 /// Operator commands: companies, establishments, users and API tokens.
 pub mod admin;
+/// The HTTP application: state, router, serve, graceful shutdown.
+pub mod app;
 /// API tokens, callers, roles and périmètre checks.
 pub mod auth;
 /// Benchmarks that print figures (`pieces bench …`).

@@ -34,14 +34,10 @@ pub async fn store_piece(
     if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
         return Ok((existing, true));
     }
-    state
-        .storage
-        .put_file(&spooled.sha256, spooled.path(), spooled.size)
-        .await
-        .map_err(|error| match error {
-            StorageError::Unavailable(cause) => AppError::storage_unavailable(cause),
-            other => AppError::internal(other.into()),
-        })?;
+    state.storage.put_file(&spooled.sha256, spooled.path(), spooled.size).await.map_err(|error| match error {
+        StorageError::Unavailable(cause) => AppError::storage_unavailable(cause),
+        other => AppError::internal(other.into()),
+    })?;
     let id = new_id();
     let original_name = piece.original_name;
     let title = piece.title.unwrap_or_else(|| original_name.clone());

@@ -8,6 +8,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use bytes::Bytes;
+use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use utoipa::ToSchema;
 
@@ -16,9 +18,9 @@ use super::sql::{self, Document};
 use super::{store_piece, DocKind, NewPiece, Spooled};
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::domain::Sha256Hex;
 use crate::dossiers::routes::load as load_dossier;
 use crate::dossiers::DossierState;
-use crate::domain::Sha256Hex;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path};
 use crate::storage::StorageError;
@@ -100,11 +102,17 @@ async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> App
             "kind" => {
                 let code = small_text("kind", field.text().await?, 50)?;
                 piece.kind = Some(DocKind::parse(code.trim()).ok_or_else(|| {
-                    AppError::invalid("kind", format!("Unknown kind {code:?}."), format!("Type de pièce inconnu : {code:?}."))
+                    AppError::invalid(
+                        "kind",
+                        format!("Unknown kind {code:?}."),
+                        format!("Type de pièce inconnu : {code:?}."),
+                    )
                 })?);
             }
             "title" => piece.title = Some(small_text("title", field.text().await?, 300)?).filter(|t| !t.is_empty()),
-            "comment" => piece.comment = Some(small_text("comment", field.text().await?, 4000)?).filter(|t| !t.is_empty()),
+            "comment" => {
+                piece.comment = Some(small_text("comment", field.text().await?, 4000)?).filter(|t| !t.is_empty())
+            }
             _ => {}
         }
     }
@@ -116,7 +124,11 @@ async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> App
 
 fn small_text(field: &str, value: String, max: usize) -> AppResult<String> {
     if value.chars().count() > max {
-        return Err(AppError::invalid(field, format!("At most {max} characters."), format!("{max} caractères au plus.")));
+        return Err(AppError::invalid(
+            field,
+            format!("At most {max} characters."),
+            format!("{max} caractères au plus."),
+        ));
     }
     Ok(value.trim().to_string())
 }
@@ -175,12 +187,21 @@ pub async fn download_document(
     }
     let sha256 = Sha256Hex::parse(&document.sha256)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("document {id} has a malformed sha256")))?;
-    let stream = state.storage.get_verified(&sha256, document.size as u64).await.map_err(|error| match error {
+    let mut stream = state.storage.get_verified(&sha256, document.size as u64).await.map_err(|error| match error {
         StorageError::Unavailable(cause) => AppError::storage_unavailable(cause),
         StorageError::NotFound(blob) => {
             AppError::internal(anyhow::anyhow!("integrity: document {id} has no blob {blob}"))
         }
     })?;
+    // A small blob is checked whole before the headers go: its corruption is a clean 500.
+    let first = match stream.next().await {
+        Some(Ok(chunk)) => chunk,
+        Some(Err(error)) => {
+            return Err(AppError::internal(anyhow::Error::new(error).context(format!("document {id}"))))
+        }
+        None => Bytes::new(),
+    };
+    let stream = futures_util::stream::once(async move { Ok(first) }).chain(stream);
     let mut response = Body::from_stream(stream).into_response();
     let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, header_value(&document.mime_type));
@@ -206,11 +227,8 @@ const ATTR: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_')
 /// `attachment; filename="<ascii>"; filename*=UTF-8''<percent-encoded>`, with path separators
 /// and control characters replaced, so a browser saves it under a harmless name.
 pub fn content_disposition(name: &str) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| if c.is_control() || matches!(c, '/' | '\\') { '_' } else { c })
-        .take(200)
-        .collect();
+    let safe: String =
+        name.chars().map(|c| if c.is_control() || matches!(c, '/' | '\\') { '_' } else { c }).take(200).collect();
     let safe = safe.trim_start_matches('.');
     let safe = if safe.is_empty() { "document" } else { safe };
     let ascii: String = safe
@@ -229,8 +247,10 @@ mod tests {
         let header = content_disposition("../../etc/passwd\r\nX-Evil: 1");
         assert!(HeaderValue::from_str(&header).is_ok());
         assert!(!header.contains('/') && !header.contains('\n'));
-        assert_eq!(content_disposition("Facture été.pdf"),
-            "attachment; filename=\"Facture _t_.pdf\"; filename*=UTF-8''Facture%20%C3%A9t%C3%A9.pdf");
+        assert_eq!(
+            content_disposition("Facture été.pdf"),
+            "attachment; filename=\"Facture _t_.pdf\"; filename*=UTF-8''Facture%20%C3%A9t%C3%A9.pdf"
+        );
         assert!(content_disposition(&"a".repeat(500)).len() < 700);
     }
 }

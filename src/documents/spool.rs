@@ -122,7 +122,9 @@ pub fn sniff(head: &[u8]) -> AppResult<&'static str> {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 format!("Only PDF, JPEG, PNG and TIFF files are accepted (this file's content is {seen})."),
-                format!("Seuls les fichiers PDF, JPEG, PNG et TIFF sont acceptés (le contenu de ce fichier est : {seen})."),
+                format!(
+                    "Seuls les fichiers PDF, JPEG, PNG et TIFF sont acceptés (le contenu de ce fichier est : {seen})."
+                ),
             ))
         }
     }

@@ -42,12 +42,7 @@ pub async fn find_visible(db: &Db, caller: &Caller, id: &str) -> sqlx::Result<Op
         return Ok(None);
     }
     let sql = format!("{SELECT} where doc.id = $1 and {}", perimetre_sql("d.company_id", 2, 3));
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .bind(caller.role.as_str())
-        .bind(&caller.user_id)
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query(&sql).bind(id).bind(caller.role.as_str()).bind(&caller.user_id).fetch_optional(db).await?;
     row.as_ref().map(from_row).transpose()
 }
 

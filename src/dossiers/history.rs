@@ -25,15 +25,17 @@ pub async fn record(
     action: &str,
     detail: serde_json::Value,
 ) -> sqlx::Result<()> {
-    sqlx::query("insert into dossier_events (id, dossier_id, at, actor_id, action, detail) values ($1, $2, $3, $4, $5, $6)")
-        .bind(new_id())
-        .bind(dossier_id)
-        .bind(now())
-        .bind(actor_id)
-        .bind(action)
-        .bind(detail.to_string())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "insert into dossier_events (id, dossier_id, at, actor_id, action, detail) values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id())
+    .bind(dossier_id)
+    .bind(now())
+    .bind(actor_id)
+    .bind(action)
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

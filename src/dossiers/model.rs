@@ -24,8 +24,7 @@ pub enum DossierState {
 }
 
 impl DossierState {
-    pub const ALL: [DossierState; 5] =
-        [Self::Draft, Self::Pending, Self::Granted, Self::Refused, Self::Closed];
+    pub const ALL: [DossierState; 5] = [Self::Draft, Self::Pending, Self::Granted, Self::Refused, Self::Closed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -248,7 +247,11 @@ fn optional(value: Option<String>, check: impl FnOnce(String) -> AppResult<Strin
 
 fn siret(field: &str, value: String) -> AppResult<String> {
     Siret::parse(&value).map(|s| s.to_string()).map_err(|why| {
-        AppError::invalid(field, format!("Invalid SIRET: {why}."), "SIRET invalide : 14 chiffres avec une clé de contrôle correcte.")
+        AppError::invalid(
+            field,
+            format!("Invalid SIRET: {why}."),
+            "SIRET invalide : 14 chiffres avec une clé de contrôle correcte.",
+        )
     })
 }
 
@@ -274,7 +277,11 @@ fn text(field: &str, value: String, max: usize) -> AppResult<String> {
         ));
     }
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(AppError::invalid(field, "Control characters are not allowed.", "Caractères de contrôle interdits."));
+        return Err(AppError::invalid(
+            field,
+            "Control characters are not allowed.",
+            "Caractères de contrôle interdits.",
+        ));
     }
     Ok(value)
 }
@@ -308,7 +315,11 @@ fn trainees(list: Vec<Trainee>) -> AppResult<Vec<Trainee>> {
             let last_name = text("trainees.last_name", t.last_name.trim().to_string(), 100)?;
             let first_name = text("trainees.first_name", t.first_name.trim().to_string(), 100)?;
             if last_name.is_empty() {
-                return Err(AppError::invalid("trainees.last_name", "A trainee needs a last name.", "Un stagiaire doit avoir un nom."));
+                return Err(AppError::invalid(
+                    "trainees.last_name",
+                    "A trainee needs a last name.",
+                    "Un stagiaire doit avoir un nom.",
+                ));
             }
             Ok(Trainee { last_name, first_name })
         })
@@ -331,7 +342,11 @@ mod tests {
     #[test]
     fn input_is_normalised_and_checked() {
         let input = DossierInput {
-            provider: Some(Provider { siret: Some("480 081 306 00130".into()), nda: Some("117 553 531 75".into()), ..Default::default() }),
+            provider: Some(Provider {
+                siret: Some("480 081 306 00130".into()),
+                nda: Some("117 553 531 75".into()),
+                ..Default::default()
+            }),
             costs: Some(Costs { pedagogy: Some("2020".into()), ..Default::default() }),
             ..Default::default()
         };
@@ -340,12 +355,19 @@ mod tests {
         assert_eq!(fields.provider.nda.as_deref(), Some("11755353175"));
         assert_eq!(fields.costs.pedagogy.as_deref(), Some("2020.00"));
 
-        let bad = DossierInput { costs: Some(Costs { meals: Some("-3".into()), ..Default::default() }), ..Default::default() };
+        let bad = DossierInput {
+            costs: Some(Costs { meals: Some("-3".into()), ..Default::default() }),
+            ..Default::default()
+        };
         let error = DossierFields::default().merged(bad).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("costs.meals"));
 
         let reversed = DossierInput {
-            action: Some(Action { start_date: Some("2019-07-05".into()), end_date: Some("2019-06-06".into()), ..Default::default() }),
+            action: Some(Action {
+                start_date: Some("2019-07-05".into()),
+                end_date: Some("2019-06-06".into()),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         assert_eq!(DossierFields::default().merged(reversed).unwrap_err().field.as_deref(), Some("action.end_date"));

@@ -61,10 +61,8 @@ pub async fn list_dossiers(
     let offset = params.offset.unwrap_or(0).max(0);
     let counts = sql::count_by_state(&state.db, &caller).await?;
     let dossiers = sql::list_visible(&state.db, &caller, params.state, limit, offset).await?;
-    let counts = counts
-        .into_iter()
-        .map(|(state, count)| StateCount { state, label: state.label_fr(), count })
-        .collect();
+    let counts =
+        counts.into_iter().map(|(state, count)| StateCount { state, label: state.label_fr(), count }).collect();
     Ok(Json(DossierList { counts, dossiers }))
 }
 
@@ -84,7 +82,8 @@ pub async fn create_dossier(
     let number = sql::next_number(&mut tx, yy).await?;
     sql::insert_draft(&mut tx, &id, &number, &company_id, &caller.user_id).await?;
     sql::save_fields(&mut tx, &id, &fields).await?;
-    history::record(&mut tx, &id, Some(&caller.user_id), "dossier_created", json!({ "number": number.as_str() })).await?;
+    history::record(&mut tx, &id, Some(&caller.user_id), "dossier_created", json!({ "number": number.as_str() }))
+        .await?;
     tx.commit().await?;
     let record = load(&state, &caller, number.as_str()).await?;
     let mut headers = HeaderMap::new();
@@ -123,7 +122,11 @@ pub async fn update_dossier(
         ));
     }
     if input.adherent.as_deref().is_some_and(|a| a != record.adherent) {
-        return Err(AppError::invalid("adherent", "A dossier cannot change company.", "Un dossier ne change pas d'entreprise."));
+        return Err(AppError::invalid(
+            "adherent",
+            "A dossier cannot change company.",
+            "Un dossier ne change pas d'entreprise.",
+        ));
     }
     let fields = record.fields.clone().merged(input)?;
     check_establishment(&state, &record.company_id, &fields).await?;
@@ -253,7 +256,11 @@ async fn company_for_new_dossier(state: &AppState, caller: &Caller, adherent: Op
         }
     };
     chosen.map(|(id, _)| id).ok_or_else(|| {
-        AppError::invalid("adherent", "No such company in your périmètre.", "Aucune entreprise de ce numéro dans votre périmètre.")
+        AppError::invalid(
+            "adherent",
+            "No such company in your périmètre.",
+            "Aucune entreprise de ce numéro dans votre périmètre.",
+        )
     })
 }
 

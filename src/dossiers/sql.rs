@@ -52,12 +52,8 @@ pub async fn find_visible(db: &Db, caller: &Caller, number: &str) -> sqlx::Resul
         return Ok(None);
     }
     let sql = format!("{SELECT} where d.number = $1 and {}", perimetre_sql("d.company_id", 2, 3));
-    let row = sqlx::query(&sql)
-        .bind(number)
-        .bind(caller.role.as_str())
-        .bind(&caller.user_id)
-        .fetch_optional(db)
-        .await?;
+    let row =
+        sqlx::query(&sql).bind(number).bind(caller.role.as_str()).bind(&caller.user_id).fetch_optional(db).await?;
     let Some(row) = row else { return Ok(None) };
     let mut record = record_from_row(&row)?;
     record.fields.trainees = trainees(db, &record.id).await?;
@@ -102,15 +98,9 @@ pub async fn list_visible(
 
 /// How many dossiers the caller sees in each state.
 pub async fn count_by_state(db: &Db, caller: &Caller) -> sqlx::Result<Vec<(DossierState, i64)>> {
-    let sql = format!(
-        "select state, count(*) as n from dossiers where {} group by state",
-        perimetre_sql("company_id", 1, 2)
-    );
-    let rows = sqlx::query(&sql)
-        .bind(caller.role.as_str())
-        .bind(&caller.user_id)
-        .fetch_all(db)
-        .await?;
+    let sql =
+        format!("select state, count(*) as n from dossiers where {} group by state", perimetre_sql("company_id", 1, 2));
+    let rows = sqlx::query(&sql).bind(caller.role.as_str()).bind(&caller.user_id).fetch_all(db).await?;
     let mut counts: Vec<(DossierState, i64)> = DossierState::ALL.iter().map(|s| (*s, 0)).collect();
     for row in rows {
         let state = state_of(&row)?;
@@ -124,7 +114,10 @@ pub async fn count_by_state(db: &Db, caller: &Caller) -> sqlx::Result<Vec<(Dossi
 
 /// The company ids (with their n° adhérent) the caller may create dossiers for.
 pub async fn visible_companies(db: &Db, caller: &Caller) -> sqlx::Result<Vec<(String, String)>> {
-    let sql = format!("select id, adherent_number from companies where {} order by adherent_number", perimetre_sql("id", 1, 2));
+    let sql = format!(
+        "select id, adherent_number from companies where {} order by adherent_number",
+        perimetre_sql("id", 1, 2)
+    );
     let rows = sqlx::query(&sql).bind(caller.role.as_str()).bind(&caller.user_id).fetch_all(db).await?;
     rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("adherent_number")?))).collect()
 }
@@ -215,14 +208,16 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
     .await?;
     sqlx::query("delete from trainees where dossier_id = $1").bind(id).execute(&mut **tx).await?;
     for (position, t) in f.trainees.iter().enumerate() {
-        sqlx::query("insert into trainees (id, dossier_id, position, last_name, first_name) values ($1, $2, $3, $4, $5)")
-            .bind(crate::db::new_id())
-            .bind(id)
-            .bind(position as i64)
-            .bind(&t.last_name)
-            .bind(&t.first_name)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "insert into trainees (id, dossier_id, position, last_name, first_name) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(crate::db::new_id())
+        .bind(id)
+        .bind(position as i64)
+        .bind(&t.last_name)
+        .bind(&t.first_name)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
@@ -61,7 +63,11 @@ impl S3Store {
                     .build(),
             )
             .build();
-        Ok(S3Store { client: Client::from_conf(s3_config), bucket: config.s3_bucket.clone(), endpoint: endpoint.to_string() })
+        Ok(S3Store {
+            client: Client::from_conf(s3_config),
+            bucket: config.s3_bucket.clone(),
+            endpoint: endpoint.to_string(),
+        })
     }
 
     pub fn client(&self) -> &Client {
@@ -108,7 +114,8 @@ impl S3Store {
         let upload_id = created.upload_id().context("the server gave no upload id")?.to_string();
         let result = self.send_parts(key, &upload_id, path).await;
         if result.is_err() {
-            let _ = self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(&upload_id).send().await;
+            let _ =
+                self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(&upload_id).send().await;
         }
         result
     }
@@ -177,12 +184,8 @@ impl S3Store {
     }
 
     pub async fn check(&self) -> Result<(), StorageError> {
-        self.client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| StorageError::unavailable(anyhow::Error::new(e).context(format!("HEAD bucket {}", self.bucket))))
+        self.client.head_bucket().bucket(&self.bucket).send().await.map(|_| ()).map_err(|e| {
+            StorageError::unavailable(anyhow::Error::new(e).context(format!("HEAD bucket {}", self.bucket)))
+        })
     }
 }

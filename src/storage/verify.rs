@@ -19,7 +19,11 @@ struct Check {
     done: bool,
 }
 
-pub fn verified(inner: BlobStream, expected: Sha256Hex, size: u64) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
+pub fn verified(
+    inner: BlobStream,
+    expected: Sha256Hex,
+    size: u64,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
     let check = Check { inner, hasher: Sha256::new(), expected, size, seen: 0, held: None, done: false };
     futures_util::stream::unfold(check, |mut check| async move {
         let item = check.next_item().await?;

@@ -55,7 +55,8 @@ async fn running_the_demo_again_revokes_the_tokens_it_printed_before() {
 #[tokio::test]
 async fn tokens_are_stored_hashed() {
     let app = spawn_app().await;
-    let rows: Vec<(String,)> = sqlx::query_as("select token_hash from api_tokens").fetch_all(&app.state.db).await.unwrap();
+    let rows: Vec<(String,)> =
+        sqlx::query_as("select token_hash from api_tokens").fetch_all(&app.state.db).await.unwrap();
     assert!(rows.len() >= 3);
     for (hash,) in rows {
         assert_eq!(hash.len(), 64);

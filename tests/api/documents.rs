@@ -57,13 +57,22 @@ async fn a_piece_goes_up_and_comes_back_byte_for_byte() {
         .await
         .unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
-    assert!(app.blob_keys().await.contains(&format!("sha256/{}/{}/{}", &sha256_hex(&bytes)[..2], &sha256_hex(&bytes)[2..4], sha256_hex(&bytes))));
+    assert!(app.blob_keys().await.contains(&format!(
+        "sha256/{}/{}/{}",
+        &sha256_hex(&bytes)[..2],
+        &sha256_hex(&bytes)[2..4],
+        sha256_hex(&bytes)
+    )));
 }
 
 #[tokio::test]
 async fn scans_in_jpeg_png_and_tiff_are_accepted_by_their_content() {
     let app = spawn_app().await;
-    for (file, mime) in [("emargement-scan.jpg", "image/jpeg"), ("emargement-scan.png", "image/png"), ("emargement-scan.tif", "image/tiff")] {
+    for (file, mime) in [
+        ("emargement-scan.jpg", "image/jpeg"),
+        ("emargement-scan.png", "image/png"),
+        ("emargement-scan.tif", "image/tiff"),
+    ] {
         let response = app.upload(app.employer_a(), DRAFT_A, "scan.pdf", sample(&format!("upload/{file}"))).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{file}");
         let document: Value = response.json().await.unwrap();
@@ -180,11 +189,23 @@ async fn empty_missing_and_malformed_uploads_are_bad_requests() {
         .unwrap();
     assert_problem(garbage, StatusCode::BAD_REQUEST, "malformed_multipart").await;
 
-    let not_multipart = app.http.post(&path).bearer_auth(app.employer_a()).json(&serde_json::json!({"file": "x"})).send().await.unwrap();
+    let not_multipart = app
+        .http
+        .post(&path)
+        .bearer_auth(app.employer_a())
+        .json(&serde_json::json!({"file": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_problem(not_multipart, StatusCode::BAD_REQUEST, "multipart_expected").await;
 
     let bad_kind = Form::new().part("file", Part::bytes(pdf("k")).file_name("k.pdf")).text("kind", "facture");
-    let problem = assert_problem(app.upload_form(app.employer_a(), DRAFT_A, bad_kind).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = assert_problem(
+        app.upload_form(app.employer_a(), DRAFT_A, bad_kind).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(problem["field"], "kind");
     assert!(app.documents_of(app.employer_a(), DRAFT_A).await.is_empty());
 }
@@ -208,7 +229,12 @@ async fn uploads_respect_the_perimetre_and_closed_dossiers() {
         assert_problem(app.get(app.employer_b(), &path).await, StatusCode::NOT_FOUND, "document_not_found").await;
         assert_eq!(app.get(app.assistant(), &path).await.status(), StatusCode::OK);
     }
-    assert_problem(app.get(app.employer_a(), "/api/v1/documents/not-an-id").await, StatusCode::NOT_FOUND, "document_not_found").await;
+    assert_problem(
+        app.get(app.employer_a(), "/api/v1/documents/not-an-id").await,
+        StatusCode::NOT_FOUND,
+        "document_not_found",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -223,11 +249,15 @@ async fn hostile_file_names_are_kept_as_data_and_returned_safely() {
         assert_eq!(response.status(), StatusCode::CREATED, "{name:?}");
         let document: Value = response.json().await.unwrap();
         assert_eq!(document["original_name"], name, "kept as sent");
-        let download = app.get(app.employer_a(), &format!("/api/v1/documents/{}/content", document["id"].as_str().unwrap())).await;
+        let download =
+            app.get(app.employer_a(), &format!("/api/v1/documents/{}/content", document["id"].as_str().unwrap())).await;
         assert_eq!(download.status(), StatusCode::OK);
         assert!(download.headers().get("x-injected").is_none());
         let disposition = download.headers()["content-disposition"].to_str().unwrap().to_string();
-        assert!(!disposition.contains('/') && !disposition.contains('\\') && !disposition.contains('\n'), "{disposition}");
+        assert!(
+            !disposition.contains('/') && !disposition.contains('\\') && !disposition.contains('\n'),
+            "{disposition}"
+        );
         assert!(disposition.starts_with("attachment; filename=\""));
     }
     // A raw CR LF cannot travel inside a part header: that multipart is malformed, and refused.
@@ -241,7 +271,8 @@ async fn hostile_file_names_are_kept_as_data_and_returned_safely() {
 async fn uploads_are_recorded_in_the_dossier_history() {
     let app = spawn_app().await;
     let piece: Value = app.upload(app.employer_a(), DRAFT_A, "h.pdf", pdf("history")).await.json().await.unwrap();
-    let history: Vec<Value> = app.get(app.assistant(), &format!("/api/v1/dossiers/{DRAFT_A}/history")).await.json().await.unwrap();
+    let history: Vec<Value> =
+        app.get(app.assistant(), &format!("/api/v1/dossiers/{DRAFT_A}/history")).await.json().await.unwrap();
     let last = history.last().unwrap();
     assert_eq!(last["action"], "document_added");
     assert_eq!(last["actor"], "employeur.1001");

@@ -51,7 +51,8 @@ async fn the_list_counts_dossiers_per_state_within_the_perimetre() {
         assert_eq!(counts[i]["count"], 1, "employer A has one dossier per state");
     }
     assert_eq!(counts[4]["label"], "clôturé");
-    let numbers: Vec<&str> = list["dossiers"].as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap()).collect();
+    let numbers: Vec<&str> =
+        list["dossiers"].as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap()).collect();
     assert_eq!(numbers.len(), 5);
     assert!(!numbers.contains(&PILOTER_B), "another company's dossier never shows");
 
@@ -79,7 +80,8 @@ async fn a_foreign_dossier_does_not_exist_for_an_employer() {
         let response = app.get(app.employer_a(), &format!("/api/v1/dossiers/{PILOTER_B}/{path}")).await;
         assert_problem(response, StatusCode::NOT_FOUND, "dossier_not_found").await;
     }
-    let patch = app.patch_json(app.employer_a(), &format!("/api/v1/dossiers/{DRAFT_B}"), &json!({ "comment": "x" })).await;
+    let patch =
+        app.patch_json(app.employer_a(), &format!("/api/v1/dossiers/{DRAFT_B}"), &json!({ "comment": "x" })).await;
     assert_problem(patch, StatusCode::NOT_FOUND, "dossier_not_found").await;
     let create = app.post_json(app.employer_a(), "/api/v1/dossiers", &json!({ "adherent": "12927.001" })).await;
     assert_problem(create, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
@@ -88,7 +90,8 @@ async fn a_foreign_dossier_does_not_exist_for_an_employer() {
 #[tokio::test]
 async fn the_demo_dossier_carries_the_form_fields() {
     let app = spawn_app().await;
-    let dossier: Value = app.get(app.employer_b(), &format!("/api/v1/dossiers/{PILOTER_B}")).await.json().await.unwrap();
+    let dossier: Value =
+        app.get(app.employer_b(), &format!("/api/v1/dossiers/{PILOTER_B}")).await.json().await.unwrap();
     assert_eq!(dossier["state"], "closed");
     assert_eq!(dossier["adherent"], "12927.001");
     assert_eq!(dossier["provider"]["name"], "WOLTERS KLUWER FRANCE SAS");
@@ -135,7 +138,12 @@ async fn bad_dossier_input_names_the_field() {
         (json!({ "trainees": [{ "last_name": " ", "first_name": "A" }] }), "trainees.last_name"),
     ];
     for (body, field) in cases {
-        let problem = assert_problem(app.patch_json(app.employer_a(), &path, &body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let problem = assert_problem(
+            app.patch_json(app.employer_a(), &path, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
         assert_eq!(problem["field"], field, "{body}");
     }
     let unknown_field = app.patch_json(app.employer_a(), &path, &json!({ "colour": "blue" })).await;
@@ -155,7 +163,12 @@ async fn bad_dossier_input_names_the_field() {
 #[tokio::test]
 async fn a_dossier_goes_from_draft_to_closed_and_its_history_says_who_did_what() {
     let app = spawn_app().await;
-    let created: Value = app.post_json(app.employer_a(), "/api/v1/dossiers", &json!({ "adherent": "1.001" })).await.json().await.unwrap();
+    let created: Value = app
+        .post_json(app.employer_a(), "/api/v1/dossiers", &json!({ "adherent": "1.001" }))
+        .await
+        .json()
+        .await
+        .unwrap();
     let number = created["number"].as_str().unwrap().to_string();
     let submit = format!("/api/v1/dossiers/{number}/submit");
     let incomplete = app.post_json(app.employer_a(), &submit, &json!({})).await;
@@ -172,13 +185,18 @@ async fn a_dossier_goes_from_draft_to_closed_and_its_history_says_who_did_what()
     let state = format!("/api/v1/dossiers/{number}/state");
     let to_draft = app.post_json(app.assistant(), &state, &json!({ "state": "draft" })).await;
     assert_problem(to_draft, StatusCode::CONFLICT, "invalid_transition").await;
-    let granted = app.post_json(app.assistant(), &state, &json!({ "state": "granted", "comment": "Prise en charge accordée" })).await;
+    let granted = app
+        .post_json(app.assistant(), &state, &json!({ "state": "granted", "comment": "Prise en charge accordée" }))
+        .await;
     assert_eq!(granted.status(), StatusCode::OK);
-    let closed: Value = app.post_json(app.assistant(), &state, &json!({ "state": "closed" })).await.json().await.unwrap();
+    let closed: Value =
+        app.post_json(app.assistant(), &state, &json!({ "state": "closed" })).await.json().await.unwrap();
     assert_eq!(closed["state"], "closed");
 
-    let history: Vec<Value> = app.get(app.employer_a(), &format!("/api/v1/dossiers/{number}/history")).await.json().await.unwrap();
-    let actions: Vec<(&str, &str)> = history.iter().map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap())).collect();
+    let history: Vec<Value> =
+        app.get(app.employer_a(), &format!("/api/v1/dossiers/{number}/history")).await.json().await.unwrap();
+    let actions: Vec<(&str, &str)> =
+        history.iter().map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap())).collect();
     assert_eq!(
         actions,
         [
@@ -189,7 +207,10 @@ async fn a_dossier_goes_from_draft_to_closed_and_its_history_says_who_did_what()
             ("state_changed", "assistante.akto"),
         ]
     );
-    assert_eq!(history[3]["detail"], json!({ "from": "pending", "to": "granted", "comment": "Prise en charge accordée" }));
+    assert_eq!(
+        history[3]["detail"],
+        json!({ "from": "pending", "to": "granted", "comment": "Prise en charge accordée" })
+    );
     let times: Vec<&str> = history.iter().map(|e| e["at"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first: {times:?}");
 }
@@ -201,9 +222,17 @@ async fn the_demo_seed_is_idempotent() {
         let db = app.state.db.clone();
         async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db).await.unwrap() }
     };
-    let before = (count("select count(*) from dossiers").await, count("select count(*) from documents").await, count("select count(*) from users").await);
+    let before = (
+        count("select count(*) from dossiers").await,
+        count("select count(*) from documents").await,
+        count("select count(*) from users").await,
+    );
     pieces::demo::seed(&app.state).await.unwrap();
-    let after = (count("select count(*) from dossiers").await, count("select count(*) from documents").await, count("select count(*) from users").await);
+    let after = (
+        count("select count(*) from dossiers").await,
+        count("select count(*) from documents").await,
+        count("select count(*) from users").await,
+    );
     assert_eq!(before, after);
     assert_eq!(before, (10, 1, 3));
 }

@@ -164,7 +164,14 @@ impl TestApp {
         let key = format!("sha256/{}/{}/{sha256}", &sha256[..2], &sha256[2..4]);
         match &self.s3 {
             Some(client) => {
-                client.put_object().bucket(&self.state.config.s3_bucket).key(key).body(bytes.into()).send().await.expect("put");
+                client
+                    .put_object()
+                    .bucket(&self.state.config.s3_bucket)
+                    .key(key)
+                    .body(bytes.into())
+                    .send()
+                    .await
+                    .expect("put");
             }
             None => std::fs::write(self.dir.path().join("storage/blobs").join(key), bytes).expect("overwrite"),
         }

