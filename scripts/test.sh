@@ -10,42 +10,36 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export PIECES_CACHE=${PIECES_CACHE:-$HOME/.cache/pieces}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PIECES_CACHE/target}
-export PIECES_TEST_DATABASE_URL=${PIECES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+PG_URL=${PIECES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+unset PIECES_TEST_DATABASE_URL PIECES_TEST_S3_ENDPOINT PIECES_TEST_S3_REGION
 mkdir -p "$PIECES_CACHE"
+source scripts/lib.sh
 source scripts/s3-seaweedfs.sh
 
 WORK=$(mktemp -d)
 LOGS="$WORK/logs"
 mkdir -p "$LOGS"
 
-drop_test_databases() {
-  command -v psql >/dev/null || return 0
-  psql "$PIECES_TEST_DATABASE_URL" -Atc "select datname from pg_database where datname like 'pieces_test_%'" 2>/dev/null |
-    while read -r name; do psql "$PIECES_TEST_DATABASE_URL" -qc "drop database if exists $name" >/dev/null 2>&1; done
-}
-
 cleanup() {
   seaweedfs_stop
-  drop_test_databases
+  PIECES_TEST_DATABASE_URL=$PG_URL drop_test_databases
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# Sums "test result: … N passed; M failed" over the logs of every run.
-summary() {
-  cat "$LOGS"/*.log | awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } }
-    END { printf "%d %d", p, f }'
-}
-
 status=0
 echo "== building"
-cargo build --locked --all-targets || exit 1
+if ! cargo build --locked --all-targets; then
+  echo "pieces tests: 0 passed, 1 failed (the build failed)"
+  exit 1
+fi
 
 echo "== suite 1/2: SQLite + local files (cargo test)"
 cargo test --locked 2>&1 | tee "$LOGS/1-embedded.log" || status=1
 
 echo "== suite 2/2: PostgreSQL + S3 (SeaweedFS)"
-if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && ! psql "$PIECES_TEST_DATABASE_URL" -qc 'select 1' >/dev/null 2>&1; then
+export PIECES_TEST_DATABASE_URL=$PG_URL
+if ! psql "$PIECES_TEST_DATABASE_URL" -qc 'select 1' >/dev/null 2>&1; then
   echo "PostgreSQL does not answer at $PIECES_TEST_DATABASE_URL" >&2
   status=1
 elif seaweedfs_start "$WORK/seaweedfs"; then
@@ -54,7 +48,7 @@ else
   status=1
 fi
 
-read -r passed failed < <(summary)
+read -r passed failed < <(count_results "$LOGS"/*.log)
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1 && echo "(a suite failed to build or run: counted as one failure)"
 echo "pieces tests: $passed passed, $failed failed (SQLite+files, then PostgreSQL+S3)"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
