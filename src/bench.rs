@@ -60,9 +60,17 @@ async fn upload(bench: UploadBench) -> anyhow::Result<()> {
     let mut server = Server::start(&config).await?;
     let result = async {
         println!("pieces bench upload: {} PDFs of {} bytes, {} clients, backend: {}", bench.count, bench.size, bench.clients, storage.describe());
+        let (server_cpu, client_cpu) = (cpu_seconds(server.pid()?)?, cpu_seconds(std::process::id())?);
         let seconds = server.upload_all(&files, bench.clients).await?;
+        let server_cpu = cpu_seconds(server.pid()?)? - server_cpu;
+        let client_cpu = cpu_seconds(std::process::id())? - client_cpu;
         let raw = raw_writes(&storage, &config, &files, bench.clients).await?;
         report("through pieces (HTTP, sha256, sniff, store, record)", bench.count, total_bytes, seconds);
+        println!(
+            "    CPU per upload: server {:.2} ms, benchmark client {:.2} ms (2 cores shared by both)",
+            1000.0 * server_cpu / bench.count as f64,
+            1000.0 * client_cpu / bench.count as f64
+        );
         report(raw.1, bench.count, total_bytes, raw.0);
         println!("  ratio: {:.0} % of the raw rate (target: at least 70 %)", 100.0 * raw.0 / seconds);
         let (idle, peak) = server.large_upload_memory(work.path(), bench.large).await?;
@@ -208,6 +216,10 @@ impl Server {
         bail!("the server did not become ready within 30 s")
     }
 
+    fn pid(&self) -> anyhow::Result<u32> {
+        self.child.id().context("the server runs")
+    }
+
     fn upload_url(&self) -> String {
         format!("{}/api/v1/dossiers/{}/documents", self.base, self.dossier)
     }
@@ -310,6 +322,15 @@ async fn write_large_file(work: &Path, size: u64) -> anyhow::Result<PathBuf> {
     }
     file.flush().await?;
     Ok(path)
+}
+
+/// User + system CPU seconds of a process so far, from /proc (Linux; 100 ticks a second).
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after_name = stat.rsplit_once(')').context("/proc stat format")?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    Ok(ticks as f64 / 100.0)
 }
 
 /// Resident memory of a process, from /proc (Linux).

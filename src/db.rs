@@ -24,8 +24,10 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     if sqlite {
         create_sqlite_parent(url)?;
     }
+    // SQLite takes one writer at a time, and writers that wait on its lock sleep in growing steps
+    // (up to 100 ms): one connection, queued fairly by the pool, is faster and never stalls.
     let pool = AnyPoolOptions::new()
-        .max_connections(if sqlite { 8 } else { 16 })
+        .max_connections(if sqlite { 1 } else { 16 })
         .acquire_timeout(Duration::from_secs(10))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {

@@ -215,7 +215,11 @@ fn demo_fields(number: &str, siret: &str, title: &str) -> DossierFields {
 async fn seed_piece(state: &AppState) -> anyhow::Result<()> {
     let caller = crate::auth::Caller { user_id: String::new(), login: "demo".into(), role: Role::Admin };
     let dossier = sql::find_visible(&state.db, &caller, "26.A.90102.1").await?.context("the demo dossier exists")?;
-    let uploader = admin::user_id(&state.db, "employeur.1001").await?;
+    let uploader = crate::auth::Caller {
+        user_id: admin::user_id(&state.db, "employeur.1001").await?,
+        login: "employeur.1001".into(),
+        role: Role::Employer,
+    };
     let spool_dir = state.config.storage_dir().join("tmp");
     let spooled = Spooled::from_bytes(&spool_dir, SEED_PIECE, state.config.max_upload).await.map_err(anyhow_of)?;
     let piece = NewPiece {

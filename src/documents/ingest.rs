@@ -8,6 +8,7 @@ use serde_json::json;
 use super::sql::{self, Document, NewRow};
 use super::{DocKind, Spooled};
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::db::{new_id, now};
 use crate::dossiers::{history, DossierRecord};
 use crate::error::{is_unique_violation, AppError, AppResult};
@@ -26,7 +27,7 @@ pub struct NewPiece {
 pub async fn store_piece(
     state: &AppState,
     dossier: &DossierRecord,
-    uploader_id: &str,
+    uploader: &Caller,
     spooled: Spooled,
     piece: NewPiece,
 ) -> AppResult<(Document, bool)> {
@@ -51,7 +52,7 @@ pub async fn store_piece(
         mime_type: spooled.mime_type,
         size: spooled.size as i64,
         sha256,
-        uploaded_by: uploader_id,
+        uploaded_by: &uploader.user_id,
         uploaded_at: &now(),
     };
     match insert_with_event(state, &row).await {
@@ -65,10 +66,21 @@ pub async fn store_piece(
         }
         Err(error) => return Err(error.into()),
     }
-    let stored = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("document {id} vanished after commit")))?;
     tracing::info!(document = %id, dossier = %dossier.number, size = spooled.size, "piece stored");
+    let stored = Document {
+        id: id.clone(),
+        dossier: dossier.number.clone(),
+        kind: row.kind,
+        title: title.clone(),
+        comment: row.comment.map(str::to_string),
+        original_name: original_name.clone(),
+        mime_type: spooled.mime_type.to_string(),
+        size: row.size,
+        sha256: sha256.to_string(),
+        uploaded_by: uploader.login.clone(),
+        uploaded_at: row.uploaded_at.to_string(),
+        duplicate: None,
+    };
     Ok((stored, false))
 }
 

@@ -19,7 +19,7 @@ use super::{store_piece, DocKind, NewPiece, Spooled};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::Sha256Hex;
-use crate::dossiers::routes::load as load_dossier;
+use crate::dossiers::routes::load_header as load_dossier;
 use crate::dossiers::DossierState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path};
@@ -84,7 +84,7 @@ pub async fn upload_document(
         )
     })?;
     let (spooled, piece) = read_form(&state, &mut multipart, max).await?;
-    let (mut document, duplicate) = store_piece(&state, &dossier, &caller.user_id, spooled, piece).await?;
+    let (mut document, duplicate) = store_piece(&state, &dossier, &caller, spooled, piece).await?;
     document.duplicate = Some(duplicate);
     let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(document)))

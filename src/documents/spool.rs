@@ -1,5 +1,6 @@
 //! Spooling an upload: the file part streams into a temporary file under `storage/tmp` while it
-//! is hashed (SHA-256) and counted, never held whole in memory. The size cap is enforced as bytes
+//! is hashed (SHA-256) and counted, never held whole in memory. (Durability is the store's job:
+//! the local store fsyncs what it keeps; S3 acknowledges what it has stored.) The size cap is enforced as bytes
 //! arrive; the temporary file disappears when the `Spooled` value is dropped, whatever happens.
 //! The real type is sniffed from the first bytes: only PDF, JPEG, PNG and TIFF are accepted.
 
@@ -82,7 +83,6 @@ async fn spool(
     }
     let mime_type = sniff(&head)?;
     writer.flush().await.map_err(|e| AppError::storage_unavailable(e.into()))?;
-    writer.get_ref().sync_all().await.map_err(|e| AppError::storage_unavailable(e.into()))?;
     Ok(Spooled { file: temp, sha256: Sha256Hex::from_digest(&hasher.finalize()), size, mime_type })
 }
 

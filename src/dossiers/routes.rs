@@ -213,6 +213,11 @@ pub async fn load(state: &AppState, caller: &Caller, number: &str) -> AppResult<
     sql::find_visible(&state.db, caller, number).await?.ok_or_else(AppError::dossier_not_found)
 }
 
+/// The same, without the trainees: enough to check access and state.
+pub async fn load_header(state: &AppState, caller: &Caller, number: &str) -> AppResult<DossierRecord> {
+    sql::find_visible_header(&state.db, caller, number).await?.ok_or_else(AppError::dossier_not_found)
+}
+
 async fn move_state(
     state: &AppState,
     caller: &Caller,

@@ -46,18 +46,22 @@ pub struct DossierSummary {
 const SELECT: &str = "select d.*, c.adherent_number, c.name as company_name \
                       from dossiers d join companies c on c.id = d.company_id";
 
-/// The dossier `number`, if it exists and the caller may see it.
+/// The dossier `number` with its trainees, if it exists and the caller may see it.
 pub async fn find_visible(db: &Db, caller: &Caller, number: &str) -> sqlx::Result<Option<DossierRecord>> {
+    let Some(mut record) = find_visible_header(db, caller, number).await? else { return Ok(None) };
+    record.fields.trainees = trainees(db, &record.id).await?;
+    Ok(Some(record))
+}
+
+/// The same, without its trainees (one query: what attaching a piece needs).
+pub async fn find_visible_header(db: &Db, caller: &Caller, number: &str) -> sqlx::Result<Option<DossierRecord>> {
     if DossierNumber::parse(number).is_none() {
         return Ok(None);
     }
     let sql = format!("{SELECT} where d.number = $1 and {}", perimetre_sql("d.company_id", 2, 3));
     let row =
         sqlx::query(&sql).bind(number).bind(caller.role.as_str()).bind(&caller.user_id).fetch_optional(db).await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut record = record_from_row(&row)?;
-    record.fields.trainees = trainees(db, &record.id).await?;
-    Ok(Some(record))
+    row.as_ref().map(record_from_row).transpose()
 }
 
 pub async fn list_visible(

@@ -1,6 +1,6 @@
-//! Blobs as local files under `storage/blobs/sha256/ab/cd/<hex>`. A blob appears atomically:
-//! the uploader's fsynced spool file is hard-linked into place (or copied to a temporary name,
-//! fsynced and renamed when linking is impossible), then the folder is fsynced.
+//! Blobs as local files under `storage/blobs/sha256/ab/cd/<hex>`. A blob appears atomically and
+//! durably: the uploader's spool file is fsynced and hard-linked into place (or copied to a
+//! temporary name, fsynced and renamed when linking is impossible), then the folder is fsynced.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -67,6 +67,10 @@ fn place(source: &Path, target: &Path) -> anyhow::Result<bool> {
     use anyhow::Context;
     let dir = target.parent().context("a blob path has a parent")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if target.exists() {
+        return Ok(false);
+    }
+    std::fs::File::open(source)?.sync_all().context("cannot fsync the upload")?;
     match std::fs::hard_link(source, target) {
         Ok(()) => {}
         Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The upload benchmark (release build): local files, then S3 on SeaweedFS.
+# Prints figures; asserts nothing. Extra arguments go to `pieces bench upload`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIECES_CACHE=${PIECES_CACHE:-$HOME/.cache/pieces}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PIECES_CACHE/target}
+source scripts/s3-seaweedfs.sh
+cargo build --release --locked
+PIECES="$CARGO_TARGET_DIR/release/pieces"
+WORK=$(mktemp -d)
+trap 'seaweedfs_stop; rm -rf "$WORK"' EXIT
+
+echo "== local files (SQLite)"
+"$PIECES" bench upload --data-dir "$WORK" "$@"
+
+echo "== S3 on SeaweedFS (SQLite)"
+seaweedfs_start "$WORK/seaweedfs" >/dev/null
+"$PIECES" bench upload --data-dir "$WORK" --s3-endpoint "$PIECES_TEST_S3_ENDPOINT" --s3-bucket documents "$@"
