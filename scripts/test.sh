@@ -34,6 +34,12 @@ if ! cargo build --locked --all-targets; then
   exit 1
 fi
 
+echo "== lint: cargo fmt --check, cargo clippy -D warnings"
+if ! cargo fmt --check || ! cargo clippy --locked --all-targets -- -D warnings; then
+  echo "(lint failed: counted as one failure)"
+  status=1
+fi
+
 echo "== suite 1/2: SQLite + local files (cargo test)"
 cargo test --locked 2>&1 | tee "$LOGS/1-embedded.log" || status=1
 
