@@ -1,6 +1,7 @@
 //! Blobs in an S3 bucket (SeaweedFS, Garage, MinIO, AWS…), path-style, at a custom endpoint.
-//! Each PUT carries the SHA-256 computed while spooling the upload, so the server verifies the
-//! bytes; the SDK's own CRC checksums are off (some servers reject their aws-chunked trailers).
+//! Each PUT carries the SHA-256 computed while spooling the upload, in a signed header, so the
+//! server verifies the bytes; the SDK therefore neither hashes the payload a second time for the
+//! signature nor adds its own CRC checksums (some servers reject their aws-chunked trailers).
 //! A blob already present is not sent again; large blobs go up in parts, each checksummed.
 
 use std::path::Path;
@@ -94,6 +95,8 @@ impl S3Store {
                 .content_length(size as i64)
                 .checksum_sha256(sha256.base64())
                 .body(body)
+                .customize()
+                .disable_payload_signing()
                 .send()
                 .await
                 .map_err(|e| StorageError::unavailable(anyhow::Error::new(e).context(format!("PUT {key}"))))?;
@@ -140,6 +143,8 @@ impl S3Store {
                 .content_length(buffer.len() as i64)
                 .checksum_sha256(&checksum)
                 .body(ByteStream::from(buffer))
+                .customize()
+                .disable_payload_signing()
                 .send()
                 .await
                 .with_context(|| format!("cannot send part {number} of {key}"))?;
