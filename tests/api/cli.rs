@@ -1,0 +1,115 @@
+//! The `pieces` binary itself: admin commands, `demo --json`, and `serve` with its graceful stop.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pieces::app::App;
+use pieces::config::Config;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+fn pieces(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pieces"))
+        .args(args)
+        .env("PIECES_DATA_DIR", dir)
+        .env_remove("PIECES_DATABASE_URL")
+        .env_remove("PIECES_S3_ENDPOINT")
+        .output()
+        .expect("pieces runs")
+}
+
+fn ok(output: std::process::Output) -> String {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn an_operator_sets_up_a_company_and_its_users_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(pieces(d, &["admin", "company", "--adherent", "55.001", "--name", "BOULANGERIE MARTIN", "--city", "LYON"]));
+    ok(pieces(
+        d,
+        &["admin", "establishment", "--adherent", "55.001", "--siret", "065 501 231 00040", "--name", "Fournil"],
+    ));
+    ok(pieces(
+        d,
+        &["admin", "user", "--login", "paul", "--name", "Paul Martin", "--role", "employer", "--company", "55.001"],
+    ));
+    let token = ok(pieces(d, &["admin", "token", "--login", "paul"])).trim().to_string();
+    assert!(token.starts_with("pcs_"), "{token}");
+
+    let bad_siret =
+        pieces(d, &["admin", "establishment", "--adherent", "55.001", "--siret", "06550123100041", "--name", "x"]);
+    assert!(!bad_siret.status.success());
+    assert!(String::from_utf8_lossy(&bad_siret.stderr).contains("SIRET"));
+    let unknown_user = pieces(d, &["admin", "token", "--login", "nobody"]);
+    assert!(!unknown_user.status.success());
+
+    let app = App::build(Config::embedded(d), "127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("{base}/api/v1/dossiers"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "siret": "06550123100040" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED, "the token works, the périmètre has one company");
+    let dossier: Value = created.json().await.unwrap();
+    assert_eq!(dossier["adherent"], "55.001");
+    assert_eq!(dossier["company_name"], "BOULANGERIE MARTIN");
+}
+
+#[tokio::test]
+async fn demo_json_is_one_object_and_stays_the_same_when_run_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let first: Value = serde_json::from_str(&ok(pieces(dir.path(), &["demo", "--json"]))).expect("one JSON object");
+    let second: Value = serde_json::from_str(&ok(pieces(dir.path(), &["demo", "--json"]))).expect("one JSON object");
+    assert_ne!(first["assistant_token"], second["assistant_token"], "fresh tokens each run");
+    let adherents: Vec<&str> =
+        second["employers"].as_array().unwrap().iter().map(|e| e["adherent"].as_str().unwrap()).collect();
+    assert_eq!(adherents, ["1.001", "12927.001"]);
+    assert_eq!(first["employers"][1]["dossiers"], second["employers"][1]["dossiers"]);
+    let states: Vec<&str> =
+        second["employers"][0]["dossiers"].as_array().unwrap().iter().map(|d| d["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["draft", "pending", "granted", "refused", "closed"]);
+    assert!(second["employers"][1]["dossiers"].as_array().unwrap().iter().any(|d| d["number"] == "19.A.21056.1"));
+}
+
+#[tokio::test]
+async fn serve_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pieces"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("PIECES_DATA_DIR", dir.path())
+        .env_remove("PIECES_DATABASE_URL")
+        .env_remove("PIECES_S3_ENDPOINT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match http.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
+            Ok(response) if response.status() == StatusCode::OK => break,
+            _ if Instant::now() > deadline => panic!("pieces serve did not become ready"),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    assert!(dir.path().join("storage/pieces.db").exists(), "the SQLite file lives under storage/");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "pieces serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exit status {status:?}");
+}
