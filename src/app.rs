@@ -41,7 +41,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::health::router())
         .merge(crate::dossiers::router())
-        .merge(crate::documents::router())
+        .merge(crate::documents::router(state.config.max_upload))
         .merge(crate::openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -95,6 +95,16 @@ impl AppError {
         error
     }
 
+    /// The whole request exceeds what an upload may be (the file limit plus room for the form).
+    pub fn request_too_large() -> Self {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            "The request is larger than the upload limit allows.",
+            "La requête dépasse la taille autorisée pour un envoi.",
+        )
+    }
+
     pub fn internal(cause: anyhow::Error) -> Self {
         let mut error = AppError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -202,6 +212,9 @@ impl From<QueryRejection> for AppError {
 impl From<MultipartError> for AppError {
     fn from(error: MultipartError) -> Self {
         let text = error.body_text();
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::request_too_large();
+        }
         AppError::bad_request(
             "malformed_multipart",
             format!("The multipart body could not be read: {text}"),

@@ -2,6 +2,7 @@
 //! download its bytes (verified against their SHA-256 while they stream).
 
 use axum::body::Body;
+use axum::extract::multipart::Field;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -13,7 +14,7 @@ use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use utoipa::ToSchema;
 
-use super::spool::{spool_field, too_large};
+use super::spool::spool_field;
 use super::sql::{self, Document};
 use super::{store_piece, DocKind, NewPiece, Spooled};
 use crate::app::AppState;
@@ -25,14 +26,14 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path};
 use crate::storage::StorageError;
 
-pub fn router() -> Router<AppState> {
+/// The routes; `max_upload` bounds a whole upload request (the file, plus 2 MiB for the rest).
+pub fn router(max_upload: u64) -> Router<AppState> {
+    let body_limit = usize::try_from(request_limit(max_upload)).unwrap_or(usize::MAX);
     Router::new()
-        .route(
-            "/api/v1/dossiers/{number}/documents",
-            get(list_documents).post(upload_document).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/api/v1/dossiers/{number}/documents", get(list_documents).post(upload_document))
         .route("/api/v1/documents/{id}", get(get_document))
         .route("/api/v1/documents/{id}/content", get(download_document))
+        .layer(DefaultBodyLimit::max(body_limit))
 }
 
 /// The multipart form of an upload.
@@ -73,8 +74,8 @@ pub async fn upload_document(
         ));
     }
     let max = state.config.max_upload;
-    if content_length(&headers).is_some_and(|length| length > max + 1024 * 1024) {
-        return Err(too_large(max));
+    if content_length(&headers).is_some_and(|length| length > request_limit(max)) {
+        return Err(AppError::request_too_large());
     }
     let mut multipart = multipart.map_err(|rejection| {
         AppError::bad_request(
@@ -100,7 +101,7 @@ async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> App
                 spooled = Some(spool_field(&state.config.storage_dir().join("tmp"), field, max).await?);
             }
             "kind" => {
-                let code = small_text("kind", field.text().await?, 50)?;
+                let code = small_text("kind", field, 50).await?;
                 piece.kind = Some(DocKind::parse(code.trim()).ok_or_else(|| {
                     AppError::invalid(
                         "kind",
@@ -109,10 +110,8 @@ async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> App
                     )
                 })?);
             }
-            "title" => piece.title = Some(small_text("title", field.text().await?, 300)?).filter(|t| !t.is_empty()),
-            "comment" => {
-                piece.comment = Some(small_text("comment", field.text().await?, 4000)?).filter(|t| !t.is_empty())
-            }
+            "title" => piece.title = Some(small_text("title", field, 300).await?).filter(|t| !t.is_empty()),
+            "comment" => piece.comment = Some(small_text("comment", field, 4000).await?).filter(|t| !t.is_empty()),
             _ => {}
         }
     }
@@ -122,15 +121,23 @@ async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> App
     Ok((spooled, piece))
 }
 
-fn small_text(field: &str, value: String, max: usize) -> AppResult<String> {
-    if value.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("At most {max} characters."),
-            format!("{max} caractères au plus."),
-        ));
+/// A text part of at most `max` characters, read without ever holding more than that.
+async fn small_text(name: &str, mut field: Field<'_>, max: usize) -> AppResult<String> {
+    let too_long =
+        || AppError::invalid(name, format!("At most {max} characters."), format!("{max} caractères au plus."));
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > max * 4 {
+            return Err(too_long());
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    Ok(value.trim().to_string())
+    let text = String::from_utf8(bytes)
+        .map_err(|_| AppError::invalid(name, "Text must be UTF-8.", "Le texte doit être en UTF-8."))?;
+    if text.chars().count() > max {
+        return Err(too_long());
+    }
+    Ok(text.trim().to_string())
 }
 
 /// The name as sent, kept as data: at most 1,000 characters, never used as a path.
@@ -141,6 +148,11 @@ fn clean_name(name: &str) -> String {
     } else {
         name
     }
+}
+
+/// The largest upload request: the file limit, plus 2 MiB for the form's other parts.
+fn request_limit(max_upload: u64) -> u64 {
+    max_upload.saturating_add(2 * 1024 * 1024)
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {

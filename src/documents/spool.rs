@@ -97,7 +97,7 @@ async fn drain(chunks: &mut (impl futures_util::Stream<Item = AppResult<bytes::B
     }
 }
 
-pub fn too_large(max: u64) -> AppError {
+fn too_large(max: u64) -> AppError {
     let mib = max as f64 / (1024.0 * 1024.0);
     AppError::new(
         StatusCode::PAYLOAD_TOO_LARGE,

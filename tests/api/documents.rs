@@ -163,10 +163,11 @@ async fn a_huge_declared_length_is_refused_before_reading() {
     );
     socket.write_all(head.as_bytes()).await.unwrap();
     let mut answer = vec![0u8; 4096];
-    let read = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut answer)).await.unwrap().unwrap();
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut answer)).await.unwrap().unwrap();
     let answer = String::from_utf8_lossy(&answer[..read]);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("file_too_large"), "{answer}");
+    assert!(answer.contains("request_too_large"), "{answer}");
     assert!(app.documents_of(app.employer_a(), DRAFT_A).await.is_empty());
 }
 
@@ -279,4 +280,43 @@ async fn uploads_are_recorded_in_the_dossier_history() {
     assert_eq!(last["action"], "document_added");
     assert_eq!(last["actor"], "employeur.1001");
     assert_eq!(last["detail"]["document"], piece["id"]);
+}
+
+#[tokio::test]
+async fn oversized_text_parts_and_padding_are_refused_without_being_held() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let long_comment =
+        Form::new().part("file", Part::bytes(pdf("c")).file_name("c.pdf")).text("comment", "x".repeat(200_000));
+    let problem = assert_problem(
+        app.upload_form(app.employer_a(), DRAFT_A, long_comment).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["field"], "comment");
+
+    // 4 MiB of an unknown part, sent chunked (no declared length), with a 1 MiB upload limit:
+    // the request is cut at its limit.
+    let padding = "p".repeat(4 * 1024 * 1024);
+    let form = format!("--X\r\nContent-Disposition: form-data; name=\"padding\"\r\n\r\n{padding}\r\n--X--\r\n");
+    let body = format!("{:x}\r\n{form}\r\n0\r\n\r\n", form.len());
+    let head = format!(
+        "POST /api/v1/dossiers/{DRAFT_A}/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=X\r\nTransfer-Encoding: chunked\r\n\r\n",
+        app.employer_a()
+    );
+    let socket = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let (mut reader, mut writer) = socket.into_split();
+    tokio::spawn(async move {
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.write_all(body.as_bytes()).await;
+    });
+    let mut answer = vec![0u8; 4096];
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(10), reader.read(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("request_too_large"), "{answer}");
+    assert!(app.documents_of(app.employer_a(), DRAFT_A).await.is_empty());
 }
