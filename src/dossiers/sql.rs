@@ -136,17 +136,27 @@ pub async fn establishment_belongs(db: &Db, company_id: &str, siret: &str) -> sq
     Ok(row.is_some())
 }
 
-/// The next number of the year `yy`, from a counter row (atomic on both engines).
+/// The next free number of the year `yy`, from a counter row (atomic on both engines); numbers
+/// taken otherwise (imported or demo dossiers) are skipped.
 pub async fn next_number(tx: &mut Transaction<'_, Any>, yy: u8) -> sqlx::Result<DossierNumber> {
-    let row = sqlx::query(
-        "insert into counters (name, value) values ($1, 1) \
-         on conflict (name) do update set value = counters.value + 1 returning value",
-    )
-    .bind(format!("dossier:{yy:02}"))
-    .fetch_one(&mut **tx)
-    .await?;
-    let value: i64 = row.try_get("value")?;
-    Ok(DossierNumber::new_in_year(yy, value.unsigned_abs()))
+    loop {
+        let row = sqlx::query(
+            "insert into counters (name, value) values ($1, 1) \
+             on conflict (name) do update set value = counters.value + 1 returning value",
+        )
+        .bind(format!("dossier:{yy:02}"))
+        .fetch_one(&mut **tx)
+        .await?;
+        let value: i64 = row.try_get("value")?;
+        let number = DossierNumber::new_in_year(yy, value.unsigned_abs());
+        let taken = sqlx::query("select 1 as one from dossiers where number = $1")
+            .bind(number.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+        if taken.is_none() {
+            return Ok(number);
+        }
+    }
 }
 
 /// Inserts an empty draft row; the caller then saves its fields.

@@ -236,3 +236,21 @@ async fn the_demo_seed_is_idempotent() {
     assert_eq!(before, after);
     assert_eq!(before, (10, 1, 3));
 }
+
+#[tokio::test]
+async fn new_numbers_skip_those_already_taken() {
+    let app = spawn_app().await;
+    let year = time::OffsetDateTime::now_utc().year() % 100;
+    let mut tx = app.state.db.begin().await.unwrap();
+    sqlx::query("insert into counters (name, value) values ($1, 90100) on conflict (name) do update set value = 90100")
+        .bind(format!("dossier:{year:02}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // 26.A.90101.1 and 26.A.90102.1 are demo dossiers (for the year 2026).
+    let created: Value = app.post_json(app.employer_a(), "/api/v1/dossiers", &json!({})).await.json().await.unwrap();
+    let number = created["number"].as_str().unwrap();
+    let expected = if year == 26 { "26.A.90103.1".to_string() } else { format!("{year:02}.A.90101.1") };
+    assert_eq!(number, expected);
+}

@@ -85,3 +85,25 @@ async fn a_broken_local_store_means_503_and_no_document() {
     let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn the_s3_server_verifies_the_sha256_sent_with_each_put() {
+    let app = spawn_app().await;
+    if !app.uses_s3() {
+        return; // a property of the S3 path; the local store keeps the very file that was hashed.
+    }
+    let bytes = pdf("checksummed");
+    let file = app.dir.path().join("probe.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    let wrong = pieces::domain::Sha256Hex::from_digest(&[7u8; 32]);
+    let refused = app.state.storage.put_file(&wrong, &file, bytes.len() as u64).await;
+    assert!(refused.is_err(), "a PUT whose checksum does not match its bytes must fail");
+    assert!(!app.blob_keys().await.iter().any(|k| k.ends_with(wrong.as_str())));
+
+    let right = pieces::domain::Sha256Hex::parse(&sha256_hex(&bytes)).unwrap();
+    assert!(app.state.storage.put_file(&right, &file, bytes.len() as u64).await.unwrap(), "first PUT writes");
+    assert!(
+        !app.state.storage.put_file(&right, &file, bytes.len() as u64).await.unwrap(),
+        "an existing blob is not sent again"
+    );
+}
