@@ -13,3 +13,28 @@ count_results() {
   awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1) } }
     END { printf "%d %d\n", p, f }' "$@"
 }
+
+# Waits until the S3 server at ENDPOINT serves BUCKET (a signed HEAD), while process PID lives;
+# on failure prints the end of LOG. Needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+wait_for_s3() {
+  local endpoint=$1 region=$2 bucket=$3 pid=$4 log=$5
+  local deadline=$((SECONDS + 60))
+  until curl -sf -o /dev/null -I --aws-sigv4 "aws:amz:$region:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+      -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$endpoint/$bucket"; do
+    if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -gt $deadline ]; then
+      echo "the S3 server at $endpoint did not start; its log:" >&2
+      tail -n 40 "$log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# Stops process PID (SIGTERM) and waits for it.
+stop_process() {
+  local pid=$1
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null || true
+  fi
+}

@@ -5,6 +5,7 @@
 # Facts behind the configuration: ../shared/notes/s3-servers.md.
 
 PIECES_CACHE=${PIECES_CACHE:-$HOME/.cache/pieces}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 GARAGE="$PIECES_CACHE/garage/bin/garage"
 GARAGE_PID=""
 
@@ -44,25 +45,13 @@ TOML
     > "$dir/garage.log" 2>&1 &
   GARAGE_PID=$!
   export PIECES_TEST_S3_ENDPOINT=http://127.0.0.1:3900 PIECES_TEST_S3_REGION=garage
-  local deadline=$((SECONDS + 60))
-  until curl -sf -o /dev/null -I --aws-sigv4 "aws:amz:garage:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-      -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$PIECES_TEST_S3_ENDPOINT/documents"; do
-    if ! kill -0 "$GARAGE_PID" 2>/dev/null || [ $SECONDS -gt $deadline ]; then
-      echo "Garage did not start; its log:" >&2
-      tail -n 40 "$dir/garage.log" >&2
-      return 1
-    fi
-    sleep 0.5
-  done
+  wait_for_s3 "$PIECES_TEST_S3_ENDPOINT" garage documents "$GARAGE_PID" "$dir/garage.log" || return 1
   # The tests create a bucket each: let the key create buckets.
   "$GARAGE" -c "$dir/garage.toml" key allow --create-bucket "$AWS_ACCESS_KEY_ID" >/dev/null || return 1
   echo "== Garage serves S3 on $PIECES_TEST_S3_ENDPOINT (pid $GARAGE_PID)"
 }
 
 garage_stop() {
-  if [ -n "$GARAGE_PID" ] && kill -0 "$GARAGE_PID" 2>/dev/null; then
-    kill -TERM "$GARAGE_PID"
-    wait "$GARAGE_PID" 2>/dev/null || true
-  fi
+  stop_process "$GARAGE_PID"
   GARAGE_PID=""
 }

@@ -6,6 +6,7 @@
 # telemetry).
 
 PIECES_CACHE=${PIECES_CACHE:-$HOME/.cache/pieces}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SEAWEEDFS_VENV="$PIECES_CACHE/seaweedfs"
 SEAWEEDFS_PID=""
 
@@ -31,24 +32,11 @@ JSON
     -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 > "$dir/seaweedfs.log" 2>&1 &
   SEAWEEDFS_PID=$!
   export PIECES_TEST_S3_ENDPOINT=http://127.0.0.1:8333
-  local deadline=$((SECONDS + 60))
-  until curl -sf -o /dev/null -I --aws-sigv4 "aws:amz:us-east-1:s3" \
-      --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
-      "$PIECES_TEST_S3_ENDPOINT/documents"; do
-    if ! kill -0 "$SEAWEEDFS_PID" 2>/dev/null || [ $SECONDS -gt $deadline ]; then
-      echo "SeaweedFS did not start; its log:" >&2
-      tail -n 40 "$dir/seaweedfs.log" >&2
-      return 1
-    fi
-    sleep 0.5
-  done
+  wait_for_s3 "$PIECES_TEST_S3_ENDPOINT" us-east-1 documents "$SEAWEEDFS_PID" "$dir/seaweedfs.log" || return 1
   echo "== SeaweedFS serves S3 on $PIECES_TEST_S3_ENDPOINT (pid $SEAWEEDFS_PID)"
 }
 
 seaweedfs_stop() {
-  if [ -n "$SEAWEEDFS_PID" ] && kill -0 "$SEAWEEDFS_PID" 2>/dev/null; then
-    kill -TERM "$SEAWEEDFS_PID"
-    wait "$SEAWEEDFS_PID" 2>/dev/null || true
-  fi
+  stop_process "$SEAWEEDFS_PID"
   SEAWEEDFS_PID=""
 }

@@ -151,21 +151,9 @@ async fn an_oversize_file_is_refused_and_nothing_of_it_is_kept() {
 
 #[tokio::test]
 async fn a_huge_declared_length_is_refused_before_reading() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app().await;
     // Only the head is sent: the server must answer from the declared length alone.
-    let mut socket = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
-    let head = format!(
-        "POST /api/v1/dossiers/{DRAFT_A}/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: multipart/form-data; boundary=X\r\nContent-Length: {}\r\n\r\n",
-        app.employer_a(),
-        8u64 << 30
-    );
-    socket.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = vec![0u8; 4096];
-    let read =
-        tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut answer)).await.unwrap().unwrap();
-    let answer = String::from_utf8_lossy(&answer[..read]);
+    let answer = app.raw_upload(&format!("Content-Length: {}", 8u64 << 30), Vec::new()).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("request_too_large"), "{answer}");
     assert!(app.documents_of(app.employer_a(), DRAFT_A).await.is_empty());
@@ -284,7 +272,6 @@ async fn uploads_are_recorded_in_the_dossier_history() {
 
 #[tokio::test]
 async fn oversized_text_parts_and_padding_are_refused_without_being_held() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app().await;
     let long_comment =
         Form::new().part("file", Part::bytes(pdf("c")).file_name("c.pdf")).text("comment", "x".repeat(200_000));
@@ -301,21 +288,7 @@ async fn oversized_text_parts_and_padding_are_refused_without_being_held() {
     let padding = "p".repeat(4 * 1024 * 1024);
     let form = format!("--X\r\nContent-Disposition: form-data; name=\"padding\"\r\n\r\n{padding}\r\n--X--\r\n");
     let body = format!("{:x}\r\n{form}\r\n0\r\n\r\n", form.len());
-    let head = format!(
-        "POST /api/v1/dossiers/{DRAFT_A}/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: multipart/form-data; boundary=X\r\nTransfer-Encoding: chunked\r\n\r\n",
-        app.employer_a()
-    );
-    let socket = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
-    let (mut reader, mut writer) = socket.into_split();
-    tokio::spawn(async move {
-        let _ = writer.write_all(head.as_bytes()).await;
-        let _ = writer.write_all(body.as_bytes()).await;
-    });
-    let mut answer = vec![0u8; 4096];
-    let read =
-        tokio::time::timeout(std::time::Duration::from_secs(10), reader.read(&mut answer)).await.unwrap().unwrap();
-    let answer = String::from_utf8_lossy(&answer[..read]);
+    let answer = app.raw_upload("Transfer-Encoding: chunked", body.into_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("request_too_large"), "{answer}");
     assert!(app.documents_of(app.employer_a(), DRAFT_A).await.is_empty());

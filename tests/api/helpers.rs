@@ -177,6 +177,28 @@ impl TestApp {
         }
     }
 
+    /// Sends an upload request by hand on a raw socket — `framing` is the header that frames the
+    /// body (`Content-Length: …` or `Transfer-Encoding: chunked`) — while reading the answer, which
+    /// may come before the body is all sent. Returns the answer's first bytes.
+    pub async fn raw_upload(&self, framing: &str, body: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let head = format!(
+            "POST /api/v1/dossiers/{DRAFT_A}/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: multipart/form-data; boundary=X\r\n{framing}\r\n\r\n",
+            self.employer_a()
+        );
+        let socket = tokio::net::TcpStream::connect(self.base.trim_start_matches("http://")).await.unwrap();
+        let (mut reader, mut writer) = socket.into_split();
+        tokio::spawn(async move {
+            let _ = writer.write_all(head.as_bytes()).await;
+            let _ = writer.write_all(&body).await;
+        });
+        let mut answer = vec![0u8; 4096];
+        let wait = std::time::Duration::from_secs(10);
+        let read = tokio::time::timeout(wait, reader.read(&mut answer)).await.expect("an answer").expect("read");
+        String::from_utf8_lossy(&answer[..read]).into_owned()
+    }
+
     pub fn uses_s3(&self) -> bool {
         self.s3.is_some()
     }
