@@ -4,7 +4,7 @@
 # Drops the databases the integration tests created on PostgreSQL.
 drop_test_databases() {
   command -v psql >/dev/null || return 0
-  psql "$PIECES_TEST_DATABASE_URL" -Atc "select datname from pg_database where datname like 'pieces_test_%'" 2>/dev/null |
+  psql "$PIECES_TEST_DATABASE_URL" -Atc "select datname from pg_database where datname ~ '^pieces_test_[0-9a-f]{32}$'" 2>/dev/null |
     while read -r name; do psql "$PIECES_TEST_DATABASE_URL" -qc "drop database if exists $name" >/dev/null 2>&1; done
 }
 

@@ -31,6 +31,7 @@ impl AppState {
         let config = config.with_env_credentials();
         std::fs::create_dir_all(config.storage_dir().join("tmp"))
             .with_context(|| format!("cannot create {}", config.storage_dir().display()))?;
+        crate::storage::sweep_spool(&config.storage_dir().join("tmp"));
         let db = crate::db::connect(&config.database_url()).await?;
         let storage = Storage::from_config(&config)?;
         Ok(AppState { db, storage: Arc::new(storage), config: Arc::new(config) })

@@ -168,6 +168,14 @@ impl From<anyhow::Error> for AppError {
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                "The JSON body is too large.",
+                "Le corps JSON est trop volumineux.",
+            );
+        }
         let text = rejection.body_text();
         match rejection {
             JsonRejection::JsonDataError(_) => AppError::new(

@@ -10,7 +10,7 @@ use super::{DocKind, Spooled};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::{new_id, now};
-use crate::dossiers::{history, DossierRecord};
+use crate::dossiers::{history, DossierRecord, DossierState};
 use crate::error::{is_unique_violation, AppError, AppResult};
 use crate::storage::StorageError;
 
@@ -31,6 +31,7 @@ pub async fn store_piece(
     spooled: Spooled,
     piece: NewPiece,
 ) -> AppResult<(Document, bool)> {
+    check_open(dossier, uploader)?;
     let sha256 = spooled.sha256.as_str();
     if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
         return Ok((existing, true));
@@ -55,8 +56,9 @@ pub async fn store_piece(
         uploaded_by: &uploader.user_id,
         uploaded_at: &now(),
     };
-    match insert_with_event(state, &row).await {
-        Ok(()) => {}
+    match insert_with_event(state, &row, !uploader.is_staff()).await {
+        Ok(true) => {}
+        Ok(false) => return Err(dossier_closed()),
         Err(error) if is_unique_violation(&error) => {
             // A concurrent upload of the same bytes won the race: answer as a retry would.
             if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
@@ -84,10 +86,31 @@ pub async fn store_piece(
     Ok((stored, false))
 }
 
-async fn insert_with_event(state: &AppState, row: &NewRow<'_>) -> sqlx::Result<()> {
+/// Records the row and its history event; false (and nothing written) when `only_if_open` and
+/// the dossier was closed meanwhile.
+async fn insert_with_event(state: &AppState, row: &NewRow<'_>, only_if_open: bool) -> sqlx::Result<bool> {
     let mut tx = state.db.begin().await?;
-    sql::insert(&mut tx, row).await?;
+    if !sql::insert(&mut tx, row, only_if_open).await? {
+        return Ok(false);
+    }
     let detail = json!({ "document": row.id, "title": row.title, "sha256": row.sha256, "size": row.size });
     history::record(&mut tx, row.dossier_id, Some(row.uploaded_by), "document_added", detail).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Employers cannot add pieces to a closed dossier; OPCO staff still can.
+pub fn check_open(dossier: &DossierRecord, uploader: &Caller) -> AppResult<()> {
+    if dossier.state == DossierState::Closed && !uploader.is_staff() {
+        return Err(dossier_closed());
+    }
+    Ok(())
+}
+
+fn dossier_closed() -> AppError {
+    AppError::conflict(
+        "dossier_closed",
+        "This dossier is closed: no piece can be added to it.",
+        "Ce dossier est clôturé : on ne peut plus y joindre de pièce.",
+    )
 }

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use utoipa::ToSchema;
 
+use super::ingest::check_open;
 use super::spool::spool_field;
 use super::sql::{self, Document};
 use super::{store_piece, DocKind, NewPiece, Spooled};
@@ -21,7 +22,6 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::Sha256Hex;
 use crate::dossiers::routes::load_header as load_dossier;
-use crate::dossiers::DossierState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path};
 use crate::storage::StorageError;
@@ -66,13 +66,7 @@ pub async fn upload_document(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<(StatusCode, Json<Document>)> {
     let dossier = load_dossier(&state, &caller, &number).await?;
-    if dossier.state == DossierState::Closed && !caller.is_staff() {
-        return Err(AppError::conflict(
-            "dossier_closed",
-            "This dossier is closed: no piece can be added to it.",
-            "Ce dossier est clôturé : on ne peut plus y joindre de pièce.",
-        ));
-    }
+    check_open(&dossier, &caller)?;
     let max = state.config.max_upload;
     if content_length(&headers).is_some_and(|length| length > request_limit(max)) {
         return Err(AppError::request_too_large());
@@ -219,7 +213,10 @@ pub async fn download_document(
     out.insert(header::CONTENT_TYPE, header_value(&document.mime_type));
     out.insert(header::CONTENT_LENGTH, HeaderValue::from(document.size as u64));
     out.insert(header::ETAG, header_value(&etag));
-    out.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition(&document.original_name)));
+    out.insert(
+        header::CONTENT_DISPOSITION,
+        header_value(&content_disposition(&document.original_name, &document.mime_type)),
+    );
     out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     Ok(response)
@@ -237,12 +234,26 @@ fn header_value(text: &str) -> HeaderValue {
 const ATTR: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// `attachment; filename="<ascii>"; filename*=UTF-8''<percent-encoded>`, with path separators
-/// and control characters replaced, so a browser saves it under a harmless name.
-pub fn content_disposition(name: &str) -> String {
+/// and control characters replaced, and the extension of the real type added when the name lacks
+/// it, so a browser saves it under a harmless name (never `facture.exe`).
+pub fn content_disposition(name: &str, mime_type: &str) -> String {
     let safe: String =
         name.chars().map(|c| if c.is_control() || matches!(c, '/' | '\\') { '_' } else { c }).take(200).collect();
     let safe = safe.trim_start_matches('.');
-    let safe = if safe.is_empty() { "document" } else { safe };
+    let mut safe = if safe.is_empty() { "document".to_string() } else { safe.to_string() };
+    let extensions: &[&str] = match mime_type {
+        "application/pdf" => &[".pdf"],
+        "image/jpeg" => &[".jpg", ".jpeg"],
+        "image/png" => &[".png"],
+        "image/tiff" => &[".tif", ".tiff"],
+        _ => &[],
+    };
+    if let Some(first) = extensions.first() {
+        if !extensions.iter().any(|e| safe.to_lowercase().ends_with(e)) {
+            safe.push_str(first);
+        }
+    }
+    let safe = safe.as_str();
     let ascii: String = safe
         .chars()
         .map(|c| if c.is_ascii_graphic() && !matches!(c, '"' | '%' | ';') || c == ' ' { c } else { '_' })
@@ -256,13 +267,15 @@ mod tests {
 
     #[test]
     fn hostile_names_become_harmless_headers() {
-        let header = content_disposition("../../etc/passwd\r\nX-Evil: 1");
+        let header = content_disposition("../../etc/passwd\r\nX-Evil: 1", "application/pdf");
         assert!(HeaderValue::from_str(&header).is_ok());
         assert!(!header.contains('/') && !header.contains('\n'));
         assert_eq!(
-            content_disposition("Facture été.pdf"),
+            content_disposition("Facture été.pdf", "application/pdf"),
             "attachment; filename=\"Facture _t_.pdf\"; filename*=UTF-8''Facture%20%C3%A9t%C3%A9.pdf"
         );
-        assert!(content_disposition(&"a".repeat(500)).len() < 700);
+        assert!(content_disposition(&"a".repeat(500), "application/pdf").len() < 700);
+        assert!(content_disposition("facture.exe", "application/pdf").contains("filename=\"facture.exe.pdf\""));
+        assert!(content_disposition("SCAN.JPEG", "image/jpeg").contains("filename=\"SCAN.JPEG\""));
     }
 }

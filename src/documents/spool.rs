@@ -109,9 +109,10 @@ fn too_large(max: u64) -> AppError {
 
 /// The real type of a file from its first bytes; PDF, JPEG, PNG and TIFF only.
 pub fn sniff(head: &[u8]) -> AppResult<&'static str> {
-    // A PDF header may follow a little junk (ISO 32000 tolerates it within the first 1024 bytes).
-    let window = &head[..head.len().min(1024)];
-    if window.windows(5).any(|w| w == b"%PDF-") {
+    // Readers tolerate junk before the PDF header; we do not, so that no other file (an
+    // executable, an HTML page) can pass for a PDF by carrying `%PDF-` somewhere in its head.
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+    if head[start..].starts_with(b"%PDF-") {
         return Ok("application/pdf");
     }
     match infer::get(head).map(|t| t.mime_type()) {
@@ -140,6 +141,11 @@ mod tests {
         assert_eq!(sniff(include_bytes!("../../samples/upload/emargement-scan.png")).unwrap(), "image/png");
         assert_eq!(sniff(include_bytes!("../../samples/upload/emargement-scan.jpg")).unwrap(), "image/jpeg");
         assert_eq!(sniff(include_bytes!("../../samples/upload/emargement-scan.tif")).unwrap(), "image/tiff");
+        assert_eq!(sniff(b"\r\n%PDF-1.4").unwrap(), "application/pdf");
+        let disguised: [&[u8]; 2] = [b"MZ\x90\0%PDF-1.4", b"<html><!--%PDF-1.4-->"];
+        for bad in disguised {
+            assert_eq!(sniff(bad).unwrap_err().code, "unsupported_media_type");
+        }
         for bad in [&b"\x7fELF\x02\x01\x01\0"[..], b"<!DOCTYPE html><html>", b"hello, world\n", b"MZ\x90\0"] {
             assert_eq!(sniff(bad).unwrap_err().code, "unsupported_media_type");
         }

@@ -78,10 +78,14 @@ pub struct NewRow<'a> {
     pub uploaded_at: &'a str,
 }
 
-pub async fn insert(tx: &mut Transaction<'_, Any>, row: &NewRow<'_>) -> sqlx::Result<()> {
-    sqlx::query(
+/// Inserts the row; with `only_if_open`, only while its dossier is not closed (checked in the
+/// same statement, so a dossier closed during a long upload takes no piece). Returns whether the
+/// row was inserted.
+pub async fn insert(tx: &mut Transaction<'_, Any>, row: &NewRow<'_>, only_if_open: bool) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "insert into documents (id, dossier_id, kind, title, comment, original_name, mime_type, size, sha256, \
-         uploaded_by, uploaded_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         uploaded_by, uploaded_at) select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
+         where $12 = 0 or exists (select 1 from dossiers where id = $2 and state <> 'closed')",
     )
     .bind(row.id)
     .bind(row.dossier_id)
@@ -94,9 +98,10 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, row: &NewRow<'_>) -> sqlx::Re
     .bind(row.sha256)
     .bind(row.uploaded_by)
     .bind(row.uploaded_at)
+    .bind(i64::from(only_if_open))
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 fn from_row(row: &AnyRow) -> sqlx::Result<Document> {

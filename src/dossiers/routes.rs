@@ -115,11 +115,7 @@ pub async fn update_dossier(
 ) -> AppResult<Json<DossierRecord>> {
     let record = load(&state, &caller, &number).await?;
     if record.state != DossierState::Draft {
-        return Err(AppError::conflict(
-            "dossier_not_editable",
-            "Only a draft dossier can be edited.",
-            "Seul un dossier en brouillon peut être modifié.",
-        ));
+        return Err(not_editable());
     }
     if input.adherent.as_deref().is_some_and(|a| a != record.adherent) {
         return Err(AppError::invalid(
@@ -131,7 +127,9 @@ pub async fn update_dossier(
     let fields = record.fields.clone().merged(input)?;
     check_establishment(&state, &record.company_id, &fields).await?;
     let mut tx = state.db.begin().await?;
-    sql::save_fields(&mut tx, &record.id, &fields).await?;
+    if !sql::save_fields(&mut tx, &record.id, &fields).await? {
+        return Err(not_editable()); // sent meanwhile
+    }
     history::record(&mut tx, &record.id, Some(&caller.user_id), "dossier_updated", json!({})).await?;
     tx.commit().await?;
     Ok(Json(load(&state, &caller, &number).await?))
@@ -237,6 +235,14 @@ async fn move_state(
     history::record(&mut tx, &record.id, Some(&caller.user_id), action, detail).await?;
     tx.commit().await?;
     Ok(())
+}
+
+fn not_editable() -> AppError {
+    AppError::conflict(
+        "dossier_not_editable",
+        "Only a draft dossier can be edited.",
+        "Seul un dossier en brouillon peut être modifié.",
+    )
 }
 
 fn invalid_transition(from: DossierState, to: DossierState) -> AppError {

@@ -182,16 +182,17 @@ pub async fn insert_draft(
     Ok(())
 }
 
-/// Writes every editable field of dossier `id`, and its trainees.
-pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFields) -> sqlx::Result<()> {
+/// Writes every editable field of dossier `id`, and its trainees, while it is a draft. Returns
+/// false (writing nothing) when it no longer is.
+pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFields) -> sqlx::Result<bool> {
     let (p, a, c) = (&f.provider, &f.action, &f.costs);
-    sqlx::query(
+    let done = sqlx::query(
         "update dossiers set siret = $2, provider_name = $3, provider_type = $4, provider_direct_payment = $5, \
          provider_address = $6, provider_siret = $7, provider_nda = $8, provider_contact = $9, title = $10, \
          cpf_code = $11, hours = $12, start_date = $13, end_date = $14, cost_pedagogy = $15, \
          cost_remuneration = $16, cost_accommodation = $17, cost_meals = $18, cost_transport = $19, \
          cost_tutor_training = $20, cost_training_allowance = $21, cost_misc = $22, cost_engineering = $23, \
-         comment = $24, updated_at = $25 where id = $1",
+         comment = $24, updated_at = $25 where id = $1 and state = 'draft'",
     )
     .bind(id)
     .bind(&f.siret)
@@ -220,6 +221,9 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
     .bind(now())
     .execute(&mut **tx)
     .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
     sqlx::query("delete from trainees where dossier_id = $1").bind(id).execute(&mut **tx).await?;
     for (position, t) in f.trainees.iter().enumerate() {
         sqlx::query(
@@ -233,7 +237,7 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
         .execute(&mut **tx)
         .await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Moves dossier `id` from `from` to `to`; false when its state was no longer `from`.

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::Stream;
 
-pub use fs::FsStore;
+pub use fs::{sweep_spool, FsStore};
 pub use s3::S3Store;
 pub use verify::verified;
 
@@ -54,7 +54,7 @@ impl Storage {
     /// Returns whether bytes were written.
     pub async fn put_file(&self, sha256: &Sha256Hex, path: &Path, size: u64) -> Result<bool, StorageError> {
         match self {
-            Storage::Fs(store) => store.put_file(sha256, path).await,
+            Storage::Fs(store) => store.put_file(sha256, path, size).await,
             Storage::S3(store) => store.put_file(sha256, path, size).await,
         }
     }

@@ -80,12 +80,16 @@ impl S3Store {
     }
 
     pub async fn put_file(&self, sha256: &Sha256Hex, path: &Path, size: u64) -> Result<bool, StorageError> {
-        if self.exists(sha256).await? {
-            return Ok(false);
-        }
         let key = sha256.blob_key();
+        match self.stored_size(sha256).await? {
+            Some(stored) if stored == size => return Ok(false),
+            Some(stored) => {
+                tracing::error!(blob = %key, found = stored, expected = size, "corruption: a stored blob has the wrong size; replacing it");
+            }
+            None => {}
+        }
         if size > MULTIPART_THRESHOLD {
-            self.put_multipart(&key, path).await.map_err(StorageError::unavailable)?;
+            self.put_multipart(&key, path, sha256).await.map_err(StorageError::unavailable)?;
         } else {
             let body = ByteStream::from_path(path).await.map_err(StorageError::unavailable)?;
             self.client
@@ -104,7 +108,7 @@ impl S3Store {
         Ok(true)
     }
 
-    async fn put_multipart(&self, key: &str, path: &Path) -> anyhow::Result<()> {
+    async fn put_multipart(&self, key: &str, path: &Path, sha256: &Sha256Hex) -> anyhow::Result<()> {
         let created = self
             .client
             .create_multipart_upload()
@@ -115,7 +119,7 @@ impl S3Store {
             .await
             .with_context(|| format!("cannot start the multipart upload of {key}"))?;
         let upload_id = created.upload_id().context("the server gave no upload id")?.to_string();
-        let result = self.send_parts(key, &upload_id, path).await;
+        let result = self.send_parts(key, &upload_id, path, sha256).await;
         if result.is_err() {
             let _ =
                 self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(&upload_id).send().await;
@@ -123,15 +127,18 @@ impl S3Store {
         result
     }
 
-    async fn send_parts(&self, key: &str, upload_id: &str, path: &Path) -> anyhow::Result<()> {
+    async fn send_parts(&self, key: &str, upload_id: &str, path: &Path, sha256: &Sha256Hex) -> anyhow::Result<()> {
         let mut file = tokio::fs::File::open(path).await?;
         let mut parts = Vec::new();
+        // The parts are read back from the spool: check they are the bytes that were received.
+        let mut whole = Sha256::new();
         for number in 1.. {
             let mut buffer = Vec::with_capacity(PART_SIZE);
             (&mut file).take(PART_SIZE as u64).read_to_end(&mut buffer).await?;
             if buffer.is_empty() {
                 break;
             }
+            whole.update(&buffer);
             let checksum = Sha256Hex::from_digest(&Sha256::digest(&buffer)).base64();
             let sent = self
                 .client
@@ -155,6 +162,9 @@ impl S3Store {
                     .checksum_sha256(checksum)
                     .build(),
             );
+        }
+        if Sha256Hex::from_digest(&whole.finalize()) != *sha256 {
+            anyhow::bail!("the spooled file of {key} no longer hashes to its SHA-256");
         }
         self.client
             .complete_multipart_upload()
@@ -180,10 +190,15 @@ impl S3Store {
     }
 
     pub async fn exists(&self, sha256: &Sha256Hex) -> Result<bool, StorageError> {
+        Ok(self.stored_size(sha256).await?.is_some())
+    }
+
+    /// The size of the stored blob, or `None` when there is none (one HEAD).
+    async fn stored_size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StorageError> {
         let key = sha256.blob_key();
         match self.client.head_object().bucket(&self.bucket).key(&key).send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
+            Ok(head) => Ok(Some(head.content_length().unwrap_or_default().max(0) as u64)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(StorageError::unavailable(anyhow::Error::new(e).context(format!("HEAD {key}")))),
         }
     }

@@ -33,6 +33,29 @@ async fn every_api_route_wants_a_valid_token() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app().await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let response = app
+            .http
+            .get(app.url("/api/v1/dossiers"))
+            .header("authorization", format!("{scheme} {}", app.assistant()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+    let basic = app
+        .http
+        .get(app.url("/api/v1/dossiers"))
+        .basic_auth("assistante.akto", Some(app.assistant()))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(basic, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[tokio::test]
 async fn health_probes_need_no_token_and_report_their_parts() {
     let app = spawn_app().await;
     let alive = app.http.get(app.url("/healthz")).send().await.unwrap();

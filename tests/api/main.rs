@@ -9,4 +9,5 @@ mod auth;
 mod cli;
 mod documents;
 mod dossiers;
+mod s3_only;
 mod storage;
