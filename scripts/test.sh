@@ -4,7 +4,7 @@
 #   2. runs every test on the embedded defaults (SQLite + local files);
 #   3. installs and starts SeaweedFS (a real S3 server) on loopback, and runs the integration
 #      suite again against PostgreSQL (127.0.0.1:5432, a fresh database per test) and S3 (a fresh
-#      bucket per test);
+#      key prefix per test in one bucket);
 #   4. stops the server, drops the test databases, and prints the passed and failed counts.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -302,7 +302,8 @@ fn child_command(exe: &Path, config: &Config) -> Command {
         command
             .env("PIECES_S3_ENDPOINT", endpoint)
             .env("PIECES_S3_BUCKET", &config.s3_bucket)
-            .env("PIECES_S3_REGION", &config.s3_region);
+            .env("PIECES_S3_REGION", &config.s3_region)
+            .env("PIECES_S3_PREFIX", &config.s3_prefix);
     }
     command
 }

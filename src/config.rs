@@ -29,6 +29,10 @@ pub struct Config {
     #[arg(long, env = "PIECES_S3_REGION", default_value = "us-east-1")]
     pub s3_region: String,
 
+    /// Prefix of every blob key in the bucket (e.g. `pieces/`), to share a bucket.
+    #[arg(long, env = "PIECES_S3_PREFIX", default_value = "")]
+    pub s3_prefix: String,
+
     /// Largest accepted upload, e.g. `25MiB`, `200MB`, `1048576`.
     #[arg(long, env = "PIECES_MAX_UPLOAD", default_value = "25MiB", value_parser = parse_size)]
     pub max_upload: u64,
@@ -53,6 +57,7 @@ impl Config {
             s3_endpoint: None,
             s3_bucket: "documents".into(),
             s3_region: "us-east-1".into(),
+            s3_prefix: String::new(),
             max_upload: 25 * 1024 * 1024,
             s3_credentials: None,
         }
@@ -92,6 +97,7 @@ impl std::fmt::Debug for Config {
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_bucket", &self.s3_bucket)
             .field("s3_region", &self.s3_region)
+            .field("s3_prefix", &self.s3_prefix)
             .field("max_upload", &self.max_upload)
             .field("s3_access_key_id", &self.s3_credentials.as_ref().map(|c| &c.access_key_id))
             .finish_non_exhaustive()

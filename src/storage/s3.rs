@@ -32,6 +32,7 @@ const PART_SIZE: usize = 8 * 1024 * 1024;
 pub struct S3Store {
     client: Client,
     bucket: String,
+    prefix: String,
     endpoint: String,
 }
 
@@ -67,6 +68,7 @@ impl S3Store {
         Ok(S3Store {
             client: Client::from_conf(s3_config),
             bucket: config.s3_bucket.clone(),
+            prefix: config.s3_prefix.clone(),
             endpoint: endpoint.to_string(),
         })
     }
@@ -79,8 +81,13 @@ impl S3Store {
         format!("S3 bucket {} at {}", self.bucket, self.endpoint)
     }
 
+    /// The object key of a blob: the configured prefix, then `sha256/ab/cd/<hex>`.
+    pub fn key(&self, sha256: &Sha256Hex) -> String {
+        format!("{}{}", self.prefix, sha256.blob_key())
+    }
+
     pub async fn put_file(&self, sha256: &Sha256Hex, path: &Path, size: u64) -> Result<bool, StorageError> {
-        let key = sha256.blob_key();
+        let key = self.key(sha256);
         match self.stored_size(sha256).await? {
             Some(stored) if stored == size => return Ok(false),
             Some(stored) => {
@@ -179,7 +186,7 @@ impl S3Store {
     }
 
     pub async fn get(&self, sha256: &Sha256Hex) -> Result<BlobStream, StorageError> {
-        let key = sha256.blob_key();
+        let key = self.key(sha256);
         match self.client.get_object().bucket(&self.bucket).key(&key).send().await {
             Ok(object) => Ok(Box::pin(ReaderStream::with_capacity(object.body.into_async_read(), 64 * 1024))),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
@@ -195,7 +202,7 @@ impl S3Store {
 
     /// The size of the stored blob, or `None` when there is none (one HEAD).
     async fn stored_size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StorageError> {
-        let key = sha256.blob_key();
+        let key = self.key(sha256);
         match self.client.head_object().bucket(&self.bucket).key(&key).send().await {
             Ok(head) => Ok(Some(head.content_length().unwrap_or_default().max(0) as u64)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),

@@ -1,4 +1,5 @@
-//! Starting a test app on its own data folder, database and bucket, with the demo data seeded.
+//! Starting a test app on its own data folder, database and S3 key prefix, with the demo data
+//! seeded.
 
 use std::path::PathBuf;
 
@@ -43,9 +44,11 @@ pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     let mut s3 = None;
     if let Ok(endpoint) = std::env::var("PIECES_TEST_S3_ENDPOINT") {
         config.s3_region = std::env::var("PIECES_TEST_S3_REGION").unwrap_or_else(|_| "us-east-1".into());
-        config.s3_bucket = format!("pieces-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        // One bucket (the server's `documents`), a key prefix per test: S3 servers such as
+        // SeaweedFS give each bucket its own volumes, and run out of them after a few dozen.
+        config.s3_bucket = std::env::var("PIECES_TEST_S3_BUCKET").unwrap_or_else(|_| "documents".into());
+        config.s3_prefix = format!("test-{}/", uuid::Uuid::new_v4().simple());
         let client = s3_client(&endpoint, &config.s3_region);
-        client.create_bucket().bucket(&config.s3_bucket).send().await.expect("create the test bucket");
         config.s3_endpoint = Some(endpoint);
         s3 = Some(client);
     }
@@ -136,8 +139,19 @@ impl TestApp {
     pub async fn blob_keys(&self) -> Vec<String> {
         match &self.s3 {
             Some(client) => {
-                let listed = client.list_objects_v2().bucket(&self.state.config.s3_bucket).send().await.expect("list");
-                listed.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+                let prefix = &self.state.config.s3_prefix;
+                let listed = client
+                    .list_objects_v2()
+                    .bucket(&self.state.config.s3_bucket)
+                    .prefix(prefix)
+                    .send()
+                    .await
+                    .expect("list");
+                listed
+                    .contents()
+                    .iter()
+                    .filter_map(|o| o.key()?.strip_prefix(prefix.as_str()).map(str::to_string))
+                    .collect()
             }
             None => {
                 let root = self.dir.path().join("storage/blobs");
@@ -167,7 +181,7 @@ impl TestApp {
                 client
                     .put_object()
                     .bucket(&self.state.config.s3_bucket)
-                    .key(key)
+                    .key(format!("{}{key}", self.state.config.s3_prefix))
                     .body(bytes.into())
                     .send()
                     .await

@@ -1,7 +1,7 @@
 //! Integration tests: each test starts the real server on 127.0.0.1:0 with its own data folder
 //! and database, and talks HTTP to it. By default: SQLite + local files. With
 //! `PIECES_TEST_DATABASE_URL` (PostgreSQL) and `PIECES_TEST_S3_ENDPOINT` (+ AWS_* credentials),
-//! the same tests run on a fresh PostgreSQL database and a fresh S3 bucket each.
+//! the same tests run on a fresh PostgreSQL database and a fresh S3 key prefix each.
 
 mod helpers;
 
