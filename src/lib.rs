@@ -24,10 +24,12 @@ pub mod domain;
 pub mod dossiers;
 /// `AppError`, rendered as RFC 9457 problem+json.
 pub mod error;
-/// `Json`, `Path` and `Query` whose rejections are problem+json.
+/// Reading what pieces say: electronic invoice data (Factur-X, ZUGFeRD); text and OCR next.
 pub mod extract;
 /// Liveness and readiness probes.
 pub mod health;
+/// `Json`, `Path` and `Query` whose rejections are problem+json.
+pub mod input;
 /// The generated OpenAPI 3.1 description.
 pub mod openapi;
 /// Content-addressed blob storage: local files or S3.

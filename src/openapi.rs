@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::extract::Json;
+use crate::input::Json;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -23,7 +23,7 @@ use crate::auth::Caller;
 use crate::domain::Sha256Hex;
 use crate::dossiers::routes::load_header as load_dossier;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Json, Path};
+use crate::input::{Json, Path};
 use crate::storage::StorageError;
 
 /// The routes; `max_upload` bounds a whole upload request (the file, plus 2 MiB for the rest).

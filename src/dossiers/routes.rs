@@ -14,7 +14,7 @@ use super::sql::{self, DossierRecord, DossierSummary};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Json, Path, Query};
+use crate::input::{Json, Path, Query};
 
 pub fn router() -> Router<AppState> {
     Router::new()

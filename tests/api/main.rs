@@ -9,5 +9,6 @@ mod auth;
 mod cli;
 mod documents;
 mod dossiers;
+mod facturx;
 mod s3_only;
 mod storage;
