@@ -3,5 +3,7 @@
 //! of scans come next (issue 3).
 
 pub mod facturx;
+#[cfg(test)]
+mod sample_tests;
 
 pub use facturx::{read_cii, read_pdf, FacturX};

@@ -9,6 +9,5 @@ mod auth;
 mod cli;
 mod documents;
 mod dossiers;
-mod facturx;
 mod s3_only;
 mod storage;

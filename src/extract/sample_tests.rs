@@ -3,10 +3,8 @@
 
 use std::str::FromStr;
 
-use pieces::extract::{read_cii, read_pdf};
+use super::{read_cii, read_pdf};
 use rust_decimal::Decimal;
-
-use crate::helpers::sample;
 
 struct Expected {
     file: &'static str,
@@ -181,6 +179,10 @@ const EXPECTED: &[Expected] = &[
         totals: ["1274.80", "7.50", "1282.30", "1282.30"],
     },
 ];
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))).expect("sample file")
+}
 
 #[test]
 fn every_sample_is_read_with_its_totals() {
