@@ -144,23 +144,33 @@ pub async fn submit_dossier(
     Path(number): Path<String>,
 ) -> AppResult<Json<DossierRecord>> {
     let record = load(&state, &caller, &number).await?;
+    check_submittable(&record)?;
+    if let Err(error) = move_state(&state, &caller, &record, DossierState::Pending, "dossier_submitted", "").await {
+        // Changed meanwhile (the move is guarded in SQL): say what stands now.
+        check_submittable(&load(&state, &caller, &number).await?)?;
+        return Err(error);
+    }
+    Ok(Json(load(&state, &caller, &number).await?))
+}
+
+/// A draft with every field the OPCO needs can be sent.
+fn check_submittable(record: &DossierRecord) -> AppResult<()> {
     if record.state != DossierState::Draft {
         return Err(invalid_transition(record.state, DossierState::Pending));
     }
     let missing = record.fields.missing_for_submission();
-    if !missing.is_empty() {
-        let list = missing.join(", ");
-        let mut error = AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "dossier_incomplete",
-            format!("Fill in these fields before sending the dossier: {list}."),
-            format!("Renseignez ces champs avant d'envoyer le dossier : {list}."),
-        );
-        error.field = missing.first().map(|f| f.to_string());
-        return Err(error);
+    if missing.is_empty() {
+        return Ok(());
     }
-    move_state(&state, &caller, &record, DossierState::Pending, "dossier_submitted", "").await?;
-    Ok(Json(load(&state, &caller, &number).await?))
+    let list = missing.join(", ");
+    let mut error = AppError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dossier_incomplete",
+        format!("Fill in these fields before sending the dossier: {list}."),
+        format!("Renseignez ces champs avant d'envoyer le dossier : {list}."),
+    );
+    error.field = missing.first().map(|f| f.to_string());
+    Err(error)
 }
 
 #[derive(Deserialize, ToSchema)]

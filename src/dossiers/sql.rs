@@ -240,20 +240,20 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
     Ok(true)
 }
 
-/// Moves dossier `id` from `from` to `to`; false when its state was no longer `from`.
+/// Moves dossier `id` from `from` to `to`; false when its state was no longer `from`, or when it
+/// is sent (→ pending) without the fields of `DossierFields::missing_for_submission`, which the
+/// statement checks again so that a concurrent edit cannot slip in between.
 pub async fn set_state(
     tx: &mut Transaction<'_, Any>,
     id: &str,
     from: DossierState,
     to: DossierState,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query("update dossiers set state = $1, updated_at = $2 where id = $3 and state = $4")
-        .bind(to.as_str())
-        .bind(now())
-        .bind(id)
-        .bind(from.as_str())
-        .execute(&mut **tx)
-        .await?;
+    let complete = "provider_name is not null and title is not null and hours is not null \
+                    and start_date is not null and end_date is not null";
+    let guard = if to == DossierState::Pending { complete } else { "1 = 1" };
+    let sql = format!("update dossiers set state = $1, updated_at = $2 where id = $3 and state = $4 and {guard}");
+    let done = sqlx::query(&sql).bind(to.as_str()).bind(now()).bind(id).bind(from.as_str()).execute(&mut **tx).await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -256,3 +256,21 @@ async fn new_numbers_skip_those_already_taken() {
     let created: Value = app.post_json(app.employer_a(), "/api/v1/dossiers", &json!({})).await.json().await.unwrap();
     assert_eq!(created["number"], format!("{year:02}.A.00003.1"));
 }
+
+#[tokio::test]
+async fn the_database_refuses_to_send_an_incomplete_draft_even_behind_the_checks() {
+    let app = spawn_app().await;
+    let created: Value = app.post_json(app.employer_a(), "/api/v1/dossiers", &json!({})).await.json().await.unwrap();
+    let caller = pieces::auth::Caller { user_id: String::new(), login: "t".into(), role: pieces::auth::Role::Admin };
+    let record = pieces::dossiers::sql::find_visible(&app.state.db, &caller, created["number"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    use pieces::dossiers::DossierState::{Draft, Pending};
+    let mut tx = app.state.db.begin().await.unwrap();
+    assert!(!pieces::dossiers::sql::set_state(&mut tx, &record.id, Draft, Pending).await.unwrap());
+    tx.rollback().await.unwrap();
+    let full: Value =
+        app.get(app.employer_a(), &format!("/api/v1/dossiers/{}", record.number)).await.json().await.unwrap();
+    assert_eq!(full["state"], "draft");
+}
