@@ -81,20 +81,10 @@ pub fn format_time(at: OffsetDateTime) -> String {
     }
 }
 
-/// True when the pool talks to PostgreSQL.
-pub fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres:") || url.starts_with("postgresql:")
-}
-
 /// Checks the database answers (readiness).
 pub async fn ping(db: &Db) -> anyhow::Result<()> {
     sqlx::query("select 1").execute(db).await?;
     Ok(())
-}
-
-/// Parses a stored timestamp (for tools and tests).
-pub fn parse_time(text: &str) -> anyhow::Result<OffsetDateTime> {
-    Ok(OffsetDateTime::parse(text, &Rfc3339)?)
 }
 
 #[cfg(test)]
@@ -108,6 +98,6 @@ mod tests {
         let c = format_time(time::macros::datetime!(2026-11-27 10:00:01 UTC));
         assert_eq!(a, "2026-11-27T10:00:00.500000Z");
         assert!(b < a && a < c, "{b} {a} {c}");
-        assert_eq!(parse_time(&c).unwrap().second(), 1);
+        assert_eq!(OffsetDateTime::parse(&c, &Rfc3339).unwrap().second(), 1);
     }
 }

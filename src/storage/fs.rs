@@ -43,10 +43,6 @@ impl FsStore {
         }
     }
 
-    pub async fn exists(&self, sha256: &Sha256Hex) -> Result<bool, StorageError> {
-        tokio::fs::try_exists(self.path(sha256)).await.map_err(StorageError::unavailable)
-    }
-
     pub async fn check(&self) -> Result<(), StorageError> {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {

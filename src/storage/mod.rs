@@ -74,13 +74,6 @@ impl Storage {
         Ok(Box::pin(verified(stream, sha256.clone(), size)))
     }
 
-    pub async fn exists(&self, sha256: &Sha256Hex) -> Result<bool, StorageError> {
-        match self {
-            Storage::Fs(store) => store.exists(sha256).await,
-            Storage::S3(store) => store.exists(sha256).await,
-        }
-    }
-
     /// Readiness: the store answers and accepts writes.
     pub async fn check(&self) -> Result<(), StorageError> {
         match self {

@@ -196,10 +196,6 @@ impl S3Store {
         }
     }
 
-    pub async fn exists(&self, sha256: &Sha256Hex) -> Result<bool, StorageError> {
-        Ok(self.stored_size(sha256).await?.is_some())
-    }
-
     /// The size of the stored blob, or `None` when there is none (one HEAD).
     async fn stored_size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StorageError> {
         let key = self.key(sha256);
