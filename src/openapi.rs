@@ -29,7 +29,7 @@ use crate::input::Json;
         crate::documents::routes::download_document,
         openapi_json,
     ),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &ProblemJson),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -43,6 +43,31 @@ impl Modify for BearerToken {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Errors are served as `application/problem+json`: say so wherever a response is a `Problem`.
+struct ProblemJson;
+
+impl Modify for ProblemJson {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                for response in operation.responses.responses.values_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    let is_problem = response.content.get("application/json").is_some_and(|content| {
+                        matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"))
+                    });
+                    if is_problem {
+                        if let Some(content) = response.content.shift_remove("application/json") {
+                            response.content.insert("application/problem+json".to_string(), content);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -122,6 +122,9 @@ async fn the_openapi_description_covers_every_route() {
     }
     assert!(paths["/api/v1/dossiers/{number}"].get("patch").is_some());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let not_found = &paths["/api/v1/dossiers/{number}"]["get"]["responses"]["404"]["content"];
+    assert!(not_found["application/problem+json"]["schema"]["$ref"].as_str().unwrap().ends_with("/Problem"));
+    assert!(paths["/api/v1/dossiers/{number}"]["get"]["responses"]["200"]["content"]["application/json"].is_object());
 }
 
 #[tokio::test]
