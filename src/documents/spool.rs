@@ -10,7 +10,6 @@ use axum::extract::multipart::Field;
 use axum::http::StatusCode;
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
-use tokio::io::{AsyncWriteExt, BufWriter};
 
 use crate::domain::Sha256Hex;
 use crate::error::{AppError, AppResult};
@@ -60,9 +59,9 @@ async fn spool(
     use futures_util::StreamExt;
     tokio::fs::create_dir_all(dir).await.map_err(|e| AppError::storage_unavailable(e.into()))?;
     let temp = NamedTempFile::new_in(dir).map_err(|e| AppError::storage_unavailable(e.into()))?;
-    let std_file = temp.as_file().try_clone().map_err(|e| AppError::internal(e.into()))?;
-    let mut writer = BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(std_file));
-    let (mut hasher, mut size, mut head) = (Sha256::new(), 0u64, Vec::with_capacity(HEAD_LEN));
+    let file = temp.as_file().try_clone().map_err(|e| AppError::internal(e.into()))?;
+    let mut writer = BatchWriter { file: Some((file, Sha256::new())), pending: Vec::new(), pending_len: 0 };
+    let (mut size, mut head) = (0u64, Vec::with_capacity(HEAD_LEN));
     let mut chunks = std::pin::pin!(chunks);
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk?;
@@ -75,15 +74,62 @@ async fn spool(
             let take = (HEAD_LEN - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
         }
-        hasher.update(&chunk);
-        writer.write_all(&chunk).await.map_err(|e| AppError::storage_unavailable(e.into()))?;
+        writer.push(chunk).await?;
     }
     if size == 0 {
         return Err(AppError::bad_request("empty_file", "The file is empty.", "Le fichier est vide."));
     }
     let mime_type = sniff(&head)?;
-    writer.flush().await.map_err(|e| AppError::storage_unavailable(e.into()))?;
-    Ok(Spooled { file: temp, sha256: Sha256Hex::from_digest(&hasher.finalize()), size, mime_type })
+    let digest = writer.finish().await?;
+    Ok(Spooled { file: temp, sha256: Sha256Hex::from_digest(&digest), size, mime_type })
+}
+
+/// Writes and hashes the received chunks off the async executor, a batch (up to `BATCH` bytes)
+/// at a time: the chunks are written as they came, without being copied into a buffer first.
+struct BatchWriter {
+    file: Option<(std::fs::File, Sha256)>,
+    pending: Vec<bytes::Bytes>,
+    pending_len: usize,
+}
+
+const BATCH: usize = 256 * 1024;
+
+impl BatchWriter {
+    async fn push(&mut self, chunk: bytes::Bytes) -> AppResult<()> {
+        self.pending_len += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_len >= BATCH {
+            self.write_pending().await?;
+        }
+        Ok(())
+    }
+
+    async fn write_pending(&mut self) -> AppResult<()> {
+        use std::io::Write;
+        let (mut file, mut hasher) =
+            self.file.take().ok_or_else(|| AppError::internal(anyhow::anyhow!("spool closed")))?;
+        let chunks = std::mem::take(&mut self.pending);
+        self.pending_len = 0;
+        let (file, hasher) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+            for chunk in &chunks {
+                hasher.update(chunk);
+                file.write_all(chunk)?;
+            }
+            Ok((file, hasher))
+        })
+        .await
+        .map_err(|e| AppError::internal(e.into()))?
+        .map_err(|e| AppError::storage_unavailable(e.into()))?;
+        self.file = Some((file, hasher));
+        Ok(())
+    }
+
+    /// Writes what is left and returns the SHA-256 of everything.
+    async fn finish(mut self) -> AppResult<sha2::digest::Output<Sha256>> {
+        self.write_pending().await?;
+        let (_, hasher) = self.file.take().ok_or_else(|| AppError::internal(anyhow::anyhow!("spool closed")))?;
+        Ok(hasher.finalize())
+    }
 }
 
 async fn drain(chunks: &mut (impl futures_util::Stream<Item = AppResult<bytes::Bytes>> + Unpin), mut read: u64) {

@@ -61,7 +61,8 @@ impl FsStore {
 fn place(root: &Path, source: &Path, target: &Path, size: u64) -> anyhow::Result<bool> {
     use anyhow::Context;
     let dir = target.parent().context("a blob path has a parent")?;
-    let new_dirs = !dir.exists();
+    // The folders this blob creates: each one's entry lives in its parent, which must be fsynced.
+    let created: Vec<&Path> = dir.ancestors().take_while(|d| d.starts_with(root) && !d.exists()).collect();
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let existing = match std::fs::metadata(target) {
         Ok(meta) if meta.len() == size => {
@@ -86,13 +87,8 @@ fn place(root: &Path, source: &Path, target: &Path, size: u64) -> anyhow::Result
         copied.context("cannot put the blob in place")?;
     }
     fsync_dir(dir)?;
-    if new_dirs {
-        // The new folders' own entries must survive a power cut too.
-        let mut ancestor = dir.parent();
-        while let Some(folder) = ancestor.filter(|f| f.starts_with(root)) {
-            fsync_dir(folder)?;
-            ancestor = folder.parent();
-        }
+    for folder in created.iter().filter_map(|d| d.parent()) {
+        fsync_dir(folder)?;
     }
     Ok(true)
 }
