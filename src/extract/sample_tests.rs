@@ -6,178 +6,37 @@ use std::str::FromStr;
 use super::{read_cii, read_pdf};
 use rust_decimal::Decimal;
 
-struct Expected {
-    file: &'static str,
-    attachment: Option<&'static str>,
-    profile: &'static str,
-    number: &'static str,
-    type_code: &'static str,
-    date: &'static str,
-    seller: &'static str,
-    totals: [&'static str; 4],
-}
+/// file, embedded attachment ("" for bare XML), profile, number, type code, issue date, seller,
+/// [HT, TVA, TTC, amount due].
+type Expected = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    [&'static str; 4],
+);
 
+#[rustfmt::skip]
 const EXPECTED: &[Expected] = &[
-    Expected {
-        file: "akretion_invoice_EN16931.pdf",
-        attachment: Some("factur-x.xml"),
-        profile: "en16931",
-        number: "F20260023",
-        type_code: "380",
-        date: "2026-01-31",
-        seller: "LE FOURNISSEUR",
-        totals: ["100.00", "4.90", "104.90", "104.90"],
-    },
-    Expected {
-        file: "corpus_Avoir_FR_type381_BASIC.pdf",
-        attachment: Some("factur-x.xml"),
-        profile: "basic",
-        number: "AV-2017-0005",
-        type_code: "381",
-        date: "2017-11-16",
-        seller: "Au bon moulin",
-        totals: ["218.48", "14.99", "233.47", "233.47"],
-    },
-    Expected {
-        file: "corpus_FAIL_Facture_FR_BASIC.pdf",
-        attachment: Some("factur-x.xml"),
-        profile: "basic",
-        number: "FA-2017-0010",
-        type_code: "380",
-        date: "2017-11-13",
-        seller: "Au bon moulin",
-        totals: ["624.90", "46.25", "671.15", "470.15"],
-    },
-    Expected {
-        file: "corpus_Facture_FR_BASICWL.pdf",
-        attachment: Some("factur-x.xml"),
-        profile: "basicwl",
-        number: "FA-2017-0010",
-        type_code: "380",
-        date: "2017-11-13",
-        seller: "Au bon moulin",
-        totals: ["624.90", "46.25", "671.15", "470.15"],
-    },
-    Expected {
-        file: "corpus_Facture_FR_MINIMUM.pdf",
-        attachment: Some("factur-x.xml"),
-        profile: "minimum",
-        number: "FA-2017-0010",
-        type_code: "380",
-        date: "2017-11-13",
-        seller: "Au bon moulin",
-        totals: ["624.90", "46.25", "671.15", "470.15"],
-    },
-    Expected {
-        file: "corpus_Facture_UE_BASICWL.pdf",
-        attachment: Some("factur-x.xml"),
-        profile: "basicwl",
-        number: "FA-2017-0008",
-        type_code: "380",
-        date: "2017-11-03",
-        seller: "Au bon moulin",
-        totals: ["2076.76", "0.00", "2076.76", "1453.76"],
-    },
-    Expected {
-        file: "corpus_zugferd_2p0_BASIC_Einfach.pdf",
-        attachment: Some("zugferd-invoice.xml"),
-        profile: "basic",
-        number: "471102",
-        type_code: "380",
-        date: "2018-03-05",
-        seller: "Lieferant GmbH",
-        totals: ["198.00", "37.62", "235.62", "235.62"],
-    },
-    Expected {
-        file: "corpus_zugferd_2p0_EN16931_Einfach.pdf",
-        attachment: Some("zugferd-invoice.xml"),
-        profile: "en16931",
-        number: "471102",
-        type_code: "380",
-        date: "2018-03-05",
-        seller: "Lieferant GmbH",
-        totals: ["473.00", "56.87", "529.87", "529.87"],
-    },
-    Expected {
-        file: "corpus_zugferd_2p0_MINIMUM.pdf",
-        attachment: Some("zugferd-invoice.xml"),
-        profile: "minimum",
-        number: "471102",
-        type_code: "751",
-        date: "2018-03-05",
-        seller: "Lieferant GmbH",
-        totals: ["198.00", "37.62", "235.62", "235.62"],
-    },
-    Expected {
-        file: "akretion_factur-x-basic.xml",
-        attachment: None,
-        profile: "basic",
-        number: "F20260023",
-        type_code: "380",
-        date: "2026-01-31",
-        seller: "LE FOURNISSEUR",
-        totals: ["100.00", "4.90", "104.90", "104.90"],
-    },
-    Expected {
-        file: "akretion_factur-x-basicwl.xml",
-        attachment: None,
-        profile: "basicwl",
-        number: "F20260023",
-        type_code: "380",
-        date: "2026-01-31",
-        seller: "LE FOURNISSEUR",
-        totals: ["100.00", "4.90", "104.90", "104.90"],
-    },
-    Expected {
-        file: "akretion_factur-x-en16931.xml",
-        attachment: None,
-        profile: "en16931",
-        number: "F20260023",
-        type_code: "380",
-        date: "2026-01-31",
-        seller: "LE FOURNISSEUR",
-        totals: ["100.00", "4.90", "104.90", "104.90"],
-    },
-    Expected {
-        file: "akretion_factur-x-minimum.xml",
-        attachment: None,
-        profile: "minimum",
-        number: "F20260023",
-        type_code: "380",
-        date: "2026-01-31",
-        seller: "LE FOURNISSEUR",
-        totals: ["100.00", "4.90", "104.90", "104.90"],
-    },
-    Expected {
-        file: "corpus_EN16931_Einfach.cii.xml",
-        attachment: None,
-        profile: "en16931",
-        number: "471102",
-        type_code: "380",
-        date: "2018-03-05",
-        seller: "Lieferant GmbH",
-        totals: ["473.00", "56.87", "529.87", "529.87"],
-    },
-    Expected {
-        file: "opco_employer_claim_BASIC_O.xml",
-        attachment: None,
-        profile: "basic",
-        number: "OPCO-2026-000042",
-        type_code: "380",
-        date: "2026-11-30",
-        seller: "EMPLOYEUR EXEMPLE SARL",
-        totals: ["1274.80", "0.00", "1274.80", "1274.80"],
-    },
-    Expected {
-        file: "NEG_opco_employer_claim_BASIC_mixed_O_S.xml",
-        attachment: None,
-        profile: "basic",
-        number: "OPCO-2026-000042",
-        type_code: "380",
-        date: "2026-11-30",
-        seller: "EMPLOYEUR EXEMPLE SARL",
-        totals: ["1274.80", "7.50", "1282.30", "1282.30"],
-    },
+    ("akretion_invoice_EN16931.pdf", "factur-x.xml", "en16931", "F20260023", "380", "2026-01-31", "LE FOURNISSEUR", ["100.00", "4.90", "104.90", "104.90"]),
+    ("corpus_Avoir_FR_type381_BASIC.pdf", "factur-x.xml", "basic", "AV-2017-0005", "381", "2017-11-16", "Au bon moulin", ["218.48", "14.99", "233.47", "233.47"]),
+    ("corpus_FAIL_Facture_FR_BASIC.pdf", "factur-x.xml", "basic", "FA-2017-0010", "380", "2017-11-13", "Au bon moulin", ["624.90", "46.25", "671.15", "470.15"]),
+    ("corpus_Facture_FR_BASICWL.pdf", "factur-x.xml", "basicwl", "FA-2017-0010", "380", "2017-11-13", "Au bon moulin", ["624.90", "46.25", "671.15", "470.15"]),
+    ("corpus_Facture_FR_MINIMUM.pdf", "factur-x.xml", "minimum", "FA-2017-0010", "380", "2017-11-13", "Au bon moulin", ["624.90", "46.25", "671.15", "470.15"]),
+    ("corpus_Facture_UE_BASICWL.pdf", "factur-x.xml", "basicwl", "FA-2017-0008", "380", "2017-11-03", "Au bon moulin", ["2076.76", "0.00", "2076.76", "1453.76"]),
+    ("corpus_zugferd_2p0_BASIC_Einfach.pdf", "zugferd-invoice.xml", "basic", "471102", "380", "2018-03-05", "Lieferant GmbH", ["198.00", "37.62", "235.62", "235.62"]),
+    ("corpus_zugferd_2p0_EN16931_Einfach.pdf", "zugferd-invoice.xml", "en16931", "471102", "380", "2018-03-05", "Lieferant GmbH", ["473.00", "56.87", "529.87", "529.87"]),
+    ("corpus_zugferd_2p0_MINIMUM.pdf", "zugferd-invoice.xml", "minimum", "471102", "751", "2018-03-05", "Lieferant GmbH", ["198.00", "37.62", "235.62", "235.62"]),
+    ("akretion_factur-x-basic.xml", "", "basic", "F20260023", "380", "2026-01-31", "LE FOURNISSEUR", ["100.00", "4.90", "104.90", "104.90"]),
+    ("akretion_factur-x-basicwl.xml", "", "basicwl", "F20260023", "380", "2026-01-31", "LE FOURNISSEUR", ["100.00", "4.90", "104.90", "104.90"]),
+    ("akretion_factur-x-en16931.xml", "", "en16931", "F20260023", "380", "2026-01-31", "LE FOURNISSEUR", ["100.00", "4.90", "104.90", "104.90"]),
+    ("akretion_factur-x-minimum.xml", "", "minimum", "F20260023", "380", "2026-01-31", "LE FOURNISSEUR", ["100.00", "4.90", "104.90", "104.90"]),
+    ("corpus_EN16931_Einfach.cii.xml", "", "en16931", "471102", "380", "2018-03-05", "Lieferant GmbH", ["473.00", "56.87", "529.87", "529.87"]),
+    ("opco_employer_claim_BASIC_O.xml", "", "basic", "OPCO-2026-000042", "380", "2026-11-30", "EMPLOYEUR EXEMPLE SARL", ["1274.80", "0.00", "1274.80", "1274.80"]),
+    ("NEG_opco_employer_claim_BASIC_mixed_O_S.xml", "", "basic", "OPCO-2026-000042", "380", "2026-11-30", "EMPLOYEUR EXEMPLE SARL", ["1274.80", "7.50", "1282.30", "1282.30"]),
 ];
 
 fn sample(name: &str) -> Vec<u8> {
@@ -186,22 +45,23 @@ fn sample(name: &str) -> Vec<u8> {
 
 #[test]
 fn every_sample_is_read_with_its_totals() {
-    for e in EXPECTED {
-        let bytes = sample(&format!("facturx/{}", e.file));
-        let invoice = match e.attachment {
-            Some(_) => read_pdf(&bytes).unwrap_or_else(|error| panic!("{}: {error}", e.file)).expect(e.file),
-            None => read_cii(&bytes).unwrap_or_else(|error| panic!("{}: {error}", e.file)),
+    for &(file, attachment, profile, number, type_code, date, seller, totals) in EXPECTED {
+        let bytes = sample(&format!("facturx/{file}"));
+        let invoice = if attachment.is_empty() {
+            read_cii(&bytes).unwrap_or_else(|error| panic!("{file}: {error}"))
+        } else {
+            read_pdf(&bytes).unwrap_or_else(|error| panic!("{file}: {error}")).expect(file)
         };
         let decimal = |s: &str| Some(Decimal::from_str(s).unwrap());
-        assert_eq!(invoice.attachment.as_deref(), e.attachment, "{}", e.file);
-        assert_eq!(invoice.profile.as_deref(), Some(e.profile), "{}", e.file);
-        assert_eq!(invoice.number.as_deref(), Some(e.number), "{}", e.file);
-        assert_eq!(invoice.type_code.as_deref(), Some(e.type_code), "{}", e.file);
-        assert_eq!(invoice.issue_date.as_deref(), Some(e.date), "{}", e.file);
-        assert_eq!(invoice.seller_name.as_deref(), Some(e.seller), "{}", e.file);
-        assert_eq!(invoice.currency.as_deref(), Some("EUR"), "{}", e.file);
-        let totals = [invoice.total_ht, invoice.total_tva, invoice.total_ttc, invoice.amount_due];
-        assert_eq!(totals, e.totals.map(decimal), "{}", e.file);
+        assert_eq!(invoice.attachment.as_deref().unwrap_or(""), attachment, "{file}");
+        assert_eq!(invoice.profile.as_deref(), Some(profile), "{file}");
+        assert_eq!(invoice.number.as_deref(), Some(number), "{file}");
+        assert_eq!(invoice.type_code.as_deref(), Some(type_code), "{file}");
+        assert_eq!(invoice.issue_date.as_deref(), Some(date), "{file}");
+        assert_eq!(invoice.seller_name.as_deref(), Some(seller), "{file}");
+        assert_eq!(invoice.currency.as_deref(), Some("EUR"), "{file}");
+        let read = [invoice.total_ht, invoice.total_tva, invoice.total_ttc, invoice.amount_due];
+        assert_eq!(read, totals.map(decimal), "{file}");
     }
     let covered = std::fs::read_dir(format!("{}/samples/facturx", env!("CARGO_MANIFEST_DIR")))
         .unwrap()
