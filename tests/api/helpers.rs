@@ -247,3 +247,9 @@ pub async fn assert_problem(response: Response, status: StatusCode, code: &str) 
     assert!(body["detail_fr"].as_str().is_some_and(|d| !d.is_empty()));
     body
 }
+
+/// Asserts a 422 `validation_failed` that names `field`.
+pub async fn assert_invalid(response: Response, field: &str) {
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["field"], field, "{problem}");
+}
