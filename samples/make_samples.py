@@ -8,8 +8,6 @@ import io
 import pathlib
 import zlib
 
-from PIL import Image, ImageDraw
-
 HERE = pathlib.Path(__file__).resolve().parent
 
 
@@ -21,14 +19,32 @@ def pdf(lines, title):
         text.append(f"({escaped}) '")
     text.append("ET")
     content = zlib.compress("\n".join(text).encode("cp1252"))
-    objects = [
+    return write_pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Title (" + title.encode("cp1252") + b") /Producer (pieces samples) >>",
-    ]
+    ])
+
+
+def scanned_pdf(jpeg, width, height):
+    """A one-page A4 PDF holding only a scanned JPEG (no text layer), as scanners produce."""
+    content = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
+    return write_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        b"/Filter /DCTDecode /Length %d >>\nstream\n" % (width, height, len(jpeg)) + jpeg + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Title (Scan) /Producer (pieces samples) >>",
+    ])
+
+
+def write_pdf(objects):
+    """The bytes of a PDF made of `objects` (numbered from 1; the 1st is the catalog, the last the info)."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -71,11 +87,40 @@ PROGRAMME = [
 
 
 def image(text):
+    from PIL import Image, ImageDraw
+
     picture = Image.new("L", (420, 160), 235)
     draw = ImageDraw.Draw(picture)
     draw.text((16, 16), text, fill=20)
     draw.text((16, 60), "Feuille d'emargement - AGENCE FICTIVE", fill=20)
     return picture
+
+
+EMARGEMENT = [
+    "FEUILLE D'EMARGEMENT",
+    "Organisme : FORMAPRO CONSEIL - AGENCE FICTIVE",
+    "Action : Piloter la formation professionnelle",
+    "Date : 12/03/2026          Lieu : Paris 9e",
+    "",
+    "Stagiaire            Matin            Apres-midi",
+    "DUPONT Marie         signe            signe",
+    "MARTIN Paul          signe            signe",
+    "",
+    "Signature du formateur :",
+]
+
+
+def scanned_page(lines):
+    """A page of `lines` as a 150 dpi greyscale scan: grey paper, slight skew and blur."""
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    page = Image.new("L", (1240, 1754), 236)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 30)
+    for number, line in enumerate(lines):
+        draw.text((110, 140 + 52 * number), line, fill=25, font=font)
+    page = page.rotate(0.8, fillcolor=236, resample=Image.BICUBIC)
+    return page.filter(ImageFilter.GaussianBlur(0.7))
 
 
 def main():
@@ -86,6 +131,10 @@ def main():
     image("Scan JPEG").save(HERE / "upload" / "emargement-scan.jpg", quality=70)
     image("Scan PNG").save(HERE / "upload" / "emargement-scan.png")
     image("Scan TIFF").save(HERE / "upload" / "emargement-scan.tif", compression="tiff_deflate")
+    page = scanned_page(EMARGEMENT)
+    jpeg = io.BytesIO()
+    page.save(jpeg, "JPEG", quality=75)
+    (HERE / "upload" / "emargement-scan.pdf").write_bytes(scanned_pdf(jpeg.getvalue(), *page.size))
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ use std::str::FromStr;
 use lopdf::{Document, Object};
 use roxmltree::Node;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The invoice data of an electronic invoice.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FacturX {
     /// `minimum`, `basicwl`, `basic`, `en16931`, `extended`, `xrechnung`, or the guideline itself.
     pub profile: Option<String>,

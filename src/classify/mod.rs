@@ -1,0 +1,341 @@
+//! The kind of a piece, from its text: cue rules scored page by page, then aggregated, because
+//! uploads often merge pieces (a convention with its programme annexed, an invoice with its
+//! certificate). Each page gets the kind whose cues weigh most on it; the piece's kind is the one
+//! with the most weight over all its pages, and the other kinds found are reported with their
+//! pages. The reasons are the cues that decided.
+//!
+//! The cues know the usual traps: programmes and conventions *mention* "feuilles d'émargement"
+//! (a weak cue) while a real sheet has signature columns and half-days; invoices carry an IBAN
+//! too (weak) while a RIB is titled as one; a "certificat de réussite" counts against the
+//! certificat de réalisation; a devis and a facture share an HT/TVA/TTC table, so only their own
+//! words ("validité", "bon pour accord" vs "échéance", "net à payer", "acquittée") decide.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::documents::DocKind;
+use crate::extract::FacturX;
+
+/// A page whose best kind weighs less than this says nothing definite.
+const MIN_PAGE_SCORE: f64 = 3.0;
+
+/// The classifier's answer for a piece.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Classification {
+    pub kind: DocKind,
+    /// In [0, 1].
+    pub confidence: f64,
+    /// The cues that decided, in French, most weighty first.
+    pub reasons: Vec<String>,
+    /// The other kinds found in the same file, with their (1-based) pages.
+    pub other_kinds: Vec<OtherKind>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OtherKind {
+    pub kind: DocKind,
+    pub pages: Vec<usize>,
+}
+
+/// Classifies a piece from its pages' text and, for electronic invoices, its Factur-X data.
+pub fn classify(pages: &[String], facturx: Option<&FacturX>) -> Classification {
+    let scored: Vec<PageScore> = pages.iter().map(|text| score_page(&fold(text))).collect();
+    let mut totals: Vec<(DocKind, f64, Vec<usize>)> = Vec::new();
+    for (index, page) in scored.iter().enumerate() {
+        let Some((kind, score)) = page.best() else { continue };
+        if score < MIN_PAGE_SCORE {
+            continue;
+        }
+        match totals.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some(total) => {
+                total.1 += score;
+                total.2.push(index + 1);
+            }
+            None => totals.push((kind, score, vec![index + 1])),
+        }
+    }
+    totals.sort_by(|a, b| b.1.total_cmp(&a.1));
+
+    if let Some(invoice) = facturx {
+        let mut reasons = vec![format!(
+            "facture électronique Factur-X embarquée ({})",
+            invoice.attachment.as_deref().unwrap_or("factur-x.xml")
+        )];
+        if let Some(number) = &invoice.number {
+            reasons.push(format!("n° de facture {number}"));
+        }
+        let other_kinds = others(&totals, DocKind::FactureOf);
+        return Classification { kind: DocKind::FactureOf, confidence: 1.0, reasons, other_kinds };
+    }
+
+    let Some((kind, _, pages_of_kind)) = totals.first().cloned() else {
+        return Classification {
+            kind: DocKind::Autre,
+            confidence: if pages.iter().all(|p| p.trim().is_empty()) { 0.0 } else { 0.5 },
+            reasons: vec!["aucun indice d'un type de pièce connu".into()],
+            other_kinds: Vec::new(),
+        };
+    };
+    // Confidence: how clearly the kind wins on its own pages, and how much evidence there is.
+    let (mut own, mut rival) = (0.0, 0.0);
+    let mut reasons: Vec<(f64, &'static str)> = Vec::new();
+    for &page in &pages_of_kind {
+        let page = &scored[page - 1];
+        own += page.score(kind);
+        rival += page.runner_up(kind);
+        for cue in page.cues.iter().filter(|c| c.kind == kind) {
+            if !reasons.iter().any(|(_, r)| *r == cue.label) {
+                reasons.push((cue.weight, cue.label));
+            }
+        }
+    }
+    reasons.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let margin = ((own - rival) / own).clamp(0.0, 1.0);
+    let evidence = 1.0 - (-own / 4.0).exp();
+    let confidence = (margin * evidence * 100.0).round() / 100.0;
+    Classification {
+        kind,
+        confidence,
+        reasons: reasons.into_iter().take(6).map(|(_, r)| r.to_string()).collect(),
+        other_kinds: others(&totals, kind),
+    }
+}
+
+fn others(totals: &[(DocKind, f64, Vec<usize>)], main: DocKind) -> Vec<OtherKind> {
+    totals
+        .iter()
+        .filter(|(k, _, _)| *k != main)
+        .map(|(kind, _, pages)| OtherKind { kind: *kind, pages: pages.clone() })
+        .collect()
+}
+
+/// A cue: a kind, the folded phrase that shows it, its weight (negative: counts against), and
+/// the reason as shown.
+struct Cue {
+    kind: DocKind,
+    phrase: &'static str,
+    weight: f64,
+    label: &'static str,
+}
+
+const fn cue(kind: DocKind, phrase: &'static str, weight: f64, label: &'static str) -> Cue {
+    Cue { kind, phrase, weight, label }
+}
+
+use DocKind::*;
+
+#[rustfmt::skip]
+static CUES: &[Cue] = &[
+    cue(Programme, "programme de formation", 5.0, "titre « programme de formation »"),
+    cue(Programme, "programme detaille", 4.0, "« programme détaillé »"),
+    cue(Programme, "objectifs pedagogiques", 3.0, "objectifs pédagogiques"),
+    cue(Programme, "objectifs de la formation", 2.5, "objectifs de la formation"),
+    cue(Programme, "public vise", 2.0, "public visé"),
+    cue(Programme, "prerequis", 2.0, "prérequis"),
+    cue(Programme, "pre-requis", 2.0, "prérequis"),
+    cue(Programme, "contenu de la formation", 2.5, "contenu de la formation"),
+    cue(Programme, "moyens pedagogiques", 2.0, "moyens pédagogiques"),
+    cue(Programme, "modalites d'evaluation", 1.5, "modalités d'évaluation"),
+    cue(Programme, "methodes pedagogiques", 2.0, "méthodes pédagogiques"),
+    cue(Programme, "deroule", 1.0, "déroulé"),
+    cue(Programme, "module 1", 1.5, "modules"),
+    cue(Programme, "jour 1", 1.5, "séquencement par jour"),
+    cue(Convention, "convention de formation", 5.0, "titre « convention de formation »"),
+    cue(Convention, "entre les soussignes", 4.0, "« entre les soussignés »"),
+    cue(Convention, "l.6353-1", 1.0, "référence à l'article L.6353-1"),
+    cue(Convention, "l. 6353-1", 1.0, "référence à l'article L.6353-1"),
+    cue(Convention, "l.6353-2", 2.5, "référence à l'article L.6353-2"),
+    cue(Convention, "objet de la convention", 3.0, "objet de la convention"),
+    cue(Convention, "la presente convention", 3.0, "« la présente convention »"),
+    cue(Convention, "fait en double exemplaire", 2.0, "« fait en double exemplaire »"),
+    cue(Convention, "article 1", 1.0, "articles numérotés"),
+    cue(Convention, "dispositions financieres", 2.0, "dispositions financières"),
+    cue(Convention, "resiliation", 1.0, "clause de résiliation"),
+    cue(Convention, "dedit", 1.5, "clause de dédit"),
+    cue(Devis, "devis", 3.0, "mot « devis »"),
+    cue(Devis, "bon pour accord", 3.5, "« bon pour accord »"),
+    cue(Devis, "validite", 2.0, "durée de validité"),
+    cue(Devis, "proposition commerciale", 3.0, "proposition commerciale"),
+    cue(Devis, "offre valable", 2.5, "« offre valable »"),
+    cue(Devis, "proposition financiere", 2.5, "proposition financière"),
+    cue(FactureOf, "facture", 2.5, "mot « facture »"),
+    cue(FactureOf, "net a payer", 3.0, "« net à payer »"),
+    cue(FactureOf, "echeance", 2.0, "date d'échéance"),
+    cue(FactureOf, "acquittee", 2.5, "facture acquittée"),
+    cue(FactureOf, "conditions de reglement", 1.5, "conditions de règlement"),
+    cue(FactureOf, "penalites de retard", 2.0, "pénalités de retard"),
+    cue(FactureOf, "indemnite forfaitaire", 2.0, "indemnité forfaitaire de recouvrement"),
+    cue(FactureOf, "exoneration de tva", 1.0, "exonération de TVA (art. 261)"),
+    cue(FactureOf, "261-4-4", 1.0, "exonération de TVA (art. 261)"),
+    cue(FactureOf, "date de facturation", 2.0, "date de facturation"),
+    cue(FactureEmployeur, "remuneration des stagiaires", 4.0, "rémunération des stagiaires"),
+    cue(FactureEmployeur, "salaire horaire charge", 3.5, "salaire horaire chargé"),
+    cue(FactureEmployeur, "heures de presence effective", 2.0, "heures de présence effective"),
+    cue(FactureEmployeur, "frais de restauration", 2.0, "frais de restauration"),
+    cue(FactureEmployeur, "cachet et signature", 1.5, "cachet et signature"),
+    cue(FactureEmployeur, "certifie exact", 1.0, "certification de l'employeur"),
+    cue(FactureEmployeur, "n° adherent", 1.0, "n° adhérent de l'employeur"),
+    cue(Emargement, "feuille d'emargement", 3.0, "titre « feuille d'émargement »"),
+    cue(Emargement, "feuilles d'emargement", 0.5, "mention de feuilles d'émargement"),
+    cue(Emargement, "emargement", 1.0, "mot « émargement »"),
+    cue(Emargement, "signature du stagiaire", 3.0, "colonne « signature du stagiaire »"),
+    cue(Emargement, "signature du formateur", 2.5, "colonne « signature du formateur »"),
+    cue(Emargement, "signature des stagiaires", 2.5, "signatures des stagiaires"),
+    cue(Emargement, "apres-midi", 2.0, "demi-journées (matin / après-midi)"),
+    cue(Emargement, "apres midi", 2.0, "demi-journées (matin / après-midi)"),
+    cue(Emargement, "demi-journee", 1.5, "demi-journées"),
+    cue(Emargement, "feuille de presence", 3.0, "titre « feuille de présence »"),
+    cue(CertificatRealisation, "certificat de realisation", 6.0, "titre « certificat de réalisation »"),
+    cue(CertificatRealisation, "realisation de l'action", 2.5, "réalisation de l'action"),
+    cue(CertificatRealisation, "nature de l'action", 1.5, "nature de l'action"),
+    cue(CertificatRealisation, "a ete realisee", 1.5, "« a été réalisée »"),
+    cue(CertificatRealisation, "certificat de reussite", -6.0, "« certificat de réussite » (ce n'en est pas un)"),
+    cue(Attestation, "attestation de fin de formation", 5.0, "titre « attestation de fin de formation »"),
+    cue(Attestation, "attestation d'assiduite", 5.0, "titre « attestation d'assiduité »"),
+    cue(Attestation, "attestation de presence", 5.0, "titre « attestation de présence »"),
+    cue(Attestation, "attestation de formation", 4.0, "titre « attestation de formation »"),
+    cue(Attestation, "certificat de reussite", 4.0, "certificat de réussite"),
+    cue(Attestation, "atteste que", 2.0, "« atteste que »"),
+    cue(Attestation, "a suivi", 1.5, "« a suivi »"),
+    cue(Attestation, "resultats de l'evaluation", 1.5, "résultats de l'évaluation des acquis"),
+    cue(BulletinPaie, "bulletin de paie", 5.0, "titre « bulletin de paie »"),
+    cue(BulletinPaie, "bulletin de salaire", 5.0, "titre « bulletin de salaire »"),
+    cue(BulletinPaie, "salaire de base", 2.5, "salaire de base"),
+    cue(BulletinPaie, "net imposable", 2.5, "net imposable"),
+    cue(BulletinPaie, "net a payer avant impot", 3.0, "net à payer avant impôt"),
+    cue(BulletinPaie, "cotisations", 1.5, "cotisations"),
+    cue(BulletinPaie, "salaire brut", 2.0, "salaire brut"),
+    cue(BulletinPaie, "urssaf", 1.0, "URSSAF"),
+    cue(BulletinPaie, "convention collective", 1.0, "convention collective"),
+    cue(Rib, "releve d'identite bancaire", 6.0, "titre « relevé d'identité bancaire »"),
+    cue(Rib, "titulaire du compte", 3.0, "titulaire du compte"),
+    cue(Rib, "domiciliation", 2.0, "domiciliation"),
+    cue(Rib, "code banque", 2.0, "code banque / code guichet"),
+    cue(Rib, "code guichet", 1.5, "code banque / code guichet"),
+    cue(Rib, "cle rib", 2.5, "clé RIB"),
+    cue(Rib, "iban", 1.0, "IBAN"),
+    cue(Rib, "bic", 0.5, "BIC"),
+    cue(Kbis, "extrait kbis", 6.0, "titre « extrait Kbis »"),
+    cue(Kbis, "extrait k bis", 6.0, "titre « extrait Kbis »"),
+    cue(Kbis, "registre du commerce", 3.0, "registre du commerce et des sociétés"),
+    cue(Kbis, "greffe du tribunal", 3.0, "greffe du tribunal de commerce"),
+    cue(Kbis, "immatriculation", 2.0, "immatriculation"),
+    cue(Kbis, "date de commencement d'activite", 2.5, "date de commencement d'activité"),
+    cue(Kbis, "gestion et direction", 2.0, "gestion et direction"),
+];
+
+/// The cues found on a page.
+struct PageScore {
+    cues: Vec<&'static Cue>,
+}
+
+impl PageScore {
+    fn score(&self, kind: DocKind) -> f64 {
+        self.cues.iter().filter(|c| c.kind == kind).map(|c| c.weight).sum()
+    }
+
+    fn best(&self) -> Option<(DocKind, f64)> {
+        let mut kinds: Vec<DocKind> = self.cues.iter().map(|c| c.kind).collect();
+        kinds.dedup();
+        kinds.into_iter().map(|k| (k, self.score(k))).max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    fn runner_up(&self, kind: DocKind) -> f64 {
+        DocKind::ALL.iter().filter(|&&k| k != kind).map(|&k| self.score(k)).fold(0.0, f64::max)
+    }
+}
+
+fn score_page(folded: &str) -> PageScore {
+    PageScore { cues: CUES.iter().filter(|cue| contains_word(folded, cue.phrase)).collect() }
+}
+
+/// Whether `phrase` occurs in `text` starting and ending at word boundaries.
+fn contains_word(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// Lower-cases, folds French accents and ligatures, straightens apostrophes, squeezes spaces.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let folded = match c {
+            'à' | 'â' | 'ä' | 'á' => "a",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'î' | 'ï' | 'í' => "i",
+            'ô' | 'ö' | 'ó' => "o",
+            'ù' | 'û' | 'ü' | 'ú' => "u",
+            'ÿ' => "y",
+            'ç' => "c",
+            'œ' => "oe",
+            'æ' => "ae",
+            '’' | '‘' | '`' | '´' => "'",
+            c if c.is_whitespace() => {
+                if !space && !out.is_empty() {
+                    out.push(' ');
+                }
+                space = true;
+                continue;
+            }
+            c => {
+                out.push(c);
+                space = false;
+                continue;
+            }
+        };
+        out.push_str(folded);
+        space = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind_of(text: &str) -> Classification {
+        classify(&[text.to_string()], None)
+    }
+
+    #[test]
+    fn titles_and_their_vocabulary_decide() {
+        let c = kind_of("CONVENTION DE FORMATION PROFESSIONNELLE\nEntre les soussignés : ...\nArticle 1 - Objet de la convention\nLes feuilles d'émargement seront signées par demi-journée.");
+        assert_eq!(c.kind, Convention);
+        assert!(c.confidence > 0.7, "{c:?}");
+        assert!(c.reasons[0].contains("convention de formation"), "{c:?}");
+    }
+
+    #[test]
+    fn the_traps_do_not_catch_it() {
+        let success = kind_of(
+            "CERTIFICAT DE RÉUSSITE\nNous attestons que M. Martin a suivi la formation et réussi l'évaluation.",
+        );
+        assert_eq!(success.kind, Attestation, "{success:?}");
+        let invoice = kind_of("FACTURE N° 2026-114\nDate d'échéance : 30/06/2026\nTotal HT 1 000,00 TVA 200,00 TTC 1 200,00\nNet à payer 1 200,00\nIBAN FR76 3000 4000 0500 0012 3456 789");
+        assert_eq!(invoice.kind, FactureOf, "{invoice:?}");
+        let quote = kind_of("DEVIS n° D-77\nTotal HT 1 000,00 TVA 200,00 TTC 1 200,00\nValidité : 3 mois\nBon pour accord, date et signature");
+        assert_eq!(quote.kind, Devis, "{quote:?}");
+    }
+
+    #[test]
+    fn merged_pieces_report_each_kind_with_its_pages() {
+        let pages = vec![
+            "CONVENTION DE FORMATION\nEntre les soussignés\nObjet de la convention".to_string(),
+            "PROGRAMME DE FORMATION\nObjectifs pédagogiques\nPublic visé\nPrérequis".to_string(),
+        ];
+        let c = classify(&pages, None);
+        assert_eq!(c.kind, Convention);
+        assert_eq!(c.other_kinds, vec![OtherKind { kind: Programme, pages: vec![2] }]);
+    }
+
+    #[test]
+    fn accents_and_case_fold() {
+        assert_eq!(fold("Relevé  d’Identité\nBANCAIRE"), "releve d'identite bancaire");
+        assert!(contains_word("feuille d'emargement", "emargement"));
+        assert!(!contains_word("bicyclette", "bic"));
+    }
+}
