@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run). On a fresh machine of this kind it:
+#   0. installs the OCR tools (Tesseract with French, poppler) when missing;
 #   1. builds everything (target folder cached in ~/.cache/pieces, outside the clone);
 #   2. runs every test on the embedded defaults (SQLite + local files);
 #   3. installs and starts SeaweedFS (a real S3 server) on loopback, and runs the integration
@@ -15,6 +16,7 @@ unset PIECES_TEST_DATABASE_URL PIECES_TEST_S3_ENDPOINT PIECES_TEST_S3_REGION
 mkdir -p "$PIECES_CACHE"
 source scripts/lib.sh
 source scripts/s3-seaweedfs.sh
+source scripts/ocr-tools.sh
 
 WORK=$(mktemp -d)
 LOGS="$WORK/logs"
@@ -28,6 +30,10 @@ cleanup() {
 trap cleanup EXIT
 
 status=0
+if ! install_ocr_tools; then
+  echo "pieces tests: 0 passed, 1 failed (the OCR tools could not be installed)"
+  exit 1
+fi
 echo "== building"
 if ! cargo build --locked --all-targets; then
   echo "pieces tests: 0 passed, 1 failed (the build failed)"

@@ -23,6 +23,8 @@ pub struct AppState {
     pub db: Db,
     pub storage: Arc<Storage>,
     pub config: Arc<Config>,
+    /// Notified when a background job is queued.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -34,7 +36,8 @@ impl AppState {
         crate::storage::sweep_spool(&config.storage_dir().join("tmp"));
         let db = crate::db::connect(&config.database_url()).await?;
         let storage = Storage::from_config(&config)?;
-        Ok(AppState { db, storage: Arc::new(storage), config: Arc::new(config) })
+        let jobs_wake = Arc::new(tokio::sync::Notify::new());
+        Ok(AppState { db, storage: Arc::new(storage), config: Arc::new(config), jobs_wake })
     }
 }
 
@@ -74,6 +77,7 @@ impl App {
         if let Err(error) = state.storage.check().await {
             tracing::warn!("the object store does not answer yet: {error:?}");
         }
+        crate::jobs::start_workers(state.clone(), state.config.worker_count(), state.jobs_wake.clone());
         let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         Ok(App { listener, state })
     }

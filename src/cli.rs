@@ -47,6 +47,25 @@ enum Command {
         #[command(subcommand)]
         which: crate::bench::BenchCommand,
     },
+    /// Internal: read one PDF and print what it says as JSON (the sandboxed reader's side).
+    #[command(hide = true)]
+    ExtractPdf { file: std::path::PathBuf },
+}
+
+/// Runs the command: the sandboxed PDF reader directly (no runtime, no logging, one thread),
+/// everything else on the async runtime.
+pub fn main(cli: Cli) -> ExitCode {
+    if let Command::ExtractPdf { file } = &cli.command {
+        return crate::extract::sandbox::child_main(file);
+    }
+    crate::telemetry::init();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(error) => {
+            eprintln!("pieces: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -111,6 +130,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Demo { json, config } => crate::demo::run_command(config, json).await,
         Command::Admin { config, action } => run_admin(config, action).await,
         Command::Bench { which } => crate::bench::run(which).await,
+        Command::ExtractPdf { file } => return crate::extract::sandbox::child_main(&file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,8 +37,22 @@ pub struct Config {
     #[arg(long, env = "PIECES_MAX_UPLOAD", default_value = "25MiB", value_parser = parse_size)]
     pub max_upload: u64,
 
+    /// OCR of scans with Tesseract (French): `auto` (on when `tesseract` with the `fra` model
+    /// is found) or `off`.
+    #[arg(long, env = "PIECES_OCR", default_value = "auto", value_parser = ["auto", "off"])]
+    pub ocr: String,
+
+    /// Background workers that read and classify pieces (default: cores − 1, at least 1; 0 for
+    /// a process that only serves the API while others do the work).
+    #[arg(long, env = "PIECES_WORKERS")]
+    pub workers: Option<usize>,
+
     #[arg(skip)]
     pub s3_credentials: Option<S3Credentials>,
+
+    /// The `pieces` executable run as the sandboxed PDF reader (default: this executable).
+    #[arg(skip)]
+    pub helper_exe: Option<PathBuf>,
 }
 
 /// Static S3 credentials, read from the standard AWS variables.
@@ -59,7 +73,10 @@ impl Config {
             s3_region: "us-east-1".into(),
             s3_prefix: String::new(),
             max_upload: 25 * 1024 * 1024,
+            ocr: "auto".into(),
+            workers: None,
             s3_credentials: None,
+            helper_exe: None,
         }
     }
 
@@ -79,6 +96,11 @@ impl Config {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+
+    pub fn worker_count(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        self.workers.unwrap_or(cores.saturating_sub(1).max(1))
     }
 
     pub fn database_url(&self) -> String {

@@ -8,6 +8,8 @@ pub mod app;
 pub mod auth;
 /// Benchmarks that print figures (`pieces bench …`).
 pub mod bench;
+/// The kind of a piece from its text: cue rules per page, aggregated.
+pub mod classify;
 /// The command line: `serve`, `demo`, `admin`, `bench`.
 pub mod cli;
 /// One configuration, from flags and `PIECES_*` environment variables.
@@ -24,12 +26,14 @@ pub mod domain;
 pub mod dossiers;
 /// `AppError`, rendered as RFC 9457 problem+json.
 pub mod error;
-/// Reading what pieces say: electronic invoice data (Factur-X, ZUGFeRD); text and OCR next.
+/// Reading what pieces say: PDF text layers (sandboxed), OCR of scans, Factur-X data.
 pub mod extract;
 /// Liveness and readiness probes.
 pub mod health;
 /// `Json`, `Path` and `Query` whose rejections are problem+json.
 pub mod input;
+/// The durable background job queue and its workers.
+pub mod jobs;
 /// The generated OpenAPI 3.1 description.
 pub mod openapi;
 /// Content-addressed blob storage: local files or S3.

@@ -2,8 +2,6 @@
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    pieces::telemetry::init();
-    pieces::cli::run(pieces::cli::Cli::parse()).await
+fn main() -> std::process::ExitCode {
+    pieces::cli::main(pieces::cli::Cli::parse())
 }

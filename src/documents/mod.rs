@@ -6,6 +6,7 @@ pub mod kind;
 pub mod routes;
 pub mod spool;
 pub mod sql;
+pub mod understand;
 
 pub use ingest::{store_piece, NewPiece};
 pub use kind::DocKind;

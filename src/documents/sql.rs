@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 
 use super::DocKind;
 use crate::auth::{perimetre_sql, Caller};
+use crate::classify::Classification;
 use crate::db::Db;
+use crate::extract::{FacturX, Problem};
 
 /// A piece, as the API shows it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -31,6 +33,47 @@ pub struct Document {
     /// On upload only: true when these bytes were already attached to this dossier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<bool>,
+    /// `pending` (being read in the background), `done`, or `failed` (see `text_problem`).
+    pub text_status: String,
+    /// Why the text could not be read, or only in part (`encrypted`, `unreadable`,
+    /// `too_complex`, `too_slow`, `ocr_off`, …).
+    pub text_problem: Option<Problem>,
+    pub page_count: Option<i64>,
+    /// 1-based pages that had no text layer (scans).
+    pub pages_without_text: Vec<i64>,
+    /// The classifier's view, once the text is read.
+    pub classification: Option<Classification>,
+    /// The uploader's kind and a confident classifier disagree; an assistant can clear it.
+    pub kind_mismatch: bool,
+    /// The invoice data of an electronic invoice (Factur-X, ZUGFeRD, XRechnung).
+    pub facturx: Option<FacturX>,
+}
+
+impl Document {
+    /// The understanding fields of a piece just uploaded.
+    pub fn pending() -> Document {
+        Document {
+            id: String::new(),
+            dossier: String::new(),
+            kind: None,
+            title: String::new(),
+            comment: None,
+            original_name: String::new(),
+            mime_type: String::new(),
+            size: 0,
+            sha256: String::new(),
+            uploaded_by: String::new(),
+            uploaded_at: String::new(),
+            duplicate: None,
+            text_status: "pending".into(),
+            text_problem: None,
+            page_count: None,
+            pages_without_text: Vec::new(),
+            classification: None,
+            kind_mismatch: false,
+            facturx: None,
+        }
+    }
 }
 
 const SELECT: &str = "select doc.*, d.number as dossier_number, u.login as uploader_login \
@@ -119,5 +162,30 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
         uploaded_by: row.try_get("uploader_login")?,
         uploaded_at: row.try_get("uploaded_at")?,
         duplicate: None,
+        text_status: row.try_get("text_status")?,
+        text_problem: json_column(row, "text_reason")?,
+        page_count: row.try_get("page_count")?,
+        pages_without_text: json_column(row, "pages_without_text")?.unwrap_or_default(),
+        classification: classification(row)?,
+        kind_mismatch: row.try_get::<i64, _>("kind_mismatch")? != 0,
+        facturx: json_column(row, "facturx")?,
     })
+}
+
+fn classification(row: &AnyRow) -> sqlx::Result<Option<Classification>> {
+    let Some(kind) = row.try_get::<Option<String>, _>("detected_kind")?.as_deref().and_then(DocKind::parse) else {
+        return Ok(None);
+    };
+    Ok(Some(Classification {
+        kind,
+        confidence: row.try_get::<Option<f64>, _>("kind_confidence")?.unwrap_or(0.0),
+        reasons: json_column(row, "kind_reasons")?.unwrap_or_default(),
+        other_kinds: json_column(row, "other_kinds")?.unwrap_or_default(),
+    }))
+}
+
+/// A JSON text column; an unreadable value reads as absent.
+fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> sqlx::Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }

@@ -38,6 +38,7 @@ pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::embedded(dir.path());
     config.max_upload = 1024 * 1024;
+    config.helper_exe = Some(env!("CARGO_BIN_EXE_pieces").into());
     if let Ok(base) = std::env::var("PIECES_TEST_DATABASE_URL") {
         config.database_url = Some(fresh_postgres_database(&base).await);
     }
@@ -252,4 +253,34 @@ pub async fn assert_problem(response: Response, status: StatusCode, code: &str) 
 pub async fn assert_invalid(response: Response, field: &str) {
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(problem["field"], field, "{problem}");
+}
+
+impl TestApp {
+    /// A second server on the same data (folder, database, S3 prefix), as after a restart; the
+    /// first one keeps running. `customize` starts from the first one's configuration.
+    pub async fn restart(self, customize: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = (*self.state.config).clone();
+        config.workers = None;
+        customize(&mut config);
+        let app = App::build(config, "127.0.0.1:0").await.expect("the app builds again");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        TestApp { base, state, ..self }
+    }
+
+    /// The document once its background reading is over (`text_status` no longer `pending`).
+    pub async fn understood(&self, token: &str, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let response = self.get(token, &format!("/api/v1/documents/{id}")).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let document: Value = response.json().await.unwrap();
+            if document["text_status"] != "pending" {
+                return document;
+            }
+            assert!(std::time::Instant::now() < deadline, "still pending after 120 s: {document}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
 }

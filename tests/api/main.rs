@@ -11,3 +11,4 @@ mod documents;
 mod dossiers;
 mod s3_only;
 mod storage;
+mod understand;

@@ -1,0 +1,200 @@
+//! Reading pieces in the background: text layers, OCR of scans, Factur-X data, classification,
+//! hostile PDFs, and jobs that survive a restart.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+async fn upload_and_read(app: &TestApp, name: &str, bytes: Vec<u8>) -> Value {
+    let response = app.upload(app.employer_a(), DRAFT_A, name, bytes).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.unwrap();
+    assert_eq!(uploaded["text_status"], "pending", "the upload answers before the reading: {uploaded}");
+    app.understood(app.employer_a(), uploaded["id"].as_str().unwrap()).await
+}
+
+#[tokio::test]
+async fn a_text_pdf_is_read_page_by_page_and_classified_with_its_reasons() {
+    let app = spawn_app().await;
+    let document = upload_and_read(&app, "programme.pdf", sample("upload/programme.pdf")).await;
+    assert_eq!(document["text_status"], "done", "{document}");
+    assert_eq!(document["page_count"], 1);
+    assert_eq!(document["pages_without_text"], serde_json::json!([]));
+    let classification = &document["classification"];
+    assert_eq!(classification["kind"], "programme", "{document}");
+    assert!(classification["confidence"].as_f64().unwrap() >= 0.7, "{document}");
+    let reasons = classification["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r.as_str().unwrap().contains("programme de formation")), "{reasons:?}");
+    assert_eq!(document["kind_mismatch"], false);
+}
+
+#[tokio::test]
+async fn an_uploader_kind_that_the_classifier_confidently_contradicts_is_flagged() {
+    let app = spawn_app().await;
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(sample("upload/programme.pdf")).file_name("facture.pdf"))
+        .text("kind", "facture_of");
+    let response = app.upload_form(app.employer_a(), DRAFT_A, form).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let document = app.understood(app.employer_a(), &id).await;
+    assert_eq!(document["kind"], "facture_of", "the uploader's kind wins");
+    assert_eq!(document["classification"]["kind"], "programme");
+    assert_eq!(document["kind_mismatch"], true, "{document}");
+}
+
+#[tokio::test]
+async fn a_factur_x_invoice_gives_its_fields_and_is_an_invoice_for_sure() {
+    let app = spawn_app().await;
+    let document = upload_and_read(&app, "facture.pdf", sample("facturx/corpus_Facture_FR_BASICWL.pdf")).await;
+    assert_eq!(document["text_status"], "done", "{document}");
+    let invoice = &document["facturx"];
+    assert!(invoice["number"].is_string(), "{document}");
+    assert!(invoice["total_ttc"].is_string(), "{document}");
+    assert_eq!(invoice["profile"], "basicwl");
+    assert_eq!(document["classification"]["kind"], "facture_of");
+    assert_eq!(document["classification"]["confidence"], 1.0);
+}
+
+#[tokio::test]
+async fn scans_are_read_by_ocr_images_and_pdf_pages_without_text() {
+    let app = spawn_app().await;
+    for name in ["upload/emargement-scan.png", "upload/emargement-scan.pdf"] {
+        let document = upload_and_read(&app, "scan", sample(name)).await;
+        assert_eq!(document["text_status"], "done", "{name}: {document}");
+        assert_eq!(document["pages_without_text"], serde_json::json!([1]), "{name}");
+        let id = document["id"].as_str().unwrap();
+        let text = page_text(&app, id).await.to_lowercase();
+        assert!(text.contains("emargement") && text.contains("fictive"), "{name}: OCR read {text:?}");
+        assert_eq!(document["classification"]["kind"], "emargement", "{name}: {document}");
+    }
+}
+
+async fn page_text(app: &TestApp, id: &str) -> String {
+    let rows = sqlx::query_scalar::<_, String>("select text from document_pages where document_id = $1 order by page")
+        .bind(id)
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    rows.join("\n")
+}
+
+/// Hostile or broken PDFs: each is stored, its reading fails with a reason, the server lives on.
+#[tokio::test]
+async fn hostile_pdfs_are_kept_with_the_reason_their_text_could_not_be_read() {
+    let app = spawn_with(|config| config.max_upload = 16 * 1024 * 1024).await;
+    let programme = sample("upload/programme.pdf");
+    let nested = format!(
+        "%PDF-1.4\n1 0 obj\n{}{}\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+        "[".repeat(500_000),
+        "]".repeat(500_000)
+    );
+    let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
+        ("encrypted", encrypted_pdf(), &["encrypted"]),
+        ("truncated", programme[..programme.len() / 3].to_vec(), &["unreadable"]),
+        ("garbage xref", garbage_xref(&programme), &["unreadable"]),
+        ("deeply nested", nested.into_bytes(), &["unreadable", "too_complex"]),
+        ("huge stream", deflate_bomb(), &["too_complex", "unreadable"]),
+    ];
+    for (case, bytes, codes) in cases {
+        let document = upload_and_read(&app, &format!("{case}.pdf"), bytes.clone()).await;
+        assert_eq!(document["text_status"], "failed", "{case}: {document}");
+        let code = document["text_problem"]["code"].as_str().unwrap_or_default();
+        assert!(codes.contains(&code), "{case}: {document}");
+        assert!(document["text_problem"]["detail_fr"].is_string());
+        let id = document["id"].as_str().unwrap();
+        let download = app.get(app.employer_a(), &format!("/api/v1/documents/{id}/content")).await;
+        assert_eq!(download.status(), StatusCode::OK, "{case}: the piece is kept");
+        assert_eq!(download.bytes().await.unwrap().as_ref(), bytes.as_slice(), "{case}");
+    }
+    let health = app.get(app.employer_a(), "/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK, "the server lives on");
+}
+
+fn encrypted_pdf() -> Vec<u8> {
+    let mut pdf = String::from("%PDF-1.4\n");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [] /Count 0 >>",
+        "<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O <00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff> /U <00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff> >>",
+    ];
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str("xref\n0 4\n0000000000 65535 f \n");
+    for offset in offsets {
+        pdf.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!(
+        "trailer\n<< /Size 4 /Root 1 0 R /Encrypt 3 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] >>\nstartxref\n{xref}\n%%EOF\n"
+    ));
+    pdf.into_bytes()
+}
+
+fn garbage_xref(pdf: &[u8]) -> Vec<u8> {
+    let at = pdf.windows(4).position(|w| w == b"xref").expect("an xref table");
+    let mut broken = pdf[..at].to_vec();
+    broken.extend_from_slice(
+        b"xref\n0 7\nthis is not a cross-reference table at all\ntrailer\n<< /Size 7 /Root 99 0 R >>\nstartxref\n",
+    );
+    broken.extend_from_slice(format!("{at}\n%%EOF\n").as_bytes());
+    broken
+}
+
+/// A page whose content stream inflates to 3 GiB.
+fn deflate_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..3072 {
+        encoder.write_all(&zeros).unwrap();
+    }
+    let stream = encoder.finish().unwrap();
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let objects: [Vec<u8>; 4] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_vec(),
+        [
+            format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", stream.len()).into_bytes(),
+            stream,
+            b"\nendstream".to_vec(),
+        ]
+        .concat(),
+    ];
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(body);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    pdf
+}
+
+/// A job queued by a process that stopped before doing it is done by the next one.
+#[tokio::test]
+async fn a_queued_reading_survives_a_restart() {
+    let first = spawn_with(|config| config.workers = Some(0)).await;
+    let response = first.upload(first.employer_a(), DRAFT_A, "programme.pdf", sample("upload/programme.pdf")).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let still: Value = first.get(first.employer_a(), &format!("/api/v1/documents/{id}")).await.json().await.unwrap();
+    assert_eq!(still["text_status"], "pending", "no worker in the first process");
+
+    let second = first.restart(|_| {}).await;
+    let document = second.understood(second.employer_a(), &id).await;
+    assert_eq!(document["text_status"], "done");
+    assert_eq!(document["classification"]["kind"], "programme");
+}
