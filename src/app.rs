@@ -25,6 +25,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Notified when a background job is queued.
     pub jobs_wake: Arc<tokio::sync::Notify>,
+    /// The classifier's learned model, retrained as kinds are confirmed.
+    pub learner: crate::classify::learner::Learner,
 }
 
 impl AppState {
@@ -37,7 +39,8 @@ impl AppState {
         let db = crate::db::connect(&config.database_url()).await?;
         let storage = Storage::from_config(&config)?;
         let jobs_wake = Arc::new(tokio::sync::Notify::new());
-        Ok(AppState { db, storage: Arc::new(storage), config: Arc::new(config), jobs_wake })
+        let learner = crate::classify::learner::Learner::default();
+        Ok(AppState { db, storage: Arc::new(storage), config: Arc::new(config), jobs_wake, learner })
     }
 }
 
@@ -77,6 +80,7 @@ impl App {
         if let Err(error) = state.storage.check().await {
             tracing::warn!("the object store does not answer yet: {error:?}");
         }
+        state.learner.retrain_later(state.db.clone());
         crate::jobs::start_workers(state.clone(), state.config.worker_count(), state.jobs_wake.clone());
         let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         Ok(App { listener, state })

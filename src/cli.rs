@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         which: crate::bench::BenchCommand,
     },
+    /// Evaluations that print figures: `pieces eval classify MANIFEST.csv [--json]`.
+    Eval {
+        #[command(subcommand)]
+        which: crate::classify::eval::EvalCommand,
+    },
     /// Internal: read one PDF and print what it says as JSON (the sandboxed reader's side).
     #[command(hide = true)]
     ExtractPdf { file: std::path::PathBuf },
@@ -130,6 +135,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Demo { json, config } => crate::demo::run_command(config, json).await,
         Command::Admin { config, action } => run_admin(config, action).await,
         Command::Bench { which } => crate::bench::run(which).await,
+        Command::Eval { which } => crate::classify::eval::run_command(which).await,
         Command::ExtractPdf { file } => return crate::extract::sandbox::child_main(&file),
     };
     match result {

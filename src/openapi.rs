@@ -26,6 +26,7 @@ use crate::input::Json;
         crate::documents::routes::upload_document,
         crate::documents::routes::list_documents,
         crate::documents::routes::get_document,
+        crate::documents::routes::correct_document,
         crate::documents::routes::download_document,
         openapi_json,
     ),

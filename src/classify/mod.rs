@@ -1,8 +1,7 @@
 //! The kind of a piece, from its text: cue rules scored page by page, then aggregated, because
 //! uploads often merge pieces (a convention with its programme annexed, an invoice with its
-//! certificate). Each page gets the kind whose cues weigh most on it; the piece's kind is the one
-//! with the most weight over all its pages, and the other kinds found are reported with their
-//! pages. The reasons are the cues that decided.
+//! certificate). Each page gets the kind whose cues weigh most on it; the piece's kind is the
+//! kind of its first telling page, and the other kinds found are reported with their pages. The reasons are the cues that decided.
 //!
 //! The cues know the usual traps: programmes and conventions *mention* "feuilles d'émargement"
 //! (a weak cue) while a real sheet has signature columns and half-days; invoices carry an IBAN
@@ -10,11 +9,16 @@
 //! certificat de réalisation; a devis and a facture share an HT/TVA/TTC table, so only their own
 //! words ("validité", "bon pour accord" vs "échéance", "net à payer", "acquittée") decide.
 
+pub mod eval;
+pub mod learner;
+pub mod model;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::documents::DocKind;
 use crate::extract::FacturX;
+pub use model::Model;
 
 /// A page whose best kind weighs less than this says nothing definite.
 const MIN_PAGE_SCORE: f64 = 3.0;
@@ -37,8 +41,31 @@ pub struct OtherKind {
     pub pages: Vec<usize>,
 }
 
-/// Classifies a piece from its pages' text and, for electronic invoices, its Factur-X data.
-pub fn classify(pages: &[String], facturx: Option<&FacturX>) -> Classification {
+/// Classifies a piece from its pages' text and, for electronic invoices, its Factur-X data: the
+/// cue rules decide when a page says what it is; the learned model decides when the rules
+/// hesitate (typos, unusual wording) and it is sure.
+pub fn classify(pages: &[String], facturx: Option<&FacturX>, model: Option<&Model>) -> Classification {
+    let by_rules = classify_by_rules(pages, facturx);
+    if facturx.is_some() {
+        return by_rules;
+    }
+    let Some(guess) = model.and_then(|m| m.guess(&pages.join("\n"))) else { return by_rules };
+    let learned = format!("modèle appris : « {} »", guess.cues.join(" », « "));
+    let probability = (guess.probability * 100.0).round() / 100.0;
+    if guess.kind == by_rules.kind {
+        let mut agreed = by_rules;
+        agreed.confidence = agreed.confidence.max(probability);
+        agreed.reasons.push(learned);
+        return agreed;
+    }
+    if probability > by_rules.confidence {
+        let other_kinds = by_rules.other_kinds.into_iter().filter(|o| o.kind != guess.kind).collect();
+        return Classification { kind: guess.kind, confidence: probability, reasons: vec![learned], other_kinds };
+    }
+    by_rules
+}
+
+fn classify_by_rules(pages: &[String], facturx: Option<&FacturX>) -> Classification {
     let scored: Vec<PageScore> = pages.iter().map(|text| score_page(&fold(text))).collect();
     let mut totals: Vec<(DocKind, f64, Vec<usize>)> = Vec::new();
     for (index, page) in scored.iter().enumerate() {
@@ -54,7 +81,11 @@ pub fn classify(pages: &[String], facturx: Option<&FacturX>) -> Classification {
             None => totals.push((kind, score, vec![index + 1])),
         }
     }
-    totals.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // The first page that says what it is names the file: merged uploads put the main piece
+    // first (a convention, then its programme annexed). The others follow, weightiest first.
+    if totals.len() > 1 {
+        totals[1..].sort_by(|a, b| b.1.total_cmp(&a.1));
+    }
 
     if let Some(invoice) = facturx {
         let mut reasons = vec![format!(
@@ -140,6 +171,9 @@ static CUES: &[Cue] = &[
     cue(Programme, "deroule", 1.0, "déroulé"),
     cue(Programme, "module 1", 1.5, "modules"),
     cue(Programme, "jour 1", 1.5, "séquencement par jour"),
+    cue(Programme, "fiche programme", 4.0, "titre « fiche programme »"),
+    cue(Programme, "sera capable de", 2.0, "« sera capable de »"),
+    cue(Programme, "a l'issue de la formation", 1.0, "« à l'issue de la formation »"),
     cue(Convention, "convention de formation", 5.0, "titre « convention de formation »"),
     cue(Convention, "entre les soussignes", 4.0, "« entre les soussignés »"),
     cue(Convention, "l.6353-1", 1.0, "référence à l'article L.6353-1"),
@@ -152,6 +186,8 @@ static CUES: &[Cue] = &[
     cue(Convention, "dispositions financieres", 2.0, "dispositions financières"),
     cue(Convention, "resiliation", 1.0, "clause de résiliation"),
     cue(Convention, "dedit", 1.5, "clause de dédit"),
+    cue(Convention, "ci-apres denomme", 1.5, "parties « ci-après dénommées »"),
+    cue(Convention, "en execution de la presente", 1.5, "« en exécution de la présente »"),
     cue(Devis, "devis", 3.0, "mot « devis »"),
     cue(Devis, "bon pour accord", 3.5, "« bon pour accord »"),
     cue(Devis, "validite", 2.0, "durée de validité"),
@@ -183,12 +219,18 @@ static CUES: &[Cue] = &[
     cue(Emargement, "signature des stagiaires", 2.5, "signatures des stagiaires"),
     cue(Emargement, "apres-midi", 2.0, "demi-journées (matin / après-midi)"),
     cue(Emargement, "apres midi", 2.0, "demi-journées (matin / après-midi)"),
-    cue(Emargement, "demi-journee", 1.5, "demi-journées"),
+    cue(Emargement, "demi-journee", 0.5, "demi-journées"),
     cue(Emargement, "feuille de presence", 3.0, "titre « feuille de présence »"),
+    cue(Emargement, "visa du formateur", 2.5, "visa du formateur"),
+    cue(Emargement, "par demi-journee", 0.5, "signature par demi-journée"),
+    cue(Emargement, "matin", 1.0, "demi-journées (matin / après-midi)"),
     cue(CertificatRealisation, "certificat de realisation", 6.0, "titre « certificat de réalisation »"),
     cue(CertificatRealisation, "realisation de l'action", 2.5, "réalisation de l'action"),
     cue(CertificatRealisation, "nature de l'action", 1.5, "nature de l'action"),
     cue(CertificatRealisation, "a ete realisee", 1.5, "« a été réalisée »"),
+    cue(CertificatRealisation, "dispensateur de l'action", 3.0, "« dispensateur de l'action »"),
+    cue(CertificatRealisation, "concourant au developpement des competences", 2.5, "action concourant au développement des compétences"),
+    cue(CertificatRealisation, "pieces justificatives", 1.5, "conservation des pièces justificatives"),
     cue(CertificatRealisation, "certificat de reussite", -6.0, "« certificat de réussite » (ce n'en est pas un)"),
     cue(Attestation, "attestation de fin de formation", 5.0, "titre « attestation de fin de formation »"),
     cue(Attestation, "attestation d'assiduite", 5.0, "titre « attestation d'assiduité »"),
@@ -196,6 +238,9 @@ static CUES: &[Cue] = &[
     cue(Attestation, "attestation de formation", 4.0, "titre « attestation de formation »"),
     cue(Attestation, "certificat de reussite", 4.0, "certificat de réussite"),
     cue(Attestation, "atteste que", 2.0, "« atteste que »"),
+    cue(Attestation, "attestons que", 2.5, "« attestons que »"),
+    cue(Attestation, "servir et valoir", 2.0, "« pour servir et valoir ce que de droit »"),
+    cue(Attestation, "a participe a la formation", 2.0, "« a participé à la formation »"),
     cue(Attestation, "a suivi", 1.5, "« a suivi »"),
     cue(Attestation, "resultats de l'evaluation", 1.5, "résultats de l'évaluation des acquis"),
     cue(BulletinPaie, "bulletin de paie", 5.0, "titre « bulletin de paie »"),
@@ -246,16 +291,40 @@ impl PageScore {
 }
 
 fn score_page(folded: &str) -> PageScore {
-    PageScore { cues: CUES.iter().filter(|cue| contains_word(folded, cue.phrase)).collect() }
+    let text = words(folded);
+    PageScore { cues: CUES.iter().filter(|cue| contains_phrase(&text, &words(cue.phrase))).collect() }
 }
 
-/// Whether `phrase` occurs in `text` starting and ending at word boundaries.
-fn contains_word(text: &str, phrase: &str) -> bool {
-    text.match_indices(phrase).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
+/// The words of folded text: runs of letters and digits.
+pub fn words(folded: &str) -> Vec<&str> {
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
+}
+
+/// Whether the words of `phrase` occur in a row in `text`, each word exactly or, for words of
+/// eight letters or more, within one typing error (a letter missed, added, changed or two
+/// swapped), as in scans and hurried typing.
+fn contains_phrase(text: &[&str], phrase: &[&str]) -> bool {
+    !phrase.is_empty()
+        && text.windows(phrase.len()).any(|window| window.iter().zip(phrase).all(|(w, p)| same_word(w, p)))
+}
+
+fn same_word(word: &str, expected: &str) -> bool {
+    word == expected
+        || (expected.len() >= 8 && word.len().abs_diff(expected.len()) <= 1 && within_one_edit(word, expected))
+}
+
+/// Optimal-string-alignment distance ≤ 1 (one insertion, deletion, substitution or swap).
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    match (a.len(), b.len()) {
+        (0, 0) => true,
+        (x, y) if x == y => a[1..] == b[1..] || (x >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..]),
+        (x, y) if x + 1 == y => a == &b[1..],
+        (x, y) if y + 1 == x => &a[1..] == b,
+        _ => false,
+    }
 }
 
 /// Lower-cases, folds French accents and ligatures, straightens apostrophes, squeezes spaces.
@@ -298,7 +367,7 @@ mod tests {
     use super::*;
 
     fn kind_of(text: &str) -> Classification {
-        classify(&[text.to_string()], None)
+        classify(&[text.to_string()], None, None)
     }
 
     #[test]
@@ -327,7 +396,7 @@ mod tests {
             "CONVENTION DE FORMATION\nEntre les soussignés\nObjet de la convention".to_string(),
             "PROGRAMME DE FORMATION\nObjectifs pédagogiques\nPublic visé\nPrérequis".to_string(),
         ];
-        let c = classify(&pages, None);
+        let c = classify(&pages, None, None);
         assert_eq!(c.kind, Convention);
         assert_eq!(c.other_kinds, vec![OtherKind { kind: Programme, pages: vec![2] }]);
     }
@@ -335,7 +404,10 @@ mod tests {
     #[test]
     fn accents_and_case_fold() {
         assert_eq!(fold("Relevé  d’Identité\nBANCAIRE"), "releve d'identite bancaire");
-        assert!(contains_word("feuille d'emargement", "emargement"));
-        assert!(!contains_word("bicyclette", "bic"));
+        let text = words("feuille d'emargment : bicyclette");
+        assert!(contains_phrase(&text, &["feuille", "d", "emargement"]), "one letter missed");
+        assert!(!contains_phrase(&text, &["bic"]), "whole words only");
+        assert!(within_one_edit("attesttaion", "attestation") && within_one_edit("certficat", "certificat"));
+        assert!(!within_one_edit("programme", "prgoramem"));
     }
 }

@@ -31,7 +31,7 @@ pub fn router(max_upload: u64) -> Router<AppState> {
     let body_limit = usize::try_from(request_limit(max_upload)).unwrap_or(usize::MAX);
     Router::new()
         .route("/api/v1/dossiers/{number}/documents", get(list_documents).post(upload_document))
-        .route("/api/v1/documents/{id}", get(get_document))
+        .route("/api/v1/documents/{id}", get(get_document).patch(correct_document))
         .route("/api/v1/documents/{id}/content", get(download_document))
         .layer(DefaultBodyLimit::max(body_limit))
 }
@@ -173,6 +173,52 @@ pub async fn get_document(
     caller: Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<Document>> {
+    Ok(Json(load(&state, &caller, &id).await?))
+}
+
+/// An assistant's correction of a piece.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentCorrection {
+    /// The right kind: it replaces the uploader's, clears `kind_mismatch`, and is learned.
+    kind: Option<DocKind>,
+    /// `false` clears the mismatch flag, keeping the uploader's kind.
+    kind_mismatch: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/documents/{id}", tag = "documents",
+    params(("id" = String, Path)), request_body = DocumentCorrection,
+    responses((status = 200, body = Document), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn correct_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(correction): Json<DocumentCorrection>,
+) -> AppResult<Json<Document>> {
+    let document = load(&state, &caller, &id).await?;
+    if !caller.is_staff() {
+        return Err(AppError::forbidden());
+    }
+    if correction.kind_mismatch == Some(true) {
+        return Err(AppError::invalid(
+            "kind_mismatch",
+            "Only `false` is accepted: the flag is set by the classifier.",
+            "Seule la valeur `false` est acceptée : l'alerte est posée par le classement automatique.",
+        ));
+    }
+    if correction.kind.is_none() && correction.kind_mismatch.is_none() {
+        return Err(AppError::invalid(
+            "kind",
+            "Nothing to correct: give `kind` or `kind_mismatch`.",
+            "Rien à corriger : indiquez `kind` ou `kind_mismatch`.",
+        ));
+    }
+    let kind = correction.kind.or(document.kind);
+    sql::correct_kind(&state.db, &document, kind, &caller.user_id).await?;
+    if correction.kind.is_some() {
+        state.learner.retrain_later(state.db.clone());
+    }
     Ok(Json(load(&state, &caller, &id).await?))
 }
 

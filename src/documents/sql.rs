@@ -147,6 +147,29 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, row: &NewRow<'_>, only_if_ope
     Ok(done.rows_affected() == 1)
 }
 
+/// Sets the kind of a piece and clears its mismatch flag, with a history event, in one transaction.
+pub async fn correct_kind(db: &Db, document: &Document, kind: Option<DocKind>, by_user: &str) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    let dossier_id: String = sqlx::query_scalar("select dossier_id from documents where id = $1")
+        .bind(&document.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query("update documents set kind = $2, kind_mismatch = 0 where id = $1")
+        .bind(&document.id)
+        .bind(kind.map(DocKind::code))
+        .execute(&mut *tx)
+        .await?;
+    let detail = serde_json::json!({
+        "document": document.id,
+        "title": document.title,
+        "from": document.kind,
+        "to": kind,
+        "detected": document.classification.as_ref().map(|c| c.kind),
+    });
+    crate::dossiers::history::record(&mut tx, &dossier_id, Some(by_user), "document_kind_corrected", detail).await?;
+    tx.commit().await
+}
+
 fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
     let kind: Option<String> = row.try_get("kind")?;
     Ok(Document {

@@ -14,24 +14,12 @@ use crate::classify::{classify, Classification};
 use crate::db::Db;
 use crate::documents::DocKind;
 use crate::domain::Sha256Hex;
-use crate::extract::{ocr, pdf_text, sandbox, FacturX, Problem};
+use crate::extract::reader::{self, Reader, Reading};
+use crate::extract::Problem;
 use crate::jobs::{self, Job};
 
-/// At most this many scanned pages of one PDF are OCR'd.
-const MAX_OCR_PAGES: usize = 50;
 /// A classifier at least this sure that the uploader's kind is wrong flags the piece.
 const MISMATCH_CONFIDENCE: f64 = 0.7;
-
-/// What was understood of a piece.
-#[derive(Debug, Default)]
-struct Understanding {
-    problem: Option<Problem>,
-    page_count: usize,
-    /// (text, source) per page.
-    pages: Vec<(String, &'static str)>,
-    pages_without_text: Vec<usize>,
-    facturx: Option<FacturX>,
-}
 
 pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
     let row = sqlx::query("select sha256, size, mime_type, kind from documents where id = $1")
@@ -49,32 +37,10 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
     let work = tempfile::Builder::new().prefix("understand-").tempdir_in(work_root)?;
     let path = work.path().join("piece");
     fetch(state, &sha256, size as u64, &path).await?;
-    let ocr_on = state.config.ocr != "off" && ocr::available();
-    let understanding = if mime_type == "application/pdf" {
-        read_pdf(state, &path, work.path(), ocr_on).await?
-    } else if ocr_on {
-        let pages = ocr::image_pages(&path).await.map_err(|p| anyhow::anyhow!("{}", p.detail_fr))?;
-        // An image has no text layer: every page of it is a scan.
-        let pages_without_text = (1..=pages.len()).collect();
-        Understanding {
-            page_count: pages.len(),
-            pages: pages.into_iter().map(|t| (t, "ocr")).collect(),
-            pages_without_text,
-            ..Understanding::default()
-        }
-    } else {
-        Understanding {
-            problem: Some(Problem::new(
-                "ocr_off",
-                "L'OCR n'est pas disponible : le texte de cette image n'a pas été lu.",
-            )),
-            page_count: 1,
-            pages_without_text: vec![1],
-            ..Understanding::default()
-        }
-    };
-    let texts: Vec<String> = understanding.pages.iter().map(|(t, _)| t.clone()).collect();
-    let classification = classify(&texts, understanding.facturx.as_ref());
+    let reader = Reader::new(state.config.helper_exe.as_deref(), &state.config.ocr)?;
+    let understanding = reader::read(&reader, &path, &mime_type, work.path()).await?;
+    let model = state.learner.current();
+    let classification = classify(&understanding.texts(), understanding.facturx.as_ref(), Some(&model));
     let mismatch = given.is_some_and(|g| g != classification.kind && classification.confidence >= MISMATCH_CONFIDENCE);
     record(&state.db, job, &understanding, &classification, mismatch).await?;
     tracing::info!(
@@ -95,44 +61,10 @@ async fn fetch(state: &AppState, sha256: &Sha256Hex, size: u64, path: &std::path
     Ok(())
 }
 
-async fn read_pdf(
-    state: &AppState,
-    path: &std::path::Path,
-    work: &std::path::Path,
-    ocr_on: bool,
-) -> anyhow::Result<Understanding> {
-    let exe = match &state.config.helper_exe {
-        Some(exe) => exe.clone(),
-        None => std::env::current_exe().context("the path of this executable")?,
-    };
-    let reading = sandbox::read_pdf(&exe, path).await;
-    if let Some(problem) = reading.problem {
-        return Ok(Understanding { problem: Some(problem), ..Understanding::default() });
-    }
-    let mut pages: Vec<(String, &'static str)> = reading.pages.into_iter().map(|t| (t, "layer")).collect();
-    let pages_without_text: Vec<usize> =
-        pages.iter().enumerate().filter(|(_, (t, _))| pdf_text::is_textless(t)).map(|(i, _)| i + 1).collect();
-    let mut problem = None;
-    if !pages_without_text.is_empty() {
-        if ocr_on {
-            for &page in pages_without_text.iter().take(MAX_OCR_PAGES) {
-                let text = ocr::pdf_page(path, page, work).await.map_err(|p| anyhow::anyhow!("{}", p.detail_fr))?;
-                pages[page - 1] = (text, "ocr");
-            }
-        } else {
-            problem = Some(Problem::new(
-                "ocr_off",
-                "Des pages sont scannées et l'OCR n'est pas disponible : leur texte n'a pas été lu.",
-            ));
-        }
-    }
-    Ok(Understanding { problem, page_count: reading.page_count, pages, pages_without_text, facturx: reading.facturx })
-}
-
 async fn record(
     db: &Db,
     job: &Job,
-    understanding: &Understanding,
+    understanding: &Reading,
     classification: &Classification,
     mismatch: bool,
 ) -> sqlx::Result<()> {
@@ -154,11 +86,7 @@ async fn record(
          facturx = $11 where id = $1",
     )
     .bind(&job.document_id)
-    .bind(if understanding.problem.as_ref().is_some_and(|p| p.code != "ocr_off" || understanding.pages.is_empty()) {
-        "failed"
-    } else {
-        "done"
-    })
+    .bind(understanding.status())
     .bind(understanding.problem.as_ref().map(|p| json(serde_json::to_string(p))))
     .bind(understanding.page_count as i64)
     .bind(json(serde_json::to_string(&understanding.pages_without_text)))

@@ -12,7 +12,8 @@ pub struct Event {
     pub at: String,
     /// Login of who did it (none for the system).
     pub actor: Option<String>,
-    /// `dossier_created`, `dossier_updated`, `dossier_submitted`, `state_changed`, `document_added`.
+    /// `dossier_created`, `dossier_updated`, `dossier_submitted`, `state_changed`, `document_added`,
+    /// `document_kind_corrected`.
     pub action: String,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,

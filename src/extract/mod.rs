@@ -6,6 +6,7 @@
 pub mod facturx;
 pub mod ocr;
 pub mod pdf_text;
+pub mod reader;
 #[cfg(test)]
 mod sample_tests;
 pub mod sandbox;

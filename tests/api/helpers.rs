@@ -284,3 +284,34 @@ impl TestApp {
         }
     }
 }
+
+/// A one-page PDF whose text layer holds `lines` (Helvetica, ASCII text).
+pub fn text_pdf(lines: &[&str]) -> Vec<u8> {
+    let escape = |l: &str| l.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)");
+    let content: String = std::iter::once("BT /F1 11 Tf 14 TL 50 800 Td".to_string())
+        .chain(lines.iter().map(|l| format!("({}) '", escape(l))))
+        .chain(std::iter::once("ET".to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            .to_string(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+    ];
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    for offset in offsets {
+        pdf.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
+    pdf.into_bytes()
+}

@@ -198,3 +198,76 @@ async fn a_queued_reading_survives_a_restart() {
     assert_eq!(document["text_status"], "done");
     assert_eq!(document["classification"]["kind"], "programme");
 }
+
+#[tokio::test]
+async fn an_assistant_corrects_a_kind_and_the_classifier_learns_it() {
+    let app = spawn_app().await;
+    // A form of this OPCO's own that no rule knows.
+    let form = |reference: &str| {
+        text_pdf(&[
+            "FICHE NAVETTE ZORGLUB",
+            &format!("Liaison tripartite tuteur apprenti, reference {reference}"),
+            "Volet carnet navette, grille tripartite, paraphe navette",
+            "Retour navette au conseiller zorglub",
+        ])
+    };
+    let first = upload_and_read(&app, "navette.pdf", form("4411")).await;
+    assert_eq!(first["classification"]["kind"], "autre", "{first}");
+    let id = first["id"].as_str().unwrap();
+
+    let path = format!("/api/v1/documents/{id}");
+    let refused = app.patch_json(app.employer_a(), &path, &serde_json::json!({"kind": "attestation"})).await;
+    assert_problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
+    let foreign = app.patch_json(app.employer_b(), &path, &serde_json::json!({"kind": "attestation"})).await;
+    assert_problem(foreign, StatusCode::NOT_FOUND, "document_not_found").await;
+    let unknown = app.patch_json(app.assistant(), &path, &serde_json::json!({"kind": "cerfa"})).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_invalid(
+        app.patch_json(app.assistant(), &path, &serde_json::json!({"kind_mismatch": true})).await,
+        "kind_mismatch",
+    )
+    .await;
+
+    let learned_before = app.state.learner.current().documents();
+    let corrected = app.patch_json(app.assistant(), &path, &serde_json::json!({"kind": "attestation"})).await;
+    assert_eq!(corrected.status(), StatusCode::OK);
+    let corrected: Value = corrected.json().await.unwrap();
+    assert_eq!(corrected["kind"], "attestation");
+    assert_eq!(corrected["kind_mismatch"], false);
+    let history: Value =
+        app.get(app.assistant(), &format!("/api/v1/dossiers/{DRAFT_A}/history")).await.json().await.unwrap();
+    let event =
+        history.as_array().unwrap().iter().find(|e| e["action"] == "document_kind_corrected").expect("an event");
+    assert_eq!(event["detail"]["to"], "attestation");
+    assert_eq!(event["detail"]["detected"], "autre");
+
+    // The model is retrained in the background with the confirmed piece.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.state.learner.current().documents() <= learned_before {
+        assert!(std::time::Instant::now() < deadline, "the classifier was not retrained");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let second = upload_and_read(&app, "navette-2.pdf", form("5872")).await;
+    let classification = &second["classification"];
+    assert_eq!(classification["kind"], "attestation", "learned from the correction: {second}");
+    assert!(classification["reasons"][0].as_str().unwrap().contains("zorglub"), "{second}");
+}
+
+#[tokio::test]
+async fn an_assistant_clears_a_mismatch_and_keeps_the_uploaders_kind() {
+    let app = spawn_app().await;
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(sample("upload/programme.pdf")).file_name("p.pdf"))
+        .text("kind", "convention");
+    let id = app.upload_form(app.employer_a(), DRAFT_A, form).await.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.understood(app.employer_a(), &id).await["kind_mismatch"], true);
+    let path = format!("/api/v1/documents/{id}");
+    let cleared = app.patch_json(app.assistant(), &path, &serde_json::json!({"kind_mismatch": false})).await;
+    assert_eq!(cleared.status(), StatusCode::OK);
+    let cleared: Value = cleared.json().await.unwrap();
+    assert_eq!(cleared["kind_mismatch"], false);
+    assert_eq!(cleared["kind"], "convention");
+}

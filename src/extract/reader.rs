@@ -1,0 +1,112 @@
+//! Reading a piece's file, as the service and `pieces eval` both do: a PDF's text layer (in the
+//! sandboxed reader) with OCR of its pages without text, or OCR of an image; and the Factur-X
+//! data of a PDF.
+
+use std::path::{Path, PathBuf};
+
+use super::{ocr, pdf_text, sandbox, FacturX, Problem};
+
+/// At most this many scanned pages of one PDF are OCR'd.
+const MAX_OCR_PAGES: usize = 50;
+
+/// How to read: the executable that runs the sandboxed PDF reader, and whether OCR runs.
+#[derive(Clone, Debug)]
+pub struct Reader {
+    pub exe: PathBuf,
+    pub ocr: bool,
+}
+
+impl Reader {
+    /// `helper_exe` (default: this executable); OCR when `ocr` is not `off` and Tesseract is here.
+    pub fn new(helper_exe: Option<&Path>, ocr: &str) -> anyhow::Result<Reader> {
+        let exe = match helper_exe {
+            Some(exe) => exe.to_path_buf(),
+            None => std::env::current_exe()?,
+        };
+        Ok(Reader { exe, ocr: ocr != "off" && ocr::available() })
+    }
+}
+
+/// What was read of a piece.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// Why the text could not be read, or only in part.
+    pub problem: Option<Problem>,
+    pub page_count: usize,
+    /// (text, source) per page; source is `layer` or `ocr`.
+    pub pages: Vec<(String, &'static str)>,
+    /// 1-based pages without a text layer (scans).
+    pub pages_without_text: Vec<usize>,
+    pub facturx: Option<FacturX>,
+}
+
+impl Reading {
+    /// `done` or `failed`: failed when nothing could be read.
+    pub fn status(&self) -> &'static str {
+        match &self.problem {
+            Some(problem) if problem.code != "ocr_off" || self.pages.is_empty() => "failed",
+            _ => "done",
+        }
+    }
+
+    pub fn texts(&self) -> Vec<String> {
+        self.pages.iter().map(|(text, _)| text.clone()).collect()
+    }
+
+    /// Whether every page is a scan.
+    pub fn is_scan(&self) -> bool {
+        self.page_count > 0 && self.pages_without_text.len() == self.page_count
+    }
+}
+
+/// Reads the file at `path` of type `mime_type`; `work` is a private scratch folder. An error
+/// is worth retrying (a tool that failed); a piece that cannot be read is a `problem`.
+pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) -> anyhow::Result<Reading> {
+    if mime_type == "application/pdf" {
+        return read_pdf(reader, path, work).await;
+    }
+    if !reader.ocr {
+        return Ok(Reading {
+            problem: Some(Problem::new(
+                "ocr_off",
+                "L'OCR n'est pas disponible : le texte de cette image n'a pas été lu.",
+            )),
+            page_count: 1,
+            pages_without_text: vec![1],
+            ..Reading::default()
+        });
+    }
+    let pages = ocr::image_pages(path).await.map_err(|p| anyhow::anyhow!("{}", p.detail_fr))?;
+    Ok(Reading {
+        page_count: pages.len(),
+        // An image has no text layer: every page of it is a scan.
+        pages_without_text: (1..=pages.len()).collect(),
+        pages: pages.into_iter().map(|text| (text, "ocr")).collect(),
+        ..Reading::default()
+    })
+}
+
+async fn read_pdf(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<Reading> {
+    let found = sandbox::read_pdf(&reader.exe, path).await;
+    if let Some(problem) = found.problem {
+        return Ok(Reading { problem: Some(problem), ..Reading::default() });
+    }
+    let mut pages: Vec<(String, &'static str)> = found.pages.into_iter().map(|text| (text, "layer")).collect();
+    let pages_without_text: Vec<usize> =
+        pages.iter().enumerate().filter(|(_, (text, _))| pdf_text::is_textless(text)).map(|(i, _)| i + 1).collect();
+    let mut problem = None;
+    if !pages_without_text.is_empty() {
+        if reader.ocr {
+            for &page in pages_without_text.iter().take(MAX_OCR_PAGES) {
+                let text = ocr::pdf_page(path, page, work).await.map_err(|p| anyhow::anyhow!("{}", p.detail_fr))?;
+                pages[page - 1] = (text, "ocr");
+            }
+        } else {
+            problem = Some(Problem::new(
+                "ocr_off",
+                "Des pages sont scannées et l'OCR n'est pas disponible : leur texte n'a pas été lu.",
+            ));
+        }
+    }
+    Ok(Reading { problem, page_count: found.page_count, pages, pages_without_text, facturx: found.facturx })
+}
