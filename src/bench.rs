@@ -21,6 +21,25 @@ use crate::storage::Storage;
 pub enum BenchCommand {
     /// Upload throughput against raw backend writes, and server memory during a large upload.
     Upload(UploadBench),
+    /// Pages per second of text extraction and of OCR, and the time from upload to
+    /// `text_status: done` for a scan of three pages.
+    Extract(ExtractBench),
+}
+
+#[derive(clap::Args)]
+pub struct ExtractBench {
+    /// Labelled manifest whose text PDFs and scans are read.
+    #[arg(long, default_value = "samples/corpus/test/manifest.csv")]
+    manifest: PathBuf,
+    /// Scanned pages to OCR for the OCR rate.
+    #[arg(long, default_value_t = 24)]
+    ocr_pages: usize,
+    /// The scan uploaded for the upload-to-done time.
+    #[arg(long, default_value = "samples/corpus/test/emargement-15-scan.pdf")]
+    scan: PathBuf,
+    /// The server's data folder is a fresh folder under `--data-dir`.
+    #[command(flatten)]
+    config: Config,
 }
 
 #[derive(clap::Args)]
@@ -45,7 +64,77 @@ pub struct UploadBench {
 pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
     match which {
         BenchCommand::Upload(bench) => upload(bench).await,
+        BenchCommand::Extract(bench) => extract(bench).await,
     }
+}
+
+async fn extract(bench: ExtractBench) -> anyhow::Result<()> {
+    use crate::extract::reader::{self, Reader};
+    let files = crate::classify::eval::read_manifest(&bench.manifest)?;
+    let reader = Reader::new(None, "auto")?;
+    let work = tempfile::tempdir()?;
+    let texts: Vec<&PathBuf> =
+        files.iter().map(|(p, _)| p).filter(|p| p.extension().is_some_and(|e| e == "pdf")).collect();
+
+    // Text layers, through the sandboxed reader as the service runs it (one child per file).
+    let (mut pages, mut text_files) = (0, 0);
+    let started = Instant::now();
+    for path in &texts {
+        let reading = crate::extract::sandbox::read_pdf(&reader.exe, path).await;
+        if reading.problem.is_none() && reading.pages.iter().all(|p| !crate::extract::pdf_text::is_textless(p)) {
+            pages += reading.page_count;
+            text_files += 1;
+        }
+    }
+    let sandboxed = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for path in &texts {
+        let bytes = std::fs::read(path)?;
+        std::hint::black_box(crate::extract::read_pdf_all(&bytes));
+    }
+    let in_process = started.elapsed().as_secs_f64();
+    println!("pieces bench extract");
+    println!(
+        "  text layers: {pages} pages of {text_files} text PDFs: {:.0} pages/s in the sandboxed reader (a child process per file), {:.0} pages/s in process",
+        pages as f64 / sandboxed, pages as f64 / in_process
+    );
+
+    // OCR of scanned pages, one at a time (a worker's rate; the service runs cores − 1 workers).
+    if !reader.ocr {
+        println!("  OCR: skipped (Tesseract with `fra` is not installed)");
+        return Ok(());
+    }
+    let scans: Vec<&PathBuf> =
+        files.iter().map(|(p, _)| p).filter(|p| p.to_string_lossy().contains("-scan.")).collect();
+    let (mut ocr_pages, started) = (0, Instant::now());
+    for (index, path) in scans.iter().enumerate() {
+        if ocr_pages >= bench.ocr_pages {
+            break;
+        }
+        let head = std::fs::read(path)?;
+        let mime = crate::documents::spool::sniff(&head[..head.len().min(8192)])
+            .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+        let scratch = work.path().join(index.to_string());
+        std::fs::create_dir_all(&scratch)?;
+        ocr_pages += reader::read(&reader, path, mime, &scratch).await?.page_count;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "  OCR: {ocr_pages} scanned pages in {seconds:.1} s: {:.2} pages/s for one worker ({:.2} s a page)",
+        ocr_pages as f64 / seconds,
+        seconds / ocr_pages as f64
+    );
+
+    // Upload → text_status done, through a real server.
+    let mut config = bench.config.clone().with_env_credentials();
+    let folder = tempfile::Builder::new().prefix("bench-").tempdir_in(&config.data_dir)?;
+    config.data_dir = folder.path().join("server");
+    let mut server = Server::start(&config).await?;
+    let result = server.upload_until_read(&bench.scan).await;
+    server.stop().await;
+    let (seconds, pages) = result?;
+    println!("  upload → text_status done: {seconds:.1} s for a {pages}-page scan ({})", bench.scan.display());
+    Ok(())
 }
 
 async fn upload(bench: UploadBench) -> anyhow::Result<()> {
@@ -250,6 +339,38 @@ impl Server {
             worker.await??;
         }
         Ok(started.elapsed().as_secs_f64())
+    }
+
+    /// Uploads a file and waits until its text is read; returns (seconds, page count).
+    async fn upload_until_read(&self, path: &Path) -> anyhow::Result<(f64, u64)> {
+        let bytes = tokio::fs::read(path).await?;
+        let started = Instant::now();
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("scan.pdf");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let response = self.http.post(self.upload_url()).bearer_auth(&self.token).multipart(form).send().await?;
+        if response.status() != reqwest::StatusCode::CREATED {
+            bail!("upload: {} {}", response.status(), response.text().await.unwrap_or_default());
+        }
+        let id = response.json::<serde_json::Value>().await?["id"].as_str().context("a document id")?.to_string();
+        loop {
+            let document: serde_json::Value = self
+                .http
+                .get(format!("{}/api/v1/documents/{id}", self.base))
+                .bearer_auth(&self.token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            match document["text_status"].as_str() {
+                Some("pending") if started.elapsed() < Duration::from_secs(600) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
+                Some("done") => {
+                    return Ok((started.elapsed().as_secs_f64(), document["page_count"].as_u64().unwrap_or(0)))
+                }
+                _ => bail!("the scan was not read: {document}"),
+            }
+        }
     }
 
     /// (idle RSS, peak RSS) of the server around one streamed upload of `size` bytes.

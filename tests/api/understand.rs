@@ -271,3 +271,43 @@ async fn an_assistant_clears_a_mismatch_and_keeps_the_uploaders_kind() {
     assert_eq!(cleared["kind_mismatch"], false);
     assert_eq!(cleared["kind"], "convention");
 }
+
+/// The classifier on the held-out corpus (never used to tune it): every text PDF, read in
+/// process, and one scan of each kind, read as the service reads it (sandboxed reader, OCR).
+#[tokio::test]
+async fn the_classifier_meets_its_targets_on_held_out_samples() {
+    use pieces::classify::{classify, eval::read_manifest, Model};
+    use pieces::extract::reader::{self, Reader};
+    let manifest = format!("{}/samples/corpus/test/manifest.csv", env!("CARGO_MANIFEST_DIR"));
+    let samples = read_manifest(std::path::Path::new(&manifest)).unwrap();
+    let model = Model::base();
+
+    let texts: Vec<_> = samples.iter().filter(|(p, _)| !p.to_string_lossy().contains("-scan.")).collect();
+    let mut right = 0;
+    for (path, kind) in &texts {
+        let reading = pieces::extract::read_pdf_all(&std::fs::read(path).unwrap());
+        let pages = reading.pages;
+        if classify(&pages, reading.facturx.as_ref(), Some(&model)).kind == *kind {
+            right += 1;
+        }
+    }
+    let accuracy = right as f64 / texts.len() as f64;
+    assert!(texts.len() >= 150 && accuracy >= 0.95, "text PDFs: {right}/{} right", texts.len());
+
+    let reader = Reader { exe: env!("CARGO_BIN_EXE_pieces").into(), ocr: true };
+    let work = tempfile::tempdir().unwrap();
+    let (mut scans, mut right) = (0, 0);
+    for kind in pieces::documents::DocKind::ALL {
+        let (path, _) = samples.iter().find(|(p, k)| *k == kind && p.to_string_lossy().contains("-scan.")).unwrap();
+        let bytes = std::fs::read(path).unwrap();
+        let mime = pieces::documents::spool::sniff(&bytes[..bytes.len().min(8192)]).unwrap();
+        let scratch = work.path().join(kind.code());
+        std::fs::create_dir_all(&scratch).unwrap();
+        let reading = reader::read(&reader, path, mime, &scratch).await.unwrap();
+        scans += 1;
+        if classify(&reading.texts(), None, Some(&model)).kind == kind {
+            right += 1;
+        }
+    }
+    assert!(right * 10 >= scans * 9, "scans: {right}/{scans} right");
+}
