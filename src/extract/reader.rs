@@ -41,10 +41,13 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// `done` or `failed`: failed when nothing could be read.
+    /// `done` or `failed`: failed when nothing could be read. (With OCR off or past the page
+    /// cap, what could be read is kept, and the problem says what was not.)
     pub fn status(&self) -> &'static str {
         match &self.problem {
-            Some(problem) if problem.code != "ocr_off" || self.pages.is_empty() => "failed",
+            Some(problem) if !["ocr_off", "page_cap"].contains(&problem.code.as_str()) || self.pages.is_empty() => {
+                "failed"
+            }
             _ => "done",
         }
     }
@@ -94,14 +97,19 @@ async fn read_pdf(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<R
     let mut pages: Vec<(String, &'static str)> = found.pages.into_iter().map(|text| (text, "layer")).collect();
     let pages_without_text: Vec<usize> =
         pages.iter().enumerate().filter(|(_, (text, _))| pdf_text::is_textless(text)).map(|(i, _)| i + 1).collect();
-    let mut problem = None;
+    let mut problem = (found.page_count > pages.len()).then(|| {
+        Problem::new(
+            "page_cap",
+            format!("Seules les {} premières pages sur {} ont été lues.", pages.len(), found.page_count),
+        )
+    });
     if !pages_without_text.is_empty() {
         if reader.ocr {
             for &page in pages_without_text.iter().take(MAX_OCR_PAGES) {
                 let text = ocr::pdf_page(path, page, work).await.map_err(|p| anyhow::anyhow!("{}", p.detail_fr))?;
                 pages[page - 1] = (text, "ocr");
             }
-        } else {
+        } else if problem.is_none() {
             problem = Some(Problem::new(
                 "ocr_off",
                 "Des pages sont scannées et l'OCR n'est pas disponible : leur texte n'a pas été lu.",

@@ -311,3 +311,106 @@ async fn the_classifier_meets_its_targets_on_held_out_samples() {
     }
     assert!(right * 10 >= scans * 9, "scans: {right}/{scans} right");
 }
+
+#[tokio::test]
+async fn without_ocr_scans_are_kept_and_say_why_and_text_pdfs_are_still_read() {
+    let app = spawn_with(|config| config.ocr = "off".into()).await;
+    let scan = upload_and_read(&app, "scan.png", sample("upload/emargement-scan.png")).await;
+    assert_eq!(scan["text_status"], "failed", "{scan}");
+    assert_eq!(scan["text_problem"]["code"], "ocr_off");
+    let text = upload_and_read(&app, "programme.pdf", sample("upload/programme.pdf")).await;
+    assert_eq!(text["text_status"], "done");
+    assert_eq!(text["classification"]["kind"], "programme");
+}
+
+/// A reading that fails (here: the stored blob is damaged) is retried later, and after the last
+/// attempt the piece's text is marked failed with the reason.
+#[tokio::test]
+async fn a_failing_reading_is_retried_with_backoff_then_given_up_with_the_reason() {
+    let first = spawn_with(|config| config.workers = Some(0)).await;
+    let bytes = sample("upload/programme.pdf");
+    let response = first.upload(first.employer_a(), DRAFT_A, "programme.pdf", bytes.clone()).await;
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    first.corrupt_blob(&sha256_hex(&bytes), b"%PDF-1.4 damaged".to_vec()).await;
+    let app = first.restart(|_| {}).await;
+
+    let job = |app: &TestApp, id: String| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_as::<_, (String, i64, Option<String>, String)>(
+                "select state, attempts, last_error, run_after from jobs where document_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (state, attempts, error, run_after) = loop {
+        let row = job(&app, id.clone()).await;
+        if row.2.is_some() {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "the first attempt did not fail: {row:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!((state.as_str(), attempts), ("queued", 1), "queued again after one attempt");
+    assert!(error.unwrap().contains("blob"), "the error is kept");
+    assert!(run_after > pieces::db::now(), "retried later, not at once");
+    let document: Value = app.get(app.employer_a(), &format!("/api/v1/documents/{id}")).await.json().await.unwrap();
+    assert_eq!(document["text_status"], "pending", "still to be read");
+
+    // The last attempt is due now.
+    sqlx::query("update jobs set attempts = $2, run_after = $3 where document_id = $1")
+        .bind(&id)
+        .bind(pieces::jobs::MAX_ATTEMPTS - 1)
+        .bind(pieces::db::now())
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    app.state.jobs_wake.notify_one();
+    let document = app.understood(app.employer_a(), &id).await;
+    assert_eq!(document["text_status"], "failed", "{document}");
+    assert_eq!(document["text_problem"]["code"], "failed");
+    assert_eq!(job(&app, id.clone()).await.0, "failed");
+}
+
+/// Past the page cap (500), the first pages are read and the piece says the rest was not.
+#[tokio::test]
+async fn a_pdf_past_the_page_cap_is_read_in_part_and_says_so() {
+    let app = spawn_app().await;
+    let content =
+        "BT /F1 11 Tf 50 800 Td (Programme de formation, objectifs pedagogiques, public vise, prerequis) Tj ET";
+    let pages = 501;
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+            (0..pages).map(|i| format!("{} 0 R", 5 + i)).collect::<Vec<_>>().join(" ")
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+    ];
+    for _ in 0..pages {
+        objects.push("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>".to_string());
+    }
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    for offset in offsets {
+        pdf.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
+
+    let document = upload_and_read(&app, "long.pdf", pdf.into_bytes()).await;
+    assert_eq!(document["text_status"], "done", "{document}");
+    assert_eq!(document["page_count"], 501);
+    assert_eq!(document["text_problem"]["code"], "page_cap");
+    assert_eq!(document["classification"]["kind"], "programme");
+}
