@@ -24,9 +24,14 @@ pub struct AppState {
     pub storage: Arc<Storage>,
     pub config: Arc<Config>,
     /// Notified when a background job is queued.
+    #[from_ref(skip)]
     pub jobs_wake: Arc<tokio::sync::Notify>,
     /// The classifier's learned model, retrained as kinds are confirmed.
     pub learner: crate::classify::learner::Learner,
+    /// The search index, and the indexer's wake-up call.
+    pub search: Arc<crate::search::SearchIndex>,
+    #[from_ref(skip)]
+    pub search_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -40,7 +45,21 @@ impl AppState {
         let storage = Storage::from_config(&config)?;
         let jobs_wake = Arc::new(tokio::sync::Notify::new());
         let learner = crate::classify::learner::Learner::default();
-        Ok(AppState { db, storage: Arc::new(storage), config: Arc::new(config), jobs_wake, learner })
+        let (search, rebuild) = crate::search::SearchIndex::open(&config.index_dir())?;
+        if rebuild {
+            let queued = crate::search::outbox::touch_all(&db).await?;
+            tracing::info!(pieces = queued, "the search index is being rebuilt from the database");
+        }
+        let search_wake = Arc::new(tokio::sync::Notify::new());
+        Ok(AppState {
+            db,
+            storage: Arc::new(storage),
+            config: Arc::new(config),
+            jobs_wake,
+            learner,
+            search: Arc::new(search),
+            search_wake,
+        })
     }
 }
 
@@ -49,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::health::router())
         .merge(crate::dossiers::router())
         .merge(crate::documents::router(state.config.max_upload))
+        .merge(crate::search::router())
         .merge(crate::openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -82,6 +102,12 @@ impl App {
         }
         state.learner.retrain_later(state.db.clone());
         crate::jobs::start_workers(state.clone(), state.config.worker_count(), state.jobs_wake.clone());
+        // The processes that do background work also index; the others only follow the index.
+        if state.config.worker_count() > 0 {
+            crate::search::outbox::start_indexer(state.db.clone(), state.search.clone(), state.search_wake.clone());
+        } else {
+            crate::search::outbox::start_reloader(state.search.clone());
+        }
         let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         Ok(App { listener, state })
     }

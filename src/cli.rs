@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         which: crate::bench::BenchCommand,
     },
+    /// Rebuild the search index from the database (stop the service first).
+    Reindex {
+        #[command(flatten)]
+        config: Config,
+    },
     /// Evaluations that print figures: `pieces eval classify MANIFEST.csv [--json]`.
     Eval {
         #[command(subcommand)]
@@ -136,6 +141,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Admin { config, action } => run_admin(config, action).await,
         Command::Bench { which } => crate::bench::run(which).await,
         Command::Eval { which } => crate::classify::eval::run_command(which).await,
+        Command::Reindex { config } => reindex(config).await,
         Command::ExtractPdf { file } => return crate::extract::sandbox::child_main(&file),
     };
     match result {
@@ -145,6 +151,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn reindex(config: Config) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    crate::search::outbox::reindex(&state).await
 }
 
 async fn serve(config: Config, listen: &str) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! The durable job queue: background work (reading and classifying pieces) as rows of the
 //! `jobs` table, written in the same transaction as what asks for them, so that no work is lost
-//! to a crash. A pool of workers claims due jobs with a lease; a worker that dies leaves its
-//! lease to run out and the job is claimed again. A failed attempt is retried with a growing
+//! to a crash. A pool of workers claims due jobs with a lease that they renew while they work; a
+//! worker that dies leaves its lease to run out and the job is claimed again. A failed attempt is retried with a growing
 //! delay, up to `MAX_ATTEMPTS`. Workers wake when a job is queued, and poll every few seconds
 //! for retries and lapsed leases (or jobs queued by another process).
 
@@ -15,8 +15,9 @@ use tokio::sync::Notify;
 use crate::app::AppState;
 use crate::db::{format_time, now, Db};
 
-/// How long a claimed job is reserved for its worker.
-const LEASE: Duration = Duration::from_secs(600);
+/// How long a claimed job is reserved for its worker; the worker renews the lease while it works,
+/// so a job of a crashed worker is taken again within this time.
+const LEASE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_secs(3);
 pub const MAX_ATTEMPTS: i64 = 5;
 
@@ -130,10 +131,28 @@ pub fn start_workers(state: AppState, count: usize, wake: Arc<Notify>) {
 
 async fn run(state: &AppState, job: Job, worker: usize) {
     tracing::debug!(worker, job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
+    let heartbeat = {
+        let (db, id) = (state.db.clone(), job.id.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(LEASE / 3).await;
+                let lease = format_time(OffsetDateTime::now_utc() + LEASE);
+                let renewed = sqlx::query("update jobs set lease_until = $2 where id = $1 and state = 'running'")
+                    .bind(&id)
+                    .bind(lease)
+                    .execute(&db)
+                    .await;
+                if let Err(error) = renewed {
+                    tracing::warn!(job = %id, "cannot renew the job's lease: {error}");
+                }
+            }
+        })
+    };
     let outcome = match job.kind.as_str() {
         UNDERSTAND => crate::documents::understand::run(state, &job).await,
         other => Err(anyhow::anyhow!("unknown job kind {other:?}")),
     };
+    heartbeat.abort();
     if let Err(error) = outcome {
         let error = format!("{error:#}");
         match fail(&state.db, &job, &error).await {

@@ -36,6 +36,8 @@ pub mod input;
 pub mod jobs;
 /// The generated OpenAPI 3.1 description.
 pub mod openapi;
+/// French full-text search over the pieces (tantivy), fed by the database's outbox.
+pub mod search;
 /// Content-addressed blob storage: local files or S3.
 pub mod storage;
 /// Logging set-up.

@@ -27,6 +27,7 @@ use crate::input::Json;
         crate::documents::routes::list_documents,
         crate::documents::routes::get_document,
         crate::documents::routes::correct_document,
+        crate::search::routes::search,
         crate::documents::routes::download_document,
         openapi_json,
     ),

@@ -97,8 +97,10 @@ async fn insert_with_event(state: &AppState, row: &NewRow<'_>, only_if_open: boo
     let detail = json!({ "document": row.id, "title": row.title, "sha256": row.sha256, "size": row.size });
     history::record(&mut tx, row.dossier_id, Some(row.uploaded_by), "document_added", detail).await?;
     crate::jobs::enqueue(&mut tx, crate::jobs::UNDERSTAND, row.id).await?;
+    crate::search::outbox::touch(&mut tx, row.id).await?;
     tx.commit().await?;
     state.jobs_wake.notify_one();
+    state.search_wake.notify_one();
     Ok(true)
 }
 

@@ -216,6 +216,7 @@ pub async fn correct_document(
     }
     let kind = correction.kind.or(document.kind);
     sql::correct_kind(&state.db, &document, kind, &caller.user_id).await?;
+    state.search_wake.notify_one();
     if correction.kind.is_some() {
         state.learner.retrain_later(state.db.clone());
     }

@@ -167,6 +167,7 @@ pub async fn correct_kind(db: &Db, document: &Document, kind: Option<DocKind>, b
         "detected": document.classification.as_ref().map(|c| c.kind),
     });
     crate::dossiers::history::record(&mut tx, &dossier_id, Some(by_user), "document_kind_corrected", detail).await?;
+    crate::search::outbox::touch(&mut tx, &document.id).await?;
     tx.commit().await
 }
 

@@ -43,6 +43,7 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
     let classification = classify(&understanding.texts(), understanding.facturx.as_ref(), Some(&model));
     let mismatch = given.is_some_and(|g| g != classification.kind && classification.confidence >= MISMATCH_CONFIDENCE);
     record(&state.db, job, &understanding, &classification, mismatch).await?;
+    state.search_wake.notify_one();
     tracing::info!(
         document = %job.document_id, pages = understanding.page_count, kind = classification.kind.code(),
         confidence = classification.confidence, problem = ?understanding.problem.as_ref().map(|p| &p.code),
@@ -99,6 +100,7 @@ async fn record(
     .execute(&mut *tx)
     .await?;
     jobs::finish(&mut tx, job).await?;
+    crate::search::outbox::touch(&mut tx, &job.document_id).await?;
     tx.commit().await
 }
 

@@ -237,6 +237,7 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
         .execute(&mut **tx)
         .await?;
     }
+    crate::search::outbox::touch_dossier(tx, id).await?;
     Ok(true)
 }
 
@@ -254,7 +255,11 @@ pub async fn set_state(
     let guard = if to == DossierState::Pending { complete } else { "1 = 1" };
     let sql = format!("update dossiers set state = $1, updated_at = $2 where id = $3 and state = $4 and {guard}");
     let done = sqlx::query(&sql).bind(to.as_str()).bind(now()).bind(id).bind(from.as_str()).execute(&mut **tx).await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    crate::search::outbox::touch_dossier(tx, id).await?;
+    Ok(true)
 }
 
 async fn trainees(db: &Db, dossier_id: &str) -> sqlx::Result<Vec<Trainee>> {

@@ -56,11 +56,20 @@ pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     let seeding = AppState::open(config.clone()).await.expect("the data opens");
     let login = pieces::demo::seed(&seeding).await.expect("demo data");
     seeding.db.close().await;
+    drop(seeding);
     customize(&mut config);
     let app = App::build(config, "127.0.0.1:0").await.expect("the app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
+    if state.config.worker_count() > 0 {
+        // The first start builds the search index from the demo data.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while state.search.is_rebuilding() {
+            assert!(std::time::Instant::now() < deadline, "the search index was not built");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
     TestApp { base, http: reqwest::Client::new(), dir, state, login, s3 }
 }
 
@@ -285,33 +294,42 @@ impl TestApp {
     }
 }
 
-/// A one-page PDF whose text layer holds `lines` (Helvetica, ASCII text).
+/// A one-page PDF whose text layer holds `lines` (Helvetica, WinAnsi: accents as Latin-1 bytes).
 pub fn text_pdf(lines: &[&str]) -> Vec<u8> {
+    let latin1 = |text: &str| -> Vec<u8> { text.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect() };
     let escape = |l: &str| l.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)");
     let content: String = std::iter::once("BT /F1 11 Tf 14 TL 50 800 Td".to_string())
         .chain(lines.iter().map(|l| format!("({}) '", escape(l))))
         .chain(std::iter::once("ET".to_string()))
         .collect::<Vec<_>>()
         .join("\n");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
-            .to_string(),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+    let content = latin1(&content);
+    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    stream.extend_from_slice(&content);
+    stream.extend_from_slice(b"\nendstream");
+    let objects: [Vec<u8>; 5] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            .to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
+        stream,
     ];
-    let mut pdf = String::from("%PDF-1.4\n");
+    let mut pdf = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
         offsets.push(pdf.len());
-        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(body);
+        pdf.extend_from_slice(b"\nendobj\n");
     }
     let xref = pdf.len();
-    pdf.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
     for offset in offsets {
-        pdf.push_str(&format!("{offset:010} 00000 n \n"));
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
-    pdf.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
-    pdf.into_bytes()
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    pdf
 }

@@ -10,5 +10,6 @@ mod cli;
 mod documents;
 mod dossiers;
 mod s3_only;
+mod search;
 mod storage;
 mod understand;

@@ -1,0 +1,281 @@
+//! `GET /api/v1/search`: words, "phrases", `-exclusions` and `field:value` in `q`; filters; sort by
+//! relevance (BM25, title boosted) or date; pagination with the total; facets per kind, state and
+//! company; a highlighted snippet per hit. The caller's périmètre is a clause of the query itself,
+//! so hits, totals and facets never include another company's piece.
+
+use std::ops::Bound;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
+use tantivy::aggregation::AggregationCollector;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DateTime, Order, TantivyDocument, Term};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::{Caller, Role};
+use crate::error::{AppError, AppResult};
+use crate::input::{Json, Query as QueryInput};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/search", get(search))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Words, "phrases", -exclusions, field:value.
+    q: Option<String>,
+    kind: Option<String>,
+    /// Dossier number.
+    dossier: Option<String>,
+    /// Company (n° adhérent).
+    company: Option<String>,
+    /// Establishment SIRET (spaces allowed) or SIREN.
+    siret: Option<String>,
+    state: Option<String>,
+    /// Uploaded on or after this day (YYYY-MM-DD).
+    from: Option<String>,
+    /// Uploaded on or before this day (YYYY-MM-DD).
+    to: Option<String>,
+    /// `relevance` (default) or `date` (newest first).
+    sort: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults {
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    pub hits: Vec<Hit>,
+    /// Counts among all matches: per kind, per state, per company.
+    #[schema(value_type = Object)]
+    pub facets: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    pub kind: Option<String>,
+    pub dossier: String,
+    pub company: String,
+    pub uploaded_at: Option<String>,
+    pub score: f32,
+    /// HTML-escaped text around the matches, marked with `<mark>`.
+    pub snippet: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
+    responses((status = 200, body = SearchResults), (status = 400, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem)))]
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryInput(params): QueryInput<SearchParams>,
+) -> AppResult<Json<SearchResults>> {
+    let index = state.search.clone();
+    if index.is_rebuilding() {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "index_rebuilding",
+            "The search index is being rebuilt; try again in a moment.",
+            "L'index de recherche est en cours de reconstruction ; réessayez dans un instant.",
+        ));
+    }
+    let companies: Option<Vec<String>> = match caller.role {
+        Role::Admin => None,
+        _ => Some(
+            sqlx::query_scalar("select company_id from user_companies where user_id = $1")
+                .bind(&caller.user_id)
+                .fetch_all(&state.db)
+                .await?,
+        ),
+    };
+    let results = tokio::task::spawn_blocking(move || run(&index, &params, companies))
+        .await
+        .map_err(|e| AppError::internal(e.into()))??;
+    Ok(Json(results))
+}
+
+fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<String>>) -> AppResult<SearchResults> {
+    let f = index.fields;
+    let limit = params.limit.unwrap_or(20);
+    let offset = params.offset.unwrap_or(0);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::invalid("limit", "limit must be between 1 and 100.", "limit doit être entre 1 et 100."));
+    }
+    if offset > 10_000 {
+        return Err(AppError::invalid("offset", "offset must be at most 10000.", "offset ne peut dépasser 10000."));
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let text_query = match words {
+        Some(q) => {
+            let mut parser = QueryParser::for_index(
+                &index.index,
+                vec![f.title, f.text, f.comment, f.original_name, f.provider_name, f.seller_name],
+            );
+            parser.set_conjunction_by_default();
+            parser.set_field_boost(f.title, 2.0);
+            let query = parser.parse_query(q).map_err(|error| {
+                AppError::bad_request(
+                    "invalid_query",
+                    format!("The query cannot be read: {error}."),
+                    format!("La recherche ne peut pas être lue : {error}."),
+                )
+            })?;
+            clauses.push((Occur::Must, query.box_clone()));
+            Some(query)
+        }
+        None => {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+            None
+        }
+    };
+    if let Some(companies) = companies {
+        let terms = companies.iter().map(|c| Term::from_field_text(f.company_id, c));
+        clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+    }
+    let mut term = |field, value: &str| {
+        let query = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
+        clauses.push((Occur::Must, Box::new(query)));
+    };
+    if let Some(kind) = &params.kind {
+        term(f.kind, kind.trim());
+    }
+    if let Some(dossier) = &params.dossier {
+        term(f.dossier, dossier.trim());
+    }
+    if let Some(company) = &params.company {
+        term(f.company, company.trim());
+    }
+    if let Some(state) = &params.state {
+        term(f.state, state.trim());
+    }
+    if let Some(siret) = &params.siret {
+        let digits: String = siret.chars().filter(char::is_ascii_digit).collect();
+        match digits.len() {
+            14 => term(f.siret, &digits),
+            9 => term(f.siren, &digits),
+            _ => {
+                return Err(AppError::invalid(
+                    "siret",
+                    "A SIRET has 14 digits, a SIREN 9.",
+                    "Un SIRET compte 14 chiffres, un SIREN 9.",
+                ))
+            }
+        }
+    }
+    let day = |field: &str, value: &Option<String>, end: bool| -> AppResult<Bound<Term>> {
+        let Some(value) = value else { return Ok(Bound::Unbounded) };
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let date = time::Date::parse(value.trim(), &format)
+            .map_err(|_| AppError::invalid(field, "A day is written YYYY-MM-DD.", "Une date s'écrit AAAA-MM-JJ."))?;
+        let at = if end { date.next_day().unwrap_or(date).midnight() } else { date.midnight() }.assume_utc();
+        let term = Term::from_field_date(f.uploaded_at, DateTime::from_timestamp_secs(at.unix_timestamp()));
+        Ok(if end { Bound::Excluded(term) } else { Bound::Included(term) })
+    };
+    let (from, to) = (day("from", &params.from, false)?, day("to", &params.to, true)?);
+    if !matches!((&from, &to), (Bound::Unbounded, Bound::Unbounded)) {
+        clauses.push((Occur::Must, Box::new(RangeQuery::new(from, to))));
+    }
+    let query = BooleanQuery::new(clauses);
+
+    let searcher = index.reader.searcher();
+    let by_date = match params.sort.as_deref() {
+        None | Some("relevance") => false,
+        Some("date") => true,
+        Some(_) => {
+            return Err(AppError::invalid("sort", "sort is `relevance` or `date`.", "sort vaut `relevance` ou `date`."))
+        }
+    };
+    let facets = facet_request();
+    let (hits, total, facets): (Vec<(f32, tantivy::DocAddress)>, usize, AggregationResults) = if by_date {
+        let top =
+            TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<DateTime>("uploaded_at", Order::Desc);
+        let (top, total, facets) = searcher
+            .search(&query, &(top, Count, AggregationCollector::from_aggs(facets, Default::default())))
+            .map_err(search_failed)?;
+        (top.into_iter().map(|(_, address)| (0.0, address)).collect(), total, facets)
+    } else {
+        let top = TopDocs::with_limit(limit).and_offset(offset);
+        searcher
+            .search(&query, &(top, Count, AggregationCollector::from_aggs(facets, Default::default())))
+            .map_err(search_failed)?
+    };
+    let snippets = match &text_query {
+        Some(q) => {
+            let mut generator = SnippetGenerator::create(&searcher, &**q, f.text).map_err(search_failed)?;
+            generator.set_max_num_chars(240);
+            Some(generator)
+        }
+        None => None,
+    };
+    let mut found = Vec::with_capacity(hits.len());
+    for (score, address) in hits {
+        let doc: TantivyDocument = searcher.doc(address).map_err(search_failed)?;
+        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+        let snippet = match &snippets {
+            Some(generator) => {
+                let mut snippet = generator.snippet_from_doc(&doc);
+                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+                snippet.to_html()
+            }
+            None => String::new(),
+        };
+        let uploaded_at = doc.get_first(f.uploaded_at).and_then(|v| v.as_datetime()).map(|d| {
+            let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(d.into_timestamp_micros()) * 1000)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            crate::db::format_time(at)
+        });
+        found.push(Hit {
+            id: text(f.id).unwrap_or_default(),
+            title: text(f.title).unwrap_or_default(),
+            kind: text(f.kind),
+            dossier: text(f.dossier).unwrap_or_default(),
+            company: text(f.company).unwrap_or_default(),
+            uploaded_at,
+            score,
+            snippet,
+        });
+    }
+    Ok(SearchResults { total, limit, offset, hits: found, facets: facet_counts(&facets) })
+}
+
+fn search_failed(error: tantivy::TantivyError) -> AppError {
+    AppError::internal(anyhow::Error::new(error).context("search"))
+}
+
+fn facet_request() -> Aggregations {
+    serde_json::from_value(serde_json::json!({
+        "kind": { "terms": { "field": "kind", "size": 50 } },
+        "state": { "terms": { "field": "state", "size": 10 } },
+        "company": { "terms": { "field": "company", "size": 100 } },
+    }))
+    .expect("a valid aggregation request")
+}
+
+/// `{"kind": {"programme": 3, …}, "state": {…}, "company": {…}}`
+fn facet_counts(results: &AggregationResults) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for name in ["kind", "state", "company"] {
+        let mut counts = serde_json::Map::new();
+        if let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) = results.0.get(name) {
+            for bucket in buckets {
+                counts.insert(bucket.key.to_string(), bucket.doc_count.into());
+            }
+        }
+        out.insert(name.to_string(), counts.into());
+    }
+    out.into()
+}

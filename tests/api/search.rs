@@ -1,0 +1,311 @@
+//! Search: French analysis, filters, facets, pagination, périmètre, freshness, rebuilds.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+impl TestApp {
+    pub async fn search(&self, token: &str, query: &str) -> Value {
+        let response = self.get(token, &format!("/api/v1/search?{query}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "search {query}");
+        response.json().await.unwrap()
+    }
+
+    /// Uploads a text PDF and waits until its text is read and indexed.
+    async fn upload_text(&self, token: &str, number: &str, name: &str, lines: &[&str]) -> String {
+        let response = self.upload(token, number, name, text_pdf(lines)).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        self.understood(token, &id).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        // Indexed once the reading's outbox row is drained.
+        loop {
+            let pending: i64 =
+                sqlx::query_scalar("select count(*) from search_outbox").fetch_one(&self.state.db).await.unwrap();
+            if pending == 0 {
+                return id;
+            }
+            assert!(std::time::Instant::now() < deadline, "the outbox was not drained");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn ids(results: &Value) -> Vec<String> {
+    results["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn accents_stemming_and_siret_formats_find_what_a_french_user_expects() {
+    let app = spawn_app().await;
+    let id = app
+        .upload_text(
+            app.employer_a(),
+            DRAFT_A,
+            "feuille.pdf",
+            &["Feuille d'émargement des formations", "Heures rémunérées, action financée par l'OPCO"],
+        )
+        .await;
+    for q in [
+        "emargement",
+        "émargement",
+        "EMARGEMENT",
+        "formation",
+        "formations",
+        "remuneree",
+        "rémunérées",
+        "finance",
+        "financées",
+    ] {
+        let found = app.search(app.employer_a(), &format!("q={}", urlencoding(q))).await;
+        assert!(ids(&found).contains(&id), "{q} finds the piece: {found}");
+    }
+    // Company A's pieces (this one and the demo's convention) are all on SIRET 065 501 231 00040.
+    let everywhere = app.search(app.assistant(), "q=emargement").await["total"].clone();
+    assert_eq!(everywhere, 2);
+    for siret in ["065 501 231 00040", "06550123100040", "065501231"] {
+        let found = app.search(app.assistant(), &format!("q=emargement&siret={}", urlencoding(siret))).await;
+        assert!(ids(&found).contains(&id), "SIRET {siret}: {found}");
+        assert_eq!(found["total"], 2, "SIRET {siret}");
+    }
+    let none = app.search(app.assistant(), "q=emargement&siret=42835617900013").await;
+    assert_eq!(none["total"], 0, "company B's SIRET");
+    let snippet =
+        app.search(app.employer_a(), "q=emargement").await["hits"][0]["snippet"].as_str().unwrap().to_string();
+    assert!(snippet.contains("<mark>émargement</mark>"), "{snippet}");
+}
+
+fn urlencoding(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[tokio::test]
+async fn an_employer_never_sees_a_foreign_piece_in_hits_totals_or_facets() {
+    let app = spawn_app().await;
+    let mine = app.upload_text(app.employer_a(), DRAFT_A, "a.pdf", &["Programme zorglub pour l'agence"]).await;
+    let theirs = app.upload_text(app.employer_b(), DRAFT_B, "b.pdf", &["Programme zorglub pour les ateliers"]).await;
+    let a = app.search(app.employer_a(), "q=zorglub").await;
+    assert_eq!(ids(&a), vec![mine.clone()]);
+    assert_eq!(a["total"], 1);
+    assert_eq!(a["facets"]["company"], serde_json::json!({"1.001": 1}), "{a}");
+    let all_a = app.search(app.employer_a(), "").await;
+    assert!(!ids(&all_a).contains(&theirs));
+    let filtered = app.search(app.employer_a(), "q=zorglub&company=12927.001").await;
+    assert_eq!(filtered["total"], 0, "asking for the other company gives nothing");
+    let staff = app.search(app.assistant(), "q=zorglub").await;
+    assert_eq!(staff["total"], 2);
+    assert_eq!(staff["facets"]["company"], serde_json::json!({"1.001": 1, "12927.001": 1}));
+}
+
+#[tokio::test]
+async fn filters_facets_and_pagination_give_consistent_counts() {
+    let app = spawn_app().await;
+    let token = app.employer_a();
+    let mut uploaded = Vec::new();
+    for (i, kind) in ["programme", "programme", "convention", "devis"].iter().enumerate() {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(text_pdf(&[&format!("Piece numero {i} du dossier garance")]))
+                    .file_name(format!("{i}.pdf")),
+            )
+            .text("kind", kind.to_string());
+        let response = app.upload_form(token, DRAFT_A, form).await;
+        uploaded.push(response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+    }
+    for id in &uploaded {
+        app.understood(token, id).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let all = loop {
+        let all = app.search(token, "q=garance").await;
+        if all["total"] == 4 || std::time::Instant::now() > deadline {
+            break all;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(all["total"], 4, "{all}");
+    assert_eq!(all["facets"]["kind"], serde_json::json!({"programme": 2, "convention": 1, "devis": 1}));
+    assert_eq!(all["facets"]["state"], serde_json::json!({"draft": 4}));
+    assert_eq!(app.search(token, "q=garance&kind=programme").await["total"], 2);
+    assert_eq!(app.search(token, &format!("q=garance&dossier={DRAFT_A}")).await["total"], 4);
+    assert_eq!(app.search(token, "q=garance&state=closed").await["total"], 0);
+    let today = time::OffsetDateTime::now_utc().date();
+    assert_eq!(app.search(token, &format!("q=garance&from={today}&to={today}")).await["total"], 4);
+    assert_eq!(app.search(token, "q=garance&to=2020-01-01").await["total"], 0);
+    // Pages by date: each piece once, in order, whatever the page size.
+    let mut paged = Vec::new();
+    for offset in 0..4 {
+        let page = app.search(token, &format!("q=garance&sort=date&limit=1&offset={offset}")).await;
+        assert_eq!(page["total"], 4);
+        paged.extend(ids(&page));
+    }
+    let whole = ids(&app.search(token, "q=garance&sort=date&limit=10").await);
+    assert_eq!(paged, whole);
+    let mut expected = uploaded.clone();
+    expected.reverse();
+    assert_eq!(whole, expected, "newest first");
+}
+
+#[tokio::test]
+async fn malformed_queries_and_filters_are_clear_client_errors() {
+    let app = spawn_app().await;
+    let token = app.employer_a();
+    let bad = app.get(token, "/api/v1/search?q=nosuchfield%3Aabc").await;
+    let problem = assert_problem(bad, StatusCode::BAD_REQUEST, "invalid_query").await;
+    assert!(problem["detail_fr"].as_str().unwrap().contains("nosuchfield"), "{problem}");
+    assert_invalid(app.get(token, "/api/v1/search?from=2026-13-45").await, "from").await;
+    assert_invalid(app.get(token, "/api/v1/search?siret=123").await, "siret").await;
+    assert_invalid(app.get(token, "/api/v1/search?limit=0").await, "limit").await;
+    assert_invalid(app.get(token, "/api/v1/search?sort=size").await, "sort").await;
+    let anonymous = app.http.get(app.url("/api/v1/search?q=x")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_new_piece_is_searchable_within_a_second_of_its_upload() {
+    let app = spawn_app().await;
+    let response = app.upload(app.employer_a(), DRAFT_A, "quetzalcoatl.pdf", text_pdf(&["rien"])).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let answered = std::time::Instant::now();
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    loop {
+        let found = app.search(app.employer_a(), "q=quetzalcoatl").await;
+        if ids(&found).contains(&id) {
+            break;
+        }
+        assert!(answered.elapsed() < std::time::Duration::from_secs(1), "not searchable 1 s after the upload");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Outbox rows that survive their batch's commit (a crash before their deletion) are indexed
+/// again: the piece is still there once, not twice.
+#[tokio::test]
+async fn reindexing_a_batch_again_duplicates_nothing() {
+    let app = spawn_app().await;
+    let id = app.upload_text(app.employer_a(), DRAFT_A, "a.pdf", &["Attestation de presence ornithorynque"]).await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    pieces::search::outbox::touch(&mut tx, &id).await.unwrap();
+    pieces::search::outbox::touch(&mut tx, &id).await.unwrap();
+    tx.commit().await.unwrap();
+    app.state.search_wake.notify_one();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pieces::search::outbox::pending(&app.state.db).await.unwrap() > 0 {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.search(app.assistant(), "q=ornithorynque").await["total"], 1);
+}
+
+/// A schema-version change (or a lost index) rebuilds the index from the database.
+#[tokio::test]
+async fn a_schema_version_change_rebuilds_the_index_from_the_database() {
+    let first = spawn_with(|config| config.workers = Some(0)).await;
+    let response = first.upload(first.employer_a(), DRAFT_A, "okapi.pdf", text_pdf(&["okapi"])).await;
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    std::fs::write(first.dir.path().join("index/pieces-schema-version"), "0").unwrap();
+    let second = first.restart(|_| {}).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let response = second.get(second.employer_a(), "/api/v1/search?q=okapi").await;
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert_problem(response, StatusCode::SERVICE_UNAVAILABLE, "index_rebuilding").await;
+        } else {
+            let found: Value = response.json().await.unwrap();
+            if ids(&found).contains(&id) {
+                break;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "the index was not rebuilt");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let version = std::fs::read_to_string(second.dir.path().join("index/pieces-schema-version")).unwrap();
+    assert_eq!(version, pieces::search::SCHEMA_VERSION.to_string());
+}
+
+/// A real `pieces serve` is killed (SIGKILL) while it indexes a stream of uploads; the next start
+/// resumes from the outbox and every piece is in the index exactly once.
+#[tokio::test]
+async fn a_crash_while_indexing_loses_nothing_and_duplicates_nothing() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let pieces = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pieces"));
+        command.args(args).env("PIECES_DATA_DIR", dir.path()).env("RUST_LOG", "warn");
+        command
+    };
+    let demo = pieces(&["demo", "--json"]).output().unwrap();
+    let login: Value = serde_json::from_slice(&demo.stdout).unwrap();
+    let (employer, assistant) =
+        (login["employers"][0]["token"].as_str().unwrap(), login["assistant_token"].as_str().unwrap());
+    let start = || {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = pieces(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, format!("http://127.0.0.1:{port}"))
+    };
+    let http = reqwest::Client::new();
+    let ready = |base: String| {
+        let http = http.clone();
+        async move {
+            for _ in 0..300 {
+                if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("the server did not start");
+        }
+    };
+
+    let (mut server, base) = start();
+    ready(base.clone()).await;
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(text_pdf(&[&format!("Convention capybara numero {i}")]))
+                .file_name(format!("capybara-{i}.pdf")),
+        );
+        let response = http
+            .post(format!("{base}/api/v1/dossiers/{DRAFT_A}/documents"))
+            .bearer_auth(employer)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        ids.push(response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+    }
+    server.kill().unwrap(); // SIGKILL, amid the readings and their re-indexing
+    server.wait().unwrap();
+
+    let (mut server, base) = start();
+    ready(base.clone()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let found = loop {
+        let response =
+            http.get(format!("{base}/api/v1/search?q=capybara&limit=100")).bearer_auth(assistant).send().await.unwrap();
+        if response.status() == StatusCode::OK {
+            let found: Value = response.json().await.unwrap();
+            if found["total"] == 60 {
+                break found;
+            }
+            assert!(found["total"].as_u64().unwrap() <= 60, "duplicates: {}", found["total"]);
+        }
+        assert!(std::time::Instant::now() < deadline, "the index did not catch up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut hits: Vec<String> =
+        found["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect();
+    hits.sort();
+    ids.sort();
+    assert_eq!(hits, ids, "each piece once");
+}
