@@ -28,6 +28,7 @@ use crate::input::Json;
         crate::documents::routes::get_document,
         crate::documents::routes::correct_document,
         crate::search::routes::search,
+        crate::search::routes::similar,
         crate::documents::routes::download_document,
         openapi_json,
     ),

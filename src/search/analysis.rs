@@ -10,6 +10,30 @@ use tantivy::tokenizer::{
 
 /// The name the French analyzer is registered under.
 pub const FRENCH: &str = "pieces_fr";
+/// The name of the analyzer of whole words (folded, not stemmed), for typo tolerance.
+pub const WORDS: &str = "pieces_words";
+
+/// Whole words: lower-cased, French stop words out, accents folded; not stemmed, so that a word
+/// with a typing error can be compared letter by letter with the words of the pieces.
+pub fn words() -> TextAnalyzer {
+    let builder =
+        TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
+    match StopWordFilter::new(Language::French) {
+        Some(stop_words) => builder.filter(stop_words).filter(AsciiFoldingFilter).build(),
+        None => builder.filter(AsciiFoldingFilter).build(),
+    }
+}
+
+/// The whole words of `text`, as the typo-tolerant field holds them.
+pub fn whole_words(text: &str) -> Vec<String> {
+    let mut analyzer = words();
+    let mut stream = analyzer.token_stream(text);
+    let mut terms = Vec::new();
+    while stream.advance() {
+        terms.push(stream.token().text.clone());
+    }
+    terms
+}
 
 pub fn french() -> TextAnalyzer {
     let builder =

@@ -21,7 +21,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 pub use routes::router;
 
 /// Bump when the schema or the analysis changes: the index is then rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const VERSION_FILE: &str = "pieces-schema-version";
 /// Present while a rebuild is under way (it survives a crash, so the rebuild resumes).
 const REBUILDING_FILE: &str = "pieces-rebuilding";
@@ -48,6 +48,8 @@ pub struct Fields {
     pub uploaded_at: Field,
     pub invoice_number: Field,
     pub seller_name: Field,
+    /// The whole words of the title and text (not stemmed), for typo tolerance.
+    pub words: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -79,6 +81,14 @@ fn schema() -> (Schema, Fields) {
         ),
         invoice_number: builder.add_text_field("invoice_number", STRING),
         seller_name: builder.add_text_field("seller_name", french),
+        words: builder.add_text_field(
+            "words",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(analysis::WORDS)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
     };
     (builder.build(), fields)
 }
@@ -123,6 +133,7 @@ impl SearchIndex {
             }
         };
         index.tokenizers().register(analysis::FRENCH, analysis::french());
+        index.tokenizers().register(analysis::WORDS, analysis::words());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         if rebuild {
             std::fs::write(dir.join(REBUILDING_FILE), b"")?;

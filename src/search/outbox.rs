@@ -157,7 +157,9 @@ async fn load_entries(db: &Db, index: &SearchIndex, ids: &[String]) -> anyhow::R
             let mut entry = TantivyDocument::default();
             entry.add_text(f.id, &id);
             entry.add_text(f.company_id, row.try_get::<String, _>("company_id")?);
-            entry.add_text(f.title, row.try_get::<String, _>("title")?);
+            let title: String = row.try_get("title")?;
+            entry.add_text(f.words, &title);
+            entry.add_text(f.title, title);
             entry.add_text(f.original_name, row.try_get::<String, _>("original_name")?);
             entry.add_text(f.dossier, row.try_get::<String, _>("number")?);
             entry.add_text(f.company, row.try_get::<String, _>("adherent_number")?);
@@ -195,7 +197,9 @@ async fn load_entries(db: &Db, index: &SearchIndex, ids: &[String]) -> anyhow::R
             if let Ok(at) = time::OffsetDateTime::parse(&uploaded, &time::format_description::well_known::Rfc3339) {
                 entry.add_date(f.uploaded_at, DateTime::from_timestamp_micros(at.unix_timestamp_nanos() as i64 / 1000));
             }
-            entry.add_text(f.text, texts.remove(&id).unwrap_or_default());
+            let text = texts.remove(&id).unwrap_or_default();
+            entry.add_text(f.words, &text);
+            entry.add_text(f.text, text);
             entries.push(entry);
         }
     }

@@ -14,7 +14,10 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
 use tantivy::aggregation::AggregationCollector;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur, Query, QueryParser, RangeQuery,
+    TermQuery, TermSetQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
@@ -26,7 +29,7 @@ use crate::error::{AppError, AppResult};
 use crate::input::{Json, Query as QueryInput};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/search", get(search))
+    Router::new().route("/api/v1/search", get(search)).route("/api/v1/documents/{id}/similar", get(similar))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -85,22 +88,9 @@ pub async fn search(
 ) -> AppResult<Json<SearchResults>> {
     let index = state.search.clone();
     if index.is_rebuilding() {
-        return Err(AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "index_rebuilding",
-            "The search index is being rebuilt; try again in a moment.",
-            "L'index de recherche est en cours de reconstruction ; réessayez dans un instant.",
-        ));
+        return Err(rebuilding());
     }
-    let companies: Option<Vec<String>> = match caller.role {
-        Role::Admin => None,
-        _ => Some(
-            sqlx::query_scalar("select company_id from user_companies where user_id = $1")
-                .bind(&caller.user_id)
-                .fetch_all(&state.db)
-                .await?,
-        ),
-    };
+    let companies = perimetre(&state, &caller).await?;
     let results = tokio::task::spawn_blocking(move || run(&index, &params, companies))
         .await
         .map_err(|e| AppError::internal(e.into()))??;
@@ -120,6 +110,11 @@ fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let text_query = match words {
+        Some(q) if is_plain(q) => {
+            let query = plain_words(index, q);
+            clauses.push((Occur::Must, query.box_clone()));
+            Some(query)
+        }
         Some(q) => {
             let mut parser = QueryParser::for_index(
                 &index.index,
@@ -224,7 +219,6 @@ fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<
     let mut found = Vec::with_capacity(hits.len());
     for (score, address) in hits {
         let doc: TantivyDocument = searcher.doc(address).map_err(search_failed)?;
-        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
         let snippet = match &snippets {
             Some(generator) => {
                 let mut snippet = generator.snippet_from_doc(&doc);
@@ -233,23 +227,167 @@ fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<
             }
             None => String::new(),
         };
-        let uploaded_at = doc.get_first(f.uploaded_at).and_then(|v| v.as_datetime()).map(|d| {
-            let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(d.into_timestamp_micros()) * 1000)
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-            crate::db::format_time(at)
-        });
-        found.push(Hit {
-            id: text(f.id).unwrap_or_default(),
-            title: text(f.title).unwrap_or_default(),
-            kind: text(f.kind),
-            dossier: text(f.dossier).unwrap_or_default(),
-            company: text(f.company).unwrap_or_default(),
-            uploaded_at,
-            score,
-            snippet,
-        });
+        found.push(hit(index, &doc, score, snippet));
     }
     Ok(SearchResults { total, limit, offset, hits: found, facets: facet_counts(&facets) })
+}
+
+/// Plain words only: no "phrase", -exclusion, field:value, grouping or operator.
+fn is_plain(q: &str) -> bool {
+    !q.chars().any(|c| matches!(c, '"' | ':' | '(' | ')' | '[' | ']' | '{' | '}' | '^' | '*' | '+' | '~'))
+        && !q.split_whitespace().any(|w| w.starts_with('-') || matches!(w, "AND" | "OR" | "NOT" | "IN"))
+}
+
+/// Every word must match, in any searched field (the title counts double); a word of five letters
+/// or more also matches with one typing error (a letter missed, added, changed, or two swapped).
+fn plain_words(index: &super::SearchIndex, q: &str) -> Box<dyn Query> {
+    let f = index.fields;
+    let fields = [f.title, f.text, f.comment, f.original_name, f.provider_name, f.seller_name];
+    let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for word in q.split_whitespace() {
+        let stems = super::analysis::terms(word);
+        let whole = super::analysis::whole_words(word);
+        for stem in &stems {
+            let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for field in fields {
+                let boost = if field == f.title { 2.0 } else { 1.0 };
+                let exact: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(field, stem), IndexRecordOption::WithFreqs));
+                either.push((Occur::Should, Box::new(BoostQuery::new(exact, boost))));
+            }
+            // One word of five letters or more: also the words within one edit of it, ranked
+            // below exact matches.
+            if let ([_], [whole]) = (stems.as_slice(), whole.as_slice()) {
+                if whole.chars().count() >= 5 {
+                    let fuzzy: Box<dyn Query> =
+                        Box::new(FuzzyTermQuery::new(Term::from_field_text(f.words, whole), 1, true));
+                    either.push((Occur::Should, Box::new(BoostQuery::new(fuzzy, 0.5))));
+                }
+            }
+            words.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+        }
+    }
+    if words.is_empty() {
+        return Box::new(tantivy::query::EmptyQuery);
+    }
+    Box::new(BooleanQuery::new(words))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/similar", tag = "search",
+    params(("id" = String, Path), ("limit" = Option<usize>, Query)),
+    responses((status = 200, body = [Hit]), (status = 404, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem)))]
+pub async fn similar(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    QueryInput(params): QueryInput<SimilarParams>,
+) -> AppResult<Json<Vec<Hit>>> {
+    let document =
+        crate::documents::sql::find_visible(&state.db, &caller, &id).await?.ok_or_else(AppError::document_not_found)?;
+    let index = state.search.clone();
+    if index.is_rebuilding() {
+        return Err(rebuilding());
+    }
+    let companies = perimetre(&state, &caller).await?;
+    let limit = params.limit.unwrap_or(10).clamp(1, 50);
+    let hits = tokio::task::spawn_blocking(move || more_like(&index, &document.id, companies, limit))
+        .await
+        .map_err(|e| AppError::internal(e.into()))??;
+    Ok(Json(hits))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SimilarParams {
+    limit: Option<usize>,
+}
+
+fn more_like(
+    index: &super::SearchIndex,
+    id: &str,
+    companies: Option<Vec<String>>,
+    limit: usize,
+) -> AppResult<Vec<Hit>> {
+    let f = index.fields;
+    let searcher = index.reader.searcher();
+    let itself = Term::from_field_text(f.id, id);
+    let found = searcher
+        .search(&TermQuery::new(itself.clone(), IndexRecordOption::Basic), &TopDocs::with_limit(1))
+        .map_err(search_failed)?;
+    let Some((_, address)) = found.first() else { return Ok(Vec::new()) };
+    // Alike by what they say: the text only (not the file name, dossier or company they share).
+    let doc: TantivyDocument = searcher.doc(*address).map_err(search_failed)?;
+    let said: Vec<(tantivy::schema::Field, Vec<tantivy::schema::OwnedValue>)> = [f.text]
+        .into_iter()
+        .map(|field| {
+            let values =
+                doc.get_all(field).filter_map(|v| v.as_str()).map(|t| tantivy::schema::OwnedValue::Str(t.to_string()));
+            (field, values.collect())
+        })
+        .collect();
+    let like = MoreLikeThisQuery::builder()
+        .with_min_doc_frequency(1)
+        .with_min_term_frequency(1)
+        .with_min_word_length(3)
+        .with_max_query_terms(40)
+        .with_document_fields(said);
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+        (Occur::Must, Box::new(like)),
+        (Occur::MustNot, Box::new(TermQuery::new(itself, IndexRecordOption::Basic))),
+    ];
+    if let Some(companies) = companies {
+        let terms = companies.iter().map(|c| Term::from_field_text(f.company_id, c));
+        clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+    }
+    let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit)).map_err(search_failed)?;
+    top.into_iter()
+        .map(|(score, address)| {
+            let doc: TantivyDocument = searcher.doc(address).map_err(search_failed)?;
+            Ok(hit(index, &doc, score, String::new()))
+        })
+        .collect()
+}
+
+fn rebuilding() -> AppError {
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "index_rebuilding",
+        "The search index is being rebuilt; try again in a moment.",
+        "L'index de recherche est en cours de reconstruction ; réessayez dans un instant.",
+    )
+}
+
+/// The companies whose pieces the caller may find; `None` for admins (all).
+async fn perimetre(state: &AppState, caller: &Caller) -> AppResult<Option<Vec<String>>> {
+    Ok(match caller.role {
+        Role::Admin => None,
+        _ => Some(
+            sqlx::query_scalar("select company_id from user_companies where user_id = $1")
+                .bind(&caller.user_id)
+                .fetch_all(&state.db)
+                .await?,
+        ),
+    })
+}
+
+fn hit(index: &super::SearchIndex, doc: &TantivyDocument, score: f32, snippet: String) -> Hit {
+    let f = index.fields;
+    let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+    let uploaded_at = doc.get_first(f.uploaded_at).and_then(|v| v.as_datetime()).map(|d| {
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(d.into_timestamp_micros()) * 1000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        crate::db::format_time(at)
+    });
+    Hit {
+        id: text(f.id).unwrap_or_default(),
+        title: text(f.title).unwrap_or_default(),
+        kind: text(f.kind),
+        dossier: text(f.dossier).unwrap_or_default(),
+        company: text(f.company).unwrap_or_default(),
+        uploaded_at,
+        score,
+        snippet,
+    }
 }
 
 fn search_failed(error: tantivy::TantivyError) -> AppError {

@@ -309,3 +309,58 @@ async fn a_crash_while_indexing_loses_nothing_and_duplicates_nothing() {
     ids.sort();
     assert_eq!(hits, ids, "each piece once");
 }
+
+#[tokio::test]
+async fn a_typing_error_in_a_long_word_still_finds_the_piece() {
+    let app = spawn_app().await;
+    let id = app
+        .upload_text(
+            app.employer_a(),
+            DRAFT_A,
+            "c.pdf",
+            &["Certificat de realisation du stage de soudure", "Lieu : Lyon"],
+        )
+        .await;
+    for q in ["realisaton", "certificta", "soudrue", "CERTIFICAT realisation"] {
+        let found = app.search(app.employer_a(), &format!("q={}", urlencoding(q))).await;
+        assert!(ids(&found).contains(&id), "{q}: {found}");
+    }
+    assert_eq!(app.search(app.employer_a(), "q=soudure+lieu").await["total"], 1);
+    let short = app.search(app.employer_a(), "q=soudure+leiu").await;
+    assert_eq!(short["total"], 0, "no typo allowed on words under five letters");
+}
+
+#[tokio::test]
+async fn similar_pieces_are_found_within_the_callers_perimetre() {
+    let app = spawn_app().await;
+    let lines = |extra: &str| {
+        vec![
+            "Sauveteur secouriste du travail, premiers secours, gestes d'urgence, defibrillateur".to_string(),
+            extra.to_string(),
+        ]
+    };
+    let to_str = |v: &Vec<String>| v.iter().map(String::as_str).collect::<Vec<_>>().join("\n");
+    let first = app.upload_text(app.employer_a(), DRAFT_A, "sst-1.pdf", &[&to_str(&lines("session de mars"))]).await;
+    let second = app.upload_text(app.employer_a(), DRAFT_A, "sst-2.pdf", &[&to_str(&lines("session de juin"))]).await;
+    let other = app
+        .upload_text(
+            app.employer_a(),
+            DRAFT_A,
+            "compta.pdf",
+            &["Comptabilite, bilan, compte de resultat, liasse fiscale"],
+        )
+        .await;
+    let foreign = app.upload_text(app.employer_b(), DRAFT_B, "sst-b.pdf", &[&to_str(&lines("session de mai"))]).await;
+    let response = app.get(app.employer_a(), &format!("/api/v1/documents/{first}/similar")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let hits: Value = response.json().await.unwrap();
+    let found: Vec<&str> = hits.as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(found.first(), Some(&second.as_str()), "{hits}");
+    assert!(!found.contains(&first.as_str()) && !found.contains(&other.as_str()), "{hits}");
+    assert!(!found.contains(&foreign.as_str()), "another company's piece never shows");
+    let staff: Value =
+        app.get(app.assistant(), &format!("/api/v1/documents/{first}/similar")).await.json().await.unwrap();
+    assert!(staff.as_array().unwrap().iter().any(|h| h["id"] == foreign.as_str()), "{staff}");
+    let hidden = app.get(app.employer_b(), &format!("/api/v1/documents/{first}/similar")).await;
+    assert_problem(hidden, StatusCode::NOT_FOUND, "document_not_found").await;
+}
