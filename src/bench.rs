@@ -24,6 +24,9 @@ pub enum BenchCommand {
     /// Pages per second of text extraction and of OCR, and the time from upload to
     /// `text_status: done` for a scan of three pages.
     Extract(ExtractBench),
+    /// Indexing rate, index size and query latency at 200,000 documents, against PostgreSQL
+    /// full-text search.
+    Search(crate::search::bench::SearchBench),
 }
 
 #[derive(clap::Args)]
@@ -65,6 +68,7 @@ pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
     match which {
         BenchCommand::Upload(bench) => upload(bench).await,
         BenchCommand::Extract(bench) => extract(bench).await,
+        BenchCommand::Search(bench) => crate::search::bench::run(bench).await,
     }
 }
 

@@ -4,6 +4,7 @@
 //! is rebuilt from the database while searches answer `503 index_rebuilding`.
 
 pub mod analysis;
+pub mod bench;
 pub mod outbox;
 pub mod routes;
 

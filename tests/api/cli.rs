@@ -113,3 +113,14 @@ async fn serve_stops_gracefully_on_sigterm() {
     };
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[tokio::test]
+async fn reindex_rebuilds_the_search_index_with_its_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(pieces(dir.path(), &["demo"]));
+    let output = pieces(dir.path(), &["reindex"]);
+    let out = ok(output.clone());
+    assert!(out.contains("pieces indexed"), "{out}");
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(progress.contains("/s") && progress.contains("left"), "progress shown: {progress}");
+}

@@ -364,3 +364,43 @@ async fn similar_pieces_are_found_within_the_callers_perimetre() {
     let hidden = app.get(app.employer_b(), &format!("/api/v1/documents/{first}/similar")).await;
     assert_problem(hidden, StatusCode::NOT_FOUND, "document_not_found").await;
 }
+
+fn folder_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir).unwrap().flatten().map(|e| e.metadata().map(|m| m.len()).unwrap_or(0)).sum()
+}
+
+/// Re-indexing the same pieces again and again (readings, corrections) does not make the index
+/// grow without bound: merged segments' old files are collected.
+#[tokio::test]
+async fn re_indexing_the_same_pieces_keeps_the_index_bounded() {
+    let app = spawn_app().await;
+    for i in 0..10 {
+        app.upload_text(
+            app.employer_a(),
+            DRAFT_A,
+            &format!("{i}.pdf"),
+            &[&format!("Programme de formation numero {i} sur la securite")],
+        )
+        .await;
+    }
+    let index_dir = app.dir.path().join("index");
+    let once = folder_size(&index_dir);
+    for _ in 0..40 {
+        pieces::search::outbox::touch_all(&app.state.db).await.unwrap();
+        app.state.search_wake.notify_one();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while pieces::search::outbox::pending(&app.state.db).await.unwrap() > 0 {
+            assert!(std::time::Instant::now() < deadline);
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    // Merges and file collection run in the background: give them a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut size = folder_size(&index_dir);
+    while size > 4 * once && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        size = folder_size(&index_dir);
+    }
+    assert!(size <= 4 * once, "after 40 re-indexings the index is {size} bytes, against {once} at first");
+    assert_eq!(app.search(app.assistant(), "q=securite").await["total"], 10, "each piece once");
+}
