@@ -27,9 +27,12 @@ pub struct SearchBench {
     /// Words per document.
     #[arg(long, default_value_t = 300)]
     words: usize,
-    /// Runs of each query.
+    /// Runs of each query in tantivy.
     #[arg(long, default_value_t = 300)]
     runs: usize,
+    /// Runs of each query in PostgreSQL (slower: fewer runs).
+    #[arg(long, default_value_t = 30)]
+    pg_runs: usize,
     /// PostgreSQL for the comparison (`none` to skip it).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
     postgres: String,
@@ -197,13 +200,17 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
             }
             times.push(began.elapsed().as_secs_f64() * 1000.0);
         }
-        pieces_times.push(stats(&mut times));
+        let (median, p99) = stats(&mut times);
+        println!("  tantivy {:<42} median {median:.3} ms, p99 {p99:.3} ms", name.label());
+        pieces_times.push((median, p99));
     }
 
+    let pg_cases: Vec<(Case, Vec<Params>)> =
+        cases.iter().map(|(case, runs)| (*case, runs.iter().take(bench.pg_runs).cloned().collect())).collect();
     let pg_times = if bench.postgres == "none" {
         None
     } else {
-        postgres(&bench.postgres, &docs, &cases).await.map_err(|e| eprintln!("  PostgreSQL skipped: {e:#}")).ok()
+        postgres(&bench.postgres, &docs, &pg_cases).await.map_err(|e| eprintln!("  PostgreSQL skipped: {e:#}")).ok()
     };
     println!("\n  query (median / p99 in ms)                 tantivy in process    PostgreSQL FTS        PostgreSQL / tantivy (p99)");
     for (i, (name, _)) in cases.iter().enumerate() {
@@ -242,6 +249,7 @@ impl Case {
 }
 
 /// One run's parameters.
+#[derive(Clone)]
 struct Params {
     words: [String; 2],
     siret: Option<String>,
@@ -305,8 +313,11 @@ fn stats(times: &mut [f64]) -> (f64, f64) {
 }
 
 async fn postgres(url: &str, docs: &[Doc], cases: &[(Case, Vec<Params>)]) -> anyhow::Result<Vec<(f64, f64)>> {
-    use sqlx::postgres::PgPoolOptions;
-    let pool = PgPoolOptions::new().max_connections(2).connect(url).await.context("PostgreSQL")?;
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use sqlx::ConnectOptions;
+    let options: PgConnectOptions = url.parse().context("the PostgreSQL URL")?;
+    let options = options.log_slow_statements(log::LevelFilter::Off, std::time::Duration::from_secs(3600));
+    let pool = PgPoolOptions::new().max_connections(2).connect_with(options).await.context("PostgreSQL")?;
     sqlx::query("drop table if exists pieces_bench_docs").execute(&pool).await?;
     sqlx::query(
         "create unlogged table pieces_bench_docs (id text primary key, title text, body text, kind text, state text, \
@@ -382,7 +393,9 @@ async fn postgres(url: &str, docs: &[Doc], cases: &[(Case, Vec<Params>)]) -> any
             }
             times.push(began.elapsed().as_secs_f64() * 1000.0);
         }
-        results.push(stats(&mut times));
+        let (median, p99) = stats(&mut times);
+        println!("  PostgreSQL {:<39} median {median:.2} ms, p99 {p99:.2} ms ({} runs)", case.label(), runs.len());
+        results.push((median, p99));
     }
     sqlx::query("drop table pieces_bench_docs").execute(&pool).await?;
     Ok(results)
