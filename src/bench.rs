@@ -115,12 +115,8 @@ async fn extract(bench: ExtractBench) -> anyhow::Result<()> {
         if ocr_pages >= bench.ocr_pages {
             break;
         }
-        let head = std::fs::read(path)?;
-        let mime = crate::documents::spool::sniff(&head[..head.len().min(8192)])
-            .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
         let scratch = work.path().join(index.to_string());
-        std::fs::create_dir_all(&scratch)?;
-        ocr_pages += reader::read(&reader, path, mime, &scratch).await?.page_count;
+        ocr_pages += reader::read_file(&reader, path, &scratch).await?.page_count;
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(

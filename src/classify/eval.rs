@@ -66,11 +66,7 @@ async fn train(manifest: &Path, out: &Path) -> anyhow::Result<()> {
 }
 
 async fn read_text(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<String> {
-    tokio::fs::create_dir_all(work).await?;
-    let bytes = tokio::fs::read(path).await?;
-    let mime_type =
-        crate::documents::spool::sniff(&bytes[..bytes.len().min(8192)]).map_err(|e| anyhow::anyhow!("{}", e.detail))?;
-    Ok(reader::read(reader, path, mime_type, work).await?.texts().join("\n"))
+    Ok(reader::read_file(reader, path, work).await?.texts().join("\n"))
 }
 
 #[derive(clap::Args)]
@@ -99,6 +95,7 @@ struct Outcome {
 pub async fn run(args: EvalClassify) -> anyhow::Result<()> {
     let samples = read_manifest(&args.manifest)?;
     let reader = Reader::new(None, &args.ocr)?;
+    let model = Model::base();
     if !reader.ocr {
         eprintln!("warning: OCR is off (Tesseract with `fra` not found, or --ocr off): scans will not be read");
     }
@@ -110,7 +107,8 @@ pub async fn run(args: EvalClassify) -> anyhow::Result<()> {
     let mut readings = futures_util::stream::iter(samples.into_iter().enumerate())
         .map(|(index, (path, truth))| {
             let (reader, work) = (reader.clone(), work.path().join(index.to_string()));
-            async move { (path.clone(), truth, read_one(&reader, &path, &work).await) }
+            let model = &model;
+            async move { (path.clone(), truth, read_one(&reader, model, &path, &work).await) }
         })
         .buffer_unordered(jobs);
     while let Some((path, truth, result)) = readings.next().await {
@@ -186,17 +184,12 @@ fn atty_stderr() -> bool {
     std::io::stderr().is_terminal()
 }
 
-async fn read_one(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<(DocKind, bool)> {
-    tokio::fs::create_dir_all(work).await?;
-    let bytes = tokio::fs::read(path).await.with_context(|| format!("cannot read {}", path.display()))?;
-    let head = &bytes[..bytes.len().min(8192)];
-    let mime_type = crate::documents::spool::sniff(head).map_err(|e| anyhow::anyhow!("{}", e.detail))?;
-    let reading = reader::read(reader, path, mime_type, work).await?;
+async fn read_one(reader: &Reader, model: &Model, path: &Path, work: &Path) -> anyhow::Result<(DocKind, bool)> {
+    let reading = reader::read_file(reader, path, work).await?;
     if let Some(problem) = reading.problem.as_ref().filter(|_| reading.status() == "failed") {
         bail!("unreadable: {} ({})", problem.code, problem.detail_fr);
     }
-    let model = Model::base();
-    Ok((classify(&reading.texts(), reading.facturx.as_ref(), Some(&model)).kind, reading.is_scan()))
+    Ok((classify(&reading.texts(), reading.facturx.as_ref(), Some(model)).kind, reading.is_scan()))
 }
 
 /// The labelled files of a manifest: `file,kind` lines after the header.

@@ -64,7 +64,15 @@ const UDT: &str = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100";
 
 /// The invoice data embedded in `pdf`, if any.
 pub fn read_pdf(pdf: &[u8]) -> Result<Option<FacturX>, FacturXError> {
-    let found = std::panic::catch_unwind(|| embedded_invoice_xml(pdf))
+    let doc = std::panic::catch_unwind(|| Document::load_mem(pdf))
+        .map_err(|_| FacturXError::Pdf("the PDF parser failed on this file".into()))?
+        .map_err(|e| FacturXError::Pdf(e.to_string()))?;
+    read_document(&doc)
+}
+
+/// The invoice data embedded in a loaded PDF, if any.
+pub fn read_document(doc: &Document) -> Result<Option<FacturX>, FacturXError> {
+    let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| embedded_invoice_xml(doc)))
         .map_err(|_| FacturXError::Pdf("the PDF parser failed on this file".into()))??;
     let Some((name, xml)) = found else { return Ok(None) };
     let mut invoice = read_cii(&xml)?;
@@ -198,19 +206,18 @@ fn profile_of(guideline: &str) -> String {
 }
 
 /// The invoice XML attached to the PDF, with its file name.
-fn embedded_invoice_xml(pdf: &[u8]) -> Result<Option<(String, Vec<u8>)>, FacturXError> {
-    let doc = Document::load_mem(pdf).map_err(|e| FacturXError::Pdf(e.to_string()))?;
+fn embedded_invoice_xml(doc: &Document) -> Result<Option<(String, Vec<u8>)>, FacturXError> {
     let catalog = doc.catalog().map_err(|e| FacturXError::Pdf(e.to_string()))?;
     let mut specs = Vec::new();
     if let Ok(tree) = catalog
-        .get_deref(b"Names", &doc)
+        .get_deref(b"Names", doc)
         .and_then(Object::as_dict)
-        .and_then(|names| names.get_deref(b"EmbeddedFiles", &doc))
+        .and_then(|names| names.get_deref(b"EmbeddedFiles", doc))
     {
         let mut visited = 0;
-        collect_name_tree(&doc, tree, 0, &mut visited, &mut specs);
+        collect_name_tree(doc, tree, 0, &mut visited, &mut specs);
     }
-    if let Ok(af) = catalog.get_deref(b"AF", &doc).and_then(Object::as_array) {
+    if let Ok(af) = catalog.get_deref(b"AF", doc).and_then(Object::as_array) {
         specs.extend(af.iter().take(MAX_NODES).cloned());
     }
     for spec in specs {
@@ -223,9 +230,9 @@ fn embedded_invoice_xml(pdf: &[u8]) -> Result<Option<(String, Vec<u8>)>, FacturX
             continue;
         }
         let stream = spec
-            .get_deref(b"EF", &doc)
+            .get_deref(b"EF", doc)
             .and_then(Object::as_dict)
-            .and_then(|ef| ef.get_deref(b"F", &doc).or_else(|_| ef.get_deref(b"UF", &doc)))
+            .and_then(|ef| ef.get_deref(b"F", doc).or_else(|_| ef.get_deref(b"UF", doc)))
             .and_then(Object::as_stream)
             .map_err(|e| FacturXError::Pdf(format!("{name}: {e}")))?;
         if stream.content.len() > MAX_XML {

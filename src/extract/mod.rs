@@ -74,6 +74,6 @@ fn read_pdf_unguarded(bytes: &[u8]) -> PdfReading {
             page.truncate(cut);
         }
     }
-    let facturx = facturx::read_pdf(bytes).ok().flatten();
+    let facturx = facturx::read_document(&doc).ok().flatten();
     PdfReading { page_count, pages, problem: None, facturx }
 }

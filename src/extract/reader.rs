@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+
 use super::{ocr, pdf_text, sandbox, FacturX, Problem};
 
 /// At most this many scanned pages of one PDF are OCR'd.
@@ -60,6 +62,16 @@ impl Reading {
     pub fn is_scan(&self) -> bool {
         self.page_count > 0 && self.pages_without_text.len() == self.page_count
     }
+}
+
+/// Reads a file found on disk (not uploaded): its type sniffed as an upload's would be.
+pub async fn read_file(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<Reading> {
+    tokio::fs::create_dir_all(work).await?;
+    let mut head = vec![0; 8192];
+    let mut file = tokio::fs::File::open(path).await.with_context(|| format!("cannot read {}", path.display()))?;
+    let len = tokio::io::AsyncReadExt::read(&mut file, &mut head).await?;
+    let mime_type = crate::documents::spool::sniff(&head[..len]).map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    read(reader, path, mime_type, work).await
 }
 
 /// Reads the file at `path` of type `mime_type`; `work` is a private scratch folder. An error

@@ -26,13 +26,7 @@ pub fn words() -> TextAnalyzer {
 
 /// The whole words of `text`, as the typo-tolerant field holds them.
 pub fn whole_words(text: &str) -> Vec<String> {
-    let mut analyzer = words();
-    let mut stream = analyzer.token_stream(text);
-    let mut terms = Vec::new();
-    while stream.advance() {
-        terms.push(stream.token().text.clone());
-    }
-    terms
+    tokens(words(), text)
 }
 
 pub fn french() -> TextAnalyzer {
@@ -104,13 +98,16 @@ impl<T: TokenStream> TokenStream for FeminineEndingStream<T> {
 
 /// The terms `text` is indexed under.
 pub fn terms(text: &str) -> Vec<String> {
-    let mut analyzer = french();
+    tokens(french(), text)
+}
+
+fn tokens(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
-    let mut terms = Vec::new();
+    let mut tokens = Vec::new();
     while stream.advance() {
-        terms.push(stream.token().text.clone());
+        tokens.push(stream.token().text.clone());
     }
-    terms
+    tokens
 }
 
 #[cfg(test)]

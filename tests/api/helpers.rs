@@ -315,6 +315,12 @@ pub fn text_pdf(lines: &[&str]) -> Vec<u8> {
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
         stream,
     ];
+    pdf_of(&objects, "")
+}
+
+/// A PDF of `objects` (numbered from 1, the first being the catalog) with its cross-reference
+/// table; `trailer` adds entries to the trailer dictionary.
+pub fn pdf_of(objects: &[Vec<u8>], trailer: &str) -> Vec<u8> {
     let mut pdf = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
@@ -328,8 +334,9 @@ pub fn text_pdf(lines: &[&str]) -> Vec<u8> {
     for offset in offsets {
         pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
+    let size = objects.len() + 1;
     pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        format!("trailer\n<< /Size {size} /Root 1 0 R {trailer}>>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
     );
     pdf
 }

@@ -113,26 +113,12 @@ async fn hostile_pdfs_are_kept_with_the_reason_their_text_could_not_be_read() {
 }
 
 fn encrypted_pdf() -> Vec<u8> {
-    let mut pdf = String::from("%PDF-1.4\n");
     let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [] /Count 0 >>",
-        "<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O <00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff> /U <00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff> >>",
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
+        b"<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O <00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff> /U <00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff> >>".to_vec(),
     ];
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
-    }
-    let xref = pdf.len();
-    pdf.push_str("xref\n0 4\n0000000000 65535 f \n");
-    for offset in offsets {
-        pdf.push_str(&format!("{offset:010} 00000 n \n"));
-    }
-    pdf.push_str(&format!(
-        "trailer\n<< /Size 4 /Root 1 0 R /Encrypt 3 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] >>\nstartxref\n{xref}\n%%EOF\n"
-    ));
-    pdf.into_bytes()
+    pdf_of(&objects, "/Encrypt 3 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] ")
 }
 
 fn garbage_xref(pdf: &[u8]) -> Vec<u8> {
@@ -154,9 +140,7 @@ fn deflate_bomb() -> Vec<u8> {
         encoder.write_all(&zeros).unwrap();
     }
     let stream = encoder.finish().unwrap();
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    let objects: [Vec<u8>; 4] = [
+    let objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_vec(),
@@ -167,19 +151,7 @@ fn deflate_bomb() -> Vec<u8> {
         ]
         .concat(),
     ];
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        pdf.extend_from_slice(body);
-        pdf.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
-    for offset in offsets {
-        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
-    pdf
+    pdf_of(&objects, "")
 }
 
 /// A job queued by a process that stopped before doing it is done by the next one.
@@ -299,11 +271,7 @@ async fn the_classifier_meets_its_targets_on_held_out_samples() {
     let (mut scans, mut right) = (0, 0);
     for kind in pieces::documents::DocKind::ALL {
         let (path, _) = samples.iter().find(|(p, k)| *k == kind && p.to_string_lossy().contains("-scan.")).unwrap();
-        let bytes = std::fs::read(path).unwrap();
-        let mime = pieces::documents::spool::sniff(&bytes[..bytes.len().min(8192)]).unwrap();
-        let scratch = work.path().join(kind.code());
-        std::fs::create_dir_all(&scratch).unwrap();
-        let reading = reader::read(&reader, path, mime, &scratch).await.unwrap();
+        let reading = reader::read_file(&reader, path, &work.path().join(kind.code())).await.unwrap();
         scans += 1;
         if classify(&reading.texts(), None, Some(&model)).kind == kind {
             right += 1;
@@ -395,20 +363,10 @@ async fn a_pdf_past_the_page_cap_is_read_in_part_and_says_so() {
     for _ in 0..pages {
         objects.push("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>".to_string());
     }
-    let mut pdf = String::from("%PDF-1.4\n");
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.push_str(&format!("{} 0 obj\n{body}\nendobj\n", i + 1));
-    }
-    let xref = pdf.len();
-    pdf.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
-    for offset in offsets {
-        pdf.push_str(&format!("{offset:010} 00000 n \n"));
-    }
-    pdf.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
+    let objects: Vec<Vec<u8>> = objects.into_iter().map(String::into_bytes).collect();
+    let pdf = pdf_of(&objects, "");
 
-    let document = upload_and_read(&app, "long.pdf", pdf.into_bytes()).await;
+    let document = upload_and_read(&app, "long.pdf", pdf).await;
     assert_eq!(document["text_status"], "done", "{document}");
     assert_eq!(document["page_count"], 501);
     assert_eq!(document["text_problem"]["code"], "page_cap");
