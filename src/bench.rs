@@ -413,7 +413,7 @@ impl Server {
     }
 }
 
-fn child_command(exe: &Path, config: &Config) -> Command {
+pub(crate) fn child_command(exe: &Path, config: &Config) -> Command {
     let mut command = Command::new(exe);
     command.env("PIECES_DATA_DIR", &config.data_dir).env("PIECES_MAX_UPLOAD", config.max_upload.to_string());
     if let Some(url) = &config.database_url {

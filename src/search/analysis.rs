@@ -3,9 +3,12 @@
 //! stemmed. Folding before stemming makes a word typed without its accents find the accented one
 //! (`remuneree` finds "rémunérée"): the stemmer then sees the same letters either way.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
-    Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer, Token,
+    TokenFilter, TokenStream, Tokenizer,
 };
 
 /// The name the French analyzer is registered under.
@@ -33,15 +36,10 @@ pub fn french() -> TextAnalyzer {
     let builder =
         TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
     match StopWordFilter::new(Language::French) {
-        Some(stop_words) => builder
-            .filter(stop_words)
-            .filter(AsciiFoldingFilter)
-            .filter(FeminineEnding)
-            .filter(Stemmer::new(Language::French))
-            .build(),
-        None => {
-            builder.filter(AsciiFoldingFilter).filter(FeminineEnding).filter(Stemmer::new(Language::French)).build()
+        Some(stop_words) => {
+            builder.filter(stop_words).filter(AsciiFoldingFilter).filter(FeminineEnding).filter(FrenchStemmer).build()
         }
+        None => builder.filter(AsciiFoldingFilter).filter(FeminineEnding).filter(FrenchStemmer).build(),
     }
 }
 
@@ -84,6 +82,69 @@ impl<T: TokenStream> TokenStream for FeminineEndingStream<T> {
                 text.truncate(text.len() - 1);
             }
         }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.0.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.0.token_mut()
+    }
+}
+
+/// The French Snowball stemmer (as tantivy's `Stemmer`), with a per-thread memory of the words
+/// already stemmed: words repeat a lot (a few thousand make most of any French text), and a
+/// look-up costs far less than the stemmer. The memory is emptied when it reaches its bound.
+#[derive(Clone)]
+pub struct FrenchStemmer;
+
+/// Words remembered per thread before the memory is emptied.
+const STEMS_KEPT: usize = 100_000;
+
+thread_local! {
+    static STEMS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+}
+
+impl TokenFilter for FrenchStemmer {
+    type Tokenizer<T: Tokenizer> = FrenchStemmerFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> FrenchStemmerFilter<T> {
+        FrenchStemmerFilter(tokenizer)
+    }
+}
+
+#[derive(Clone)]
+pub struct FrenchStemmerFilter<T>(T);
+
+impl<T: Tokenizer> Tokenizer for FrenchStemmerFilter<T> {
+    type TokenStream<'a> = FrenchStemmerStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        FrenchStemmerStream(self.0.token_stream(text))
+    }
+}
+
+pub struct FrenchStemmerStream<T>(T);
+
+impl<T: TokenStream> TokenStream for FrenchStemmerStream<T> {
+    fn advance(&mut self) -> bool {
+        if !self.0.advance() {
+            return false;
+        }
+        let text = &mut self.0.token_mut().text;
+        STEMS.with_borrow_mut(|stems| {
+            if let Some(stem) = stems.get(text.as_str()) {
+                text.clone_from(stem);
+                return;
+            }
+            let stem = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::French).stem(text).into_owned();
+            if stems.len() >= STEMS_KEPT {
+                stems.clear();
+            }
+            stems.insert(std::mem::replace(text, stem.clone()), stem);
+        });
         true
     }
 
@@ -152,6 +213,17 @@ mod tests {
     fn accented_words_typed_without_accents_find_the_same_terms() {
         let misses: Vec<_> = ACCENTED.iter().filter(|(with, without)| terms(with) != terms(without)).collect();
         assert!(misses.is_empty(), "missed: {misses:?}");
+    }
+
+    #[test]
+    fn the_remembered_stems_are_the_stemmers_own() {
+        let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::French);
+        let text = "formations formation financement financements stagiaires stagiaire formations";
+        // Twice: the second time every word comes from the memory.
+        for _ in 0..2 {
+            let expected: Vec<String> = text.split(' ').map(|w| stemmer.stem(w).into_owned()).collect();
+            assert_eq!(terms(text), expected);
+        }
     }
 
     #[test]

@@ -5,12 +5,13 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod facets;
 pub mod outbox;
 pub mod routes;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use tantivy::schema::{
@@ -101,6 +102,8 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
     pub fields: Fields,
+    /// The words of the faceted fields, per segment.
+    pub dictionaries: Arc<facets::Dictionaries>,
     rebuilding: AtomicBool,
     dir: PathBuf,
 }
@@ -146,6 +149,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(None),
             fields,
+            dictionaries: Arc::default(),
             rebuilding: AtomicBool::new(rebuild),
             dir: dir.to_path_buf(),
         };
@@ -181,7 +185,13 @@ impl SearchIndex {
             writer.add_document(entry)?;
         }
         writer.commit()?;
+        self.reload()
+    }
+
+    /// Makes the next search see the last commit, and forgets what belonged to merged segments.
+    pub fn reload(&self) -> tantivy::Result<()> {
         self.reader.reload()?;
+        self.dictionaries.keep_only(&self.reader.searcher());
         Ok(())
     }
 }

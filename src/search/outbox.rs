@@ -16,7 +16,7 @@ use super::SearchIndex;
 use crate::db::{new_id, now, Db};
 
 /// Outbox rows taken at once.
-const BATCH: i64 = 1000;
+pub const BATCH: usize = 1000;
 /// The indexer looks at the outbox at least this often.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -65,7 +65,7 @@ pub fn start_reloader(index: Arc<SearchIndex>) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            let _ = index.reader.reload();
+            let _ = index.reload();
         }
     });
 }
@@ -94,8 +94,10 @@ pub fn start_indexer(db: Db, index: Arc<SearchIndex>, wake: Arc<Notify>) {
 
 /// Indexes one batch; returns how many outbox rows it took.
 pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>) -> anyhow::Result<usize> {
-    let rows =
-        sqlx::query("select id, document_id from search_outbox order by id limit $1").bind(BATCH).fetch_all(db).await?;
+    let rows = sqlx::query("select id, document_id from search_outbox order by id limit $1")
+        .bind(BATCH as i64)
+        .fetch_all(db)
+        .await?;
     if rows.is_empty() {
         return Ok(0);
     }

@@ -10,9 +10,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
-use tantivy::aggregation::AggregationCollector;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur, Query, QueryParser, RangeQuery,
@@ -32,26 +29,43 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/search", get(search)).route("/api/v1/documents/{id}/similar", get(similar))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, IntoParams)]
 pub struct SearchParams {
     /// Words, "phrases", -exclusions, field:value.
-    q: Option<String>,
-    kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// Dossier number.
-    dossier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dossier: Option<String>,
     /// Company (n° adhérent).
-    company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
     /// Establishment SIRET (spaces allowed) or SIREN.
-    siret: Option<String>,
-    state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub siret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// Uploaded on or after this day (YYYY-MM-DD).
-    from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// Uploaded on or before this day (YYYY-MM-DD).
-    to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// `relevance` (default) or `date` (newest first).
-    sort: Option<String>,
-    limit: Option<usize>,
-    offset: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<usize>,
+    /// `false`: no snippet per hit (default `true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippets: Option<bool>,
+    /// `false`: no facets (default `true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,9 +74,10 @@ pub struct SearchResults {
     pub limit: usize,
     pub offset: usize,
     pub hits: Vec<Hit>,
-    /// Counts among all matches: per kind, per state, per company.
-    #[schema(value_type = Object)]
-    pub facets: serde_json::Value,
+    /// Counts among all matches: per kind, per state, per company (absent with `facets=false`).
+    #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -97,7 +112,11 @@ pub async fn search(
     Ok(Json(results))
 }
 
-fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<String>>) -> AppResult<SearchResults> {
+pub fn run(
+    index: &super::SearchIndex,
+    params: &SearchParams,
+    companies: Option<Vec<String>>,
+) -> AppResult<SearchResults> {
     let f = index.fields;
     let limit = params.limit.unwrap_or(20);
     let offset = params.offset.unwrap_or(0);
@@ -107,11 +126,12 @@ fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<
     if offset > 10_000 {
         return Err(AppError::invalid("offset", "offset must be at most 10000.", "offset ne peut dépasser 10000."));
     }
+    let searcher = index.reader.searcher();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let text_query = match words {
         Some(q) if is_plain(q) => {
-            let query = plain_words(index, q);
+            let query = plain_words(index, &searcher, q);
             clauses.push((Occur::Must, query.box_clone()));
             Some(query)
         }
@@ -186,7 +206,6 @@ fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<
     }
     let query = BooleanQuery::new(clauses);
 
-    let searcher = index.reader.searcher();
     let by_date = match params.sort.as_deref() {
         None | Some("relevance") => false,
         Some("date") => true,
@@ -194,27 +213,24 @@ fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<
             return Err(AppError::invalid("sort", "sort is `relevance` or `date`.", "sort vaut `relevance` ou `date`."))
         }
     };
-    let facets = facet_request();
-    let (hits, total, facets): (Vec<(f32, tantivy::DocAddress)>, usize, AggregationResults) = if by_date {
+    // Facets are counted only when asked (the default); snippets likewise.
+    let facets = params.facets.unwrap_or(true).then(|| super::facets::Facets(index.dictionaries.clone()));
+    let (hits, total, facets): (Vec<(f32, tantivy::DocAddress)>, usize, _) = if by_date {
         let top =
             TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<DateTime>("uploaded_at", Order::Desc);
-        let (top, total, facets) = searcher
-            .search(&query, &(top, Count, AggregationCollector::from_aggs(facets, Default::default())))
-            .map_err(search_failed)?;
+        let (top, total, facets) = searcher.search(&query, &(top, Count, facets)).map_err(search_failed)?;
         (top.into_iter().map(|(_, address)| (0.0, address)).collect(), total, facets)
     } else {
         let top = TopDocs::with_limit(limit).and_offset(offset);
-        searcher
-            .search(&query, &(top, Count, AggregationCollector::from_aggs(facets, Default::default())))
-            .map_err(search_failed)?
+        searcher.search(&query, &(top, Count, facets)).map_err(search_failed)?
     };
     let snippets = match &text_query {
-        Some(q) => {
+        Some(q) if params.snippets.unwrap_or(true) => {
             let mut generator = SnippetGenerator::create(&searcher, &**q, f.text).map_err(search_failed)?;
             generator.set_max_num_chars(240);
             Some(generator)
         }
-        None => None,
+        _ => None,
     };
     let mut found = Vec::with_capacity(hits.len());
     for (score, address) in hits {
@@ -229,7 +245,7 @@ fn run(index: &super::SearchIndex, params: &SearchParams, companies: Option<Vec<
         };
         found.push(hit(index, &doc, score, snippet));
     }
-    Ok(SearchResults { total, limit, offset, hits: found, facets: facet_counts(&facets) })
+    Ok(SearchResults { total, limit, offset, hits: found, facets: facets.as_ref().map(super::facets::to_json) })
 }
 
 /// Plain words only: no "phrase", -exclusion, field:value, grouping or operator.
@@ -239,8 +255,10 @@ fn is_plain(q: &str) -> bool {
 }
 
 /// Every word must match, in any searched field (the title counts double); a word of five letters
-/// or more also matches with one typing error (a letter missed, added, changed, or two swapped).
-fn plain_words(index: &super::SearchIndex, q: &str) -> Box<dyn Query> {
+/// or more also matches with one typing error (a letter missed, added, changed, or two swapped),
+/// unless it is common as typed (then it is surely what the user meant, and the alternatives
+/// would only cost time: the words within one edit of a common word are often common too).
+fn plain_words(index: &super::SearchIndex, searcher: &tantivy::Searcher, q: &str) -> Box<dyn Query> {
     let f = index.fields;
     let fields = [f.title, f.text, f.comment, f.original_name, f.provider_name, f.seller_name];
     let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -248,29 +266,45 @@ fn plain_words(index: &super::SearchIndex, q: &str) -> Box<dyn Query> {
         let stems = super::analysis::terms(word);
         let whole = super::analysis::whole_words(word);
         for stem in &stems {
+            // Only the fields that hold the word: a union of one clause is the clause itself,
+            // and a union of few costs less than a union of all.
             let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for field in fields {
+                let term = Term::from_field_text(field, stem);
+                if searcher.doc_freq(&term).unwrap_or(0) == 0 {
+                    continue;
+                }
                 let boost = if field == f.title { 2.0 } else { 1.0 };
-                let exact: Box<dyn Query> =
-                    Box::new(TermQuery::new(Term::from_field_text(field, stem), IndexRecordOption::WithFreqs));
+                let exact: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
                 either.push((Occur::Should, Box::new(BoostQuery::new(exact, boost))));
             }
             // One word of five letters or more: also the words within one edit of it, ranked
             // below exact matches.
             if let ([_], [whole]) = (stems.as_slice(), whole.as_slice()) {
-                if whole.chars().count() >= 5 {
+                if whole.chars().count() >= 5 && !is_common(searcher, f.text, stem) {
                     let fuzzy: Box<dyn Query> =
                         Box::new(FuzzyTermQuery::new(Term::from_field_text(f.words, whole), 1, true));
                     either.push((Occur::Should, Box::new(BoostQuery::new(fuzzy, 0.5))));
                 }
             }
-            words.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+            let clause: Box<dyn Query> = match either.len() {
+                0 => return Box::new(tantivy::query::EmptyQuery),
+                1 => either.pop().map(|(_, query)| query).expect("one clause"),
+                _ => Box::new(BooleanQuery::new(either)),
+            };
+            words.push((Occur::Must, clause));
         }
     }
     if words.is_empty() {
         return Box::new(tantivy::query::EmptyQuery);
     }
     Box::new(BooleanQuery::new(words))
+}
+
+/// Found as is in at least one piece in a thousand, and in at least 20 pieces.
+fn is_common(searcher: &tantivy::Searcher, field: tantivy::schema::Field, stem: &str) -> bool {
+    let found = searcher.doc_freq(&Term::from_field_text(field, stem)).unwrap_or(0);
+    found >= 20 && found >= searcher.num_docs() / 1000
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/similar", tag = "search",
@@ -392,28 +426,4 @@ fn hit(index: &super::SearchIndex, doc: &TantivyDocument, score: f32, snippet: S
 
 fn search_failed(error: tantivy::TantivyError) -> AppError {
     AppError::internal(anyhow::Error::new(error).context("search"))
-}
-
-fn facet_request() -> Aggregations {
-    serde_json::from_value(serde_json::json!({
-        "kind": { "terms": { "field": "kind", "size": 50 } },
-        "state": { "terms": { "field": "state", "size": 10 } },
-        "company": { "terms": { "field": "company", "size": 100 } },
-    }))
-    .expect("a valid aggregation request")
-}
-
-/// `{"kind": {"programme": 3, …}, "state": {…}, "company": {…}}`
-fn facet_counts(results: &AggregationResults) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    for name in ["kind", "state", "company"] {
-        let mut counts = serde_json::Map::new();
-        if let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) = results.0.get(name) {
-            for bucket in buckets {
-                counts.insert(bucket.key.to_string(), bucket.doc_count.into());
-            }
-        }
-        out.insert(name.to_string(), counts.into());
-    }
-    out.into()
 }

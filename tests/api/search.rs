@@ -146,6 +146,12 @@ async fn filters_facets_and_pagination_give_consistent_counts() {
     let mut expected = uploaded.clone();
     expected.reverse();
     assert_eq!(whole, expected, "newest first");
+    // A lighter answer on request: the same hits and total, without facets or snippets.
+    let light = app.search(token, "q=garance&sort=date&limit=10&facets=false&snippets=false").await;
+    assert_eq!((light["total"].clone(), ids(&light)), (serde_json::json!(4), whole));
+    assert!(light.get("facets").is_none(), "{light}");
+    assert!(light["hits"].as_array().unwrap().iter().all(|hit| hit["snippet"] == ""), "{light}");
+    assert!(all["hits"][0]["snippet"].as_str().unwrap().contains("<mark>"), "{all}");
 }
 
 #[tokio::test]
