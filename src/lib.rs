@@ -32,6 +32,8 @@ pub mod extract;
 pub mod health;
 /// `Json`, `Path` and `Query` whose rejections are problem+json.
 pub mod input;
+/// The employer's invoice to the OPCO: validation, totals to the cent, VAT regime, French formatting.
+pub mod invoice;
 /// The durable background job queue and its workers.
 pub mod jobs;
 /// The generated OpenAPI 3.1 description.

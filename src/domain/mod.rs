@@ -5,7 +5,7 @@ mod dossier_number;
 mod sha256;
 mod siret;
 
-pub use amount::{Amount, Hours};
+pub use amount::{Amount, DecimalError, Hours};
 pub use dossier_number::DossierNumber;
 pub use sha256::Sha256Hex;
 pub use siret::Siret;

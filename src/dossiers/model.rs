@@ -5,7 +5,7 @@ use time::macros::format_description;
 use time::Date;
 use utoipa::ToSchema;
 
-use crate::domain::{Amount, Hours, Siret};
+use crate::domain::{Amount, DecimalError, Hours, Siret};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -286,7 +286,7 @@ fn text(field: &str, value: String, max: usize) -> AppResult<String> {
     Ok(value)
 }
 
-fn invalid_number(field: &str, why: &str) -> AppError {
+fn invalid_number(field: &str, why: DecimalError) -> AppError {
     AppError::invalid(
         field,
         format!("Invalid number: {why}."),

@@ -1,0 +1,110 @@
+//! Invoice validation errors: one [`FieldError`] per problem, naming the field with a path such as
+//! `trainees[1].hours`, with a stable code and an English and a French message; all of them
+//! together make an [`InvalidInvoice`].
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::format::format_hours;
+use crate::domain::{DecimalError, Hours};
+
+/// One problem with one field, shaped like the problem+json `field`, `code`, `detail`, `detail_fr`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    /// Stable machine code, e.g. `too_many_decimals`, `above_duration`.
+    pub code: &'static str,
+    pub detail: String,
+    pub detail_fr: String,
+}
+
+/// Every problem found in a request, in the order of the fields.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct InvalidInvoice {
+    pub errors: Vec<FieldError>,
+}
+
+impl fmt::Display for InvalidInvoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid invoice")?;
+        for (i, error) in self.errors.iter().enumerate() {
+            let separator = if i == 0 { ": " } else { "; " };
+            write!(f, "{separator}{}: {}", error.field, error.detail)?;
+        }
+        Ok(())
+    }
+}
+
+/// What is wrong with a field; gives the code and both messages.
+pub(super) enum Problem {
+    Required,
+    NotAString,
+    Number(DecimalError),
+    InvalidDate,
+    NoTrainees,
+    AboveDuration(Hours),
+    UnknownTrainee,
+    UnknownVatRate,
+    MissingVatNumber,
+}
+
+impl Problem {
+    pub(super) fn code(&self) -> &'static str {
+        match self {
+            Problem::Required => "required",
+            Problem::NotAString => "not_a_string",
+            Problem::Number(why) => why.code(),
+            Problem::InvalidDate => "invalid_date",
+            Problem::NoTrainees => "no_trainees",
+            Problem::AboveDuration(_) => "above_duration",
+            Problem::UnknownTrainee => "unknown_trainee",
+            Problem::UnknownVatRate => "unknown_vat_rate",
+            Problem::MissingVatNumber => "missing_vat_number",
+        }
+    }
+
+    pub(super) fn messages(&self) -> (String, String) {
+        let (en, fr) = match self {
+            Problem::Required => ("This field is required.", "Ce champ est obligatoire."),
+            Problem::NotAString => (
+                "Expected a decimal string such as \"28.50\", not a JSON number.",
+                "Une chaîne décimale est attendue, par exemple \"28.50\", pas un nombre JSON.",
+            ),
+            Problem::Number(why) => {
+                return (format!("Invalid number: {why}."), format!("Nombre invalide : {}.", why.fr()))
+            }
+            Problem::InvalidDate => {
+                ("Expected a date such as \"2026-11-27\".", "Une date est attendue, par exemple \"2026-11-27\".")
+            }
+            Problem::NoTrainees => {
+                ("The invoice needs at least one trainee.", "La facture doit compter au moins un stagiaire.")
+            }
+            Problem::AboveDuration(max) => {
+                return (
+                    format!("More hours than the training lasts ({} h).", max.to_text()),
+                    format!("Plus d'heures que la durée de la formation ({}\u{a0}h).", format_hours(max.value())),
+                )
+            }
+            Problem::UnknownTrainee => {
+                ("This trainee is not one of the dossier's trainees.", "Ce stagiaire ne figure pas dans le dossier.")
+            }
+            Problem::UnknownVatRate => (
+                "Unknown VAT rate: expected \"hors_champ\", \"20\", \"10\", \"5.5\" or \"2.1\".",
+                "Taux de TVA inconnu : \"hors_champ\", \"20\", \"10\", \"5.5\" ou \"2.1\" attendu.",
+            ),
+            Problem::MissingVatNumber => (
+                "VAT is charged but the employer has no intra-community VAT number.",
+                "De la TVA est facturée mais l'employeur n'a pas de numéro de TVA intracommunautaire.",
+            ),
+        };
+        (en.to_string(), fr.to_string())
+    }
+}
+
+impl FieldError {
+    pub(super) fn new(field: &str, problem: Problem) -> FieldError {
+        let (detail, detail_fr) = problem.messages();
+        FieldError { field: field.to_string(), code: problem.code(), detail, detail_fr }
+    }
+}

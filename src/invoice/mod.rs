@@ -1,0 +1,30 @@
+//! The employer's invoice to the OPCO (the "Exemple de facture" of the AKTO guide): the employer
+//! claims its trainees' remuneration and their costs back. This part is pure computation, with no
+//! I/O: the request as it arrives ([`request`]), its validation against the dossier
+//! ([`validate`]), the lines and totals to the cent ([`compute`]), the VAT regime and its
+//! Factur-X category ([`vat`]), and French formatting for the printed form ([`format`]).
+
+pub mod compute;
+pub mod error;
+pub mod format;
+pub mod model;
+pub mod request;
+pub mod validate;
+pub mod vat;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod test_support;
+
+pub use compute::{compute, Computed, OtherLine, TraineeLine};
+pub use error::{FieldError, InvalidInvoice};
+pub use model::{Invoice, OtherCosts, Signatory, Trainee};
+pub use request::InvoiceRequest;
+pub use validate::{validate, DossierFacts};
+pub use vat::VatRegime;
+
+/// Validates `request` against `facts` and computes it: what a preview returns.
+pub fn preview(request: &InvoiceRequest, facts: &DossierFacts) -> Result<Computed, InvalidInvoice> {
+    validate(request, facts).map(|invoice| compute(&invoice))
+}
