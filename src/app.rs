@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::dossiers::router())
         .merge(crate::documents::router(state.config.max_upload))
         .merge(crate::search::router())
+        .merge(crate::invoice::router())
         .merge(crate::openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

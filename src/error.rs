@@ -16,6 +16,8 @@ pub struct AppError {
     pub detail: String,
     pub detail_fr: String,
     pub field: Option<String>,
+    /// Every input problem found, when there are several (each with its `field` and `code`).
+    pub errors: Option<Box<serde_json::Value>>,
     source: Option<anyhow::Error>,
 }
 
@@ -34,13 +36,17 @@ pub struct Problem {
     /// The input field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every input problem found, when there are several: `[{field, code, detail, detail_fr}]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub errors: Option<serde_json::Value>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, en: impl Into<String>, fr: impl Into<String>) -> Self {
-        AppError { status, code, detail: en.into(), detail_fr: fr.into(), field: None, source: None }
+        AppError { status, code, detail: en.into(), detail_fr: fr.into(), field: None, errors: None, source: None }
     }
 
     /// 422 on one input field.
@@ -125,6 +131,7 @@ impl AppError {
             detail: self.detail.clone(),
             detail_fr: self.detail_fr.clone(),
             field: self.field.clone(),
+            errors: self.errors.as_deref().cloned(),
         }
     }
 }

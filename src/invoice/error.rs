@@ -108,3 +108,17 @@ impl FieldError {
         FieldError { field: field.to_string(), code: problem.code(), detail, detail_fr }
     }
 }
+
+/// A 422 `validation_failed` naming the first field at fault and listing every problem.
+impl From<InvalidInvoice> for crate::error::AppError {
+    fn from(invalid: InvalidInvoice) -> Self {
+        let first = invalid.errors.first();
+        let mut error = crate::error::AppError::invalid(
+            first.map_or("", |e| e.field.as_str()),
+            invalid.errors.iter().map(|e| format!("{}: {}", e.field, e.detail)).collect::<Vec<_>>().join("; "),
+            invalid.errors.iter().map(|e| format!("{} : {}", e.field, e.detail_fr)).collect::<Vec<_>>().join(" ; "),
+        );
+        error.errors = serde_json::to_value(&invalid.errors).ok().map(Box::new);
+        error
+    }
+}

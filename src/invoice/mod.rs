@@ -9,6 +9,8 @@ pub mod error;
 pub mod format;
 pub mod model;
 pub mod request;
+pub mod routes;
+pub mod sql;
 pub mod validate;
 pub mod vat;
 
@@ -21,6 +23,7 @@ pub use compute::{compute, Computed, OtherLine, TraineeLine};
 pub use error::{FieldError, InvalidInvoice};
 pub use model::{Invoice, OtherCosts, Signatory, Trainee};
 pub use request::InvoiceRequest;
+pub use routes::router;
 pub use validate::{validate, DossierFacts};
 pub use vat::VatRegime;
 

@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod documents;
 mod dossiers;
+mod invoices;
 mod s3_only;
 mod search;
 mod storage;

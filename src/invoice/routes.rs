@@ -1,0 +1,341 @@
+//! `/api/v1/…/invoices`: preview an invoice (no number used), issue it (a number from the
+//! company's one sequence, idempotent with an `Idempotency-Key`), read it, and cancel it with a
+//! credit note that takes the next number of the same series.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+
+use super::sql::{self, InvoiceRecord, NewInvoice};
+use super::{Computed, DossierFacts, InvoiceRequest};
+use crate::app::AppState;
+use crate::auth::{Caller, Role};
+use crate::db::new_id;
+use crate::domain::Hours;
+use crate::dossiers::history;
+use crate::dossiers::model::DossierState;
+use crate::dossiers::sql::DossierRecord;
+use crate::error::{on_unique, AppError, AppResult};
+use crate::input::{Json, Path, Query};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/dossiers/{number}/invoices/preview", post(preview_invoice))
+        .route("/api/v1/dossiers/{number}/invoices", post(issue_invoice))
+        .route("/api/v1/invoices/{number}", get(get_invoice))
+        .route("/api/v1/invoices/{number}/credit-note", post(credit_invoice))
+}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{number}/invoices/preview", tag = "invoices",
+    params(("number" = String, Path)), request_body = Object,
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn preview_invoice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> AppResult<Json<Computed>> {
+    let dossier = visible_dossier(&state, &caller, &number).await?;
+    let (_, computed) = read_request(&state, &dossier, body).await?;
+    Ok(Json(computed))
+}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{number}/invoices", tag = "invoices",
+    params(("number" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = Object,
+    responses((status = 201, body = InvoiceRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn issue_invoice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> AppResult<(StatusCode, Json<InvoiceRecord>)> {
+    require_employer(&caller)?;
+    let key = idempotency_key(&headers)?;
+    let dossier = visible_dossier(&state, &caller, &number).await?;
+    if !matches!(dossier.state, DossierState::Granted | DossierState::Closed) {
+        return Err(AppError::conflict(
+            "dossier_not_invoiceable",
+            "An invoice is issued for a granted or closed dossier only.",
+            "Une facture ne s'établit que pour un dossier accordé ou clôturé.",
+        ));
+    }
+    let fingerprint = hex::encode(Sha256::digest(body.to_string()));
+    let (invoice, computed) = read_request(&state, &dossier, body.clone()).await?;
+    let mut tx = state.db.begin().await?;
+    if let Some(key) = &key {
+        if let Some(done) = sql::find_by_key(&mut tx, &dossier.company_id, key).await? {
+            return replay(done, &fingerprint);
+        }
+    }
+    let date = invoice.date.to_string();
+    let data = serde_json::json!({ "request": body, "computed": computed });
+    let totals = [&computed.total_ht, &computed.total_tva, &computed.total_ttc].map(|t| format!("{t:.2}"));
+    let what = Issue {
+        date: &date,
+        type_code: "380",
+        credits: None,
+        data: &data,
+        totals,
+        idempotency_key: key.as_deref(),
+        request_sha256: Some(&fingerprint),
+    };
+    let issued = issue(&mut tx, &caller, (&dossier.company_id, &dossier.id), what).await;
+    match issued {
+        Ok(record) => {
+            tx.commit().await?;
+            Ok((StatusCode::CREATED, Json(record)))
+        }
+        // The same key raced in another request, which won: answer with its invoice.
+        Err(error) if key.is_some() && error.code == "duplicate_key" => {
+            drop(tx);
+            let mut tx = state.db.begin().await?;
+            let key = key.as_deref().unwrap_or_default();
+            let done = sql::find_by_key(&mut tx, &dossier.company_id, key).await?;
+            done.map_or(Err(error), |done| replay(done, &fingerprint))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceParams {
+    /// N° adhérent of the issuing company, when the caller sees several invoices of that number.
+    company: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/invoices/{number}", tag = "invoices",
+    params(("number" = String, Path), InvoiceParams),
+    responses((status = 200, body = InvoiceRecord), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)))]
+pub async fn get_invoice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    Query(params): Query<InvoiceParams>,
+) -> AppResult<Json<InvoiceRecord>> {
+    Ok(Json(one_invoice(&state, &caller, &number, params.company.as_deref()).await?))
+}
+
+/// `{}` or `{"date": "2026-11-28"}`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRequest {
+    /// `YYYY-MM-DD`; today by default.
+    date: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{number}/credit-note", tag = "invoices",
+    params(("number" = String, Path), InvoiceParams), request_body = Object,
+    responses((status = 201, body = InvoiceRecord), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn credit_invoice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    Query(params): Query<InvoiceParams>,
+    Json(body): Json<CreditRequest>,
+) -> AppResult<(StatusCode, Json<InvoiceRecord>)> {
+    require_employer(&caller)?;
+    let invoice = one_invoice(&state, &caller, &number, params.company.as_deref()).await?;
+    if invoice.credited_by.is_some() {
+        return Err(already_credited());
+    }
+    if invoice.type_code != "380" {
+        return Err(AppError::conflict(
+            "not_an_invoice",
+            "A credit note cancels an invoice, not another credit note.",
+            "Un avoir annule une facture, pas un autre avoir.",
+        ));
+    }
+    let date = match body.date {
+        Some(date) => parse_date(&date)?.to_string(),
+        None => time::OffsetDateTime::now_utc().date().to_string(),
+    };
+    let mut tx = state.db.begin().await?;
+    let data = sql::data(&mut tx, &invoice.id).await?;
+    let what = Issue {
+        date: &date,
+        type_code: "381",
+        credits: Some(&invoice.id),
+        data: &data,
+        totals: [invoice.total_ht.clone(), invoice.total_tva.clone(), invoice.total_ttc.clone()],
+        idempotency_key: None,
+        request_sha256: None,
+    };
+    let record =
+        issue(&mut tx, &caller, (&invoice.company_id, &invoice.dossier_id), what).await.map_err(|error| match error
+            .code
+        {
+            "duplicate_key" => already_credited(),
+            _ => error,
+        })?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// What an invoice or a credit note records, besides its number.
+struct Issue<'a> {
+    date: &'a str,
+    type_code: &'a str,
+    credits: Option<&'a str>,
+    data: &'a serde_json::Value,
+    totals: [String; 3],
+    idempotency_key: Option<&'a str>,
+    request_sha256: Option<&'a str>,
+}
+
+/// Takes the company's next number and records the invoice and its history event, in `tx`.
+async fn issue(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    caller: &Caller,
+    (company_id, dossier_id): (&str, &str),
+    issue: Issue<'_>,
+) -> AppResult<InvoiceRecord> {
+    // The number first: taking it locks the company's counter until the commit, so the date
+    // check below sees every invoice issued before this one.
+    let sequence = sql::next_sequence(tx, company_id).await?;
+    if let Some(last) = sql::last_issue_date(tx, company_id).await? {
+        if issue.date < last.as_str() {
+            return Err(AppError::invalid(
+                "date",
+                format!("The company's last invoice is dated {last}: a new one cannot be dated before it."),
+                format!("La dernière facture de l'entreprise est datée du {last} : une nouvelle ne peut l'être avant."),
+            ));
+        }
+    }
+    let number = format!("FE{}-{sequence:05}", &issue.date[..4]);
+    let id = new_id();
+    let new = NewInvoice {
+        id: &id,
+        company_id,
+        dossier_id,
+        sequence,
+        number: &number,
+        type_code: issue.type_code,
+        credited_invoice_id: issue.credits,
+        issue_date: issue.date,
+        issued_by: &caller.user_id,
+        data: issue.data,
+        totals: issue.totals,
+        idempotency_key: issue.idempotency_key,
+        request_sha256: issue.request_sha256,
+    };
+    sql::insert(tx, &new)
+        .await
+        .map_err(|e| on_unique(e, || AppError::conflict("duplicate_key", "Already issued.", "Déjà émise.")))?;
+    let action = if issue.type_code == "381" { "credit_note_issued" } else { "invoice_issued" };
+    let detail = serde_json::json!({ "number": number, "total_ttc": new.totals[2] });
+    history::record(tx, dossier_id, Some(&caller.user_id), action, detail).await?;
+    Ok(sql::find_by_id(tx, &id).await?)
+}
+
+/// The answer to a retried request: the invoice it issued, if the body is the same.
+fn replay(done: InvoiceRecord, fingerprint: &str) -> AppResult<(StatusCode, Json<InvoiceRecord>)> {
+    if done.request_sha256.as_deref() != Some(fingerprint) {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for another request.",
+            "Cette clé d'idempotence a déjà servi pour une autre requête.",
+        ));
+    }
+    Ok((StatusCode::CREATED, Json(done)))
+}
+
+/// Reads and computes the request against what the dossier says.
+async fn read_request(
+    state: &AppState,
+    dossier: &DossierRecord,
+    body: serde_json::Value,
+) -> AppResult<(super::Invoice, Computed)> {
+    let request: InvoiceRequest = serde_json::from_value(body).map_err(|error| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json_data",
+            format!("The JSON body does not have the expected shape: {error}"),
+            format!("Le corps JSON n'a pas la forme attendue : {error}"),
+        )
+    })?;
+    let names: Vec<String> = dossier
+        .fields
+        .trainees
+        .iter()
+        .flat_map(|t| [format!("{} {}", t.first_name, t.last_name), format!("{} {}", t.last_name, t.first_name)])
+        .collect();
+    let vat_number: Option<String> = sqlx::query_scalar("select vat_number from companies where id = $1")
+        .bind(&dossier.company_id)
+        .fetch_one(&state.db)
+        .await?;
+    let facts = DossierFacts {
+        total_hours: dossier.fields.action.hours.as_deref().and_then(|h| Hours::parse(h).ok()),
+        trainee_names: (!names.is_empty()).then_some(names.as_slice()),
+        employer_vat_number: vat_number.as_deref().filter(|v| !v.trim().is_empty()),
+    };
+    let invoice = super::validate(&request, &facts)?;
+    let computed = super::compute(&invoice);
+    Ok((invoice, computed))
+}
+
+async fn visible_dossier(state: &AppState, caller: &Caller, number: &str) -> AppResult<DossierRecord> {
+    crate::dossiers::sql::find_visible(&state.db, caller, number).await?.ok_or_else(AppError::dossier_not_found)
+}
+
+async fn one_invoice(
+    state: &AppState,
+    caller: &Caller,
+    number: &str,
+    company: Option<&str>,
+) -> AppResult<InvoiceRecord> {
+    let mut found = sql::find_visible(&state.db, caller, number, company).await?;
+    match found.len() {
+        0 => Err(AppError::new(StatusCode::NOT_FOUND, "invoice_not_found", "No such invoice.", "Facture introuvable.")),
+        1 => Ok(found.remove(0)),
+        _ => Err(AppError::conflict(
+            "ambiguous_invoice_number",
+            "Several companies you handle have an invoice of this number: add `company=<n° adhérent>`.",
+            "Plusieurs entreprises que vous suivez ont une facture de ce numéro : ajoutez `company=<n° adhérent>`.",
+        )),
+    }
+}
+
+/// Invoices are the employer's own documents: the OPCO's staff read them but never issue them.
+fn require_employer(caller: &Caller) -> AppResult<()> {
+    match caller.role {
+        Role::Employer => Ok(()),
+        _ => Err(AppError::forbidden()),
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    match value.to_str().map(str::trim) {
+        Ok(key) if (1..=200).contains(&key.len()) => Ok(Some(key.to_string())),
+        _ => Err(AppError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+            "Idempotency-Key doit compter de 1 à 200 caractères ASCII visibles.",
+        )),
+    }
+}
+
+fn parse_date(text: &str) -> AppResult<time::Date> {
+    time::Date::parse(text.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| AppError::invalid("date", "A day is written YYYY-MM-DD.", "Une date s'écrit AAAA-MM-JJ."))
+}
+
+fn already_credited() -> AppError {
+    AppError::conflict(
+        "already_credited",
+        "This invoice is already cancelled by a credit note.",
+        "Cette facture est déjà annulée par un avoir.",
+    )
+}

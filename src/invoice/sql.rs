@@ -1,0 +1,186 @@
+//! Invoice SQL: the number of the next invoice of a company, taken from its counter row inside
+//! the transaction that records the invoice (so a rolled-back or crashed issue leaves no gap),
+//! and the invoices as stored. Every read filters by the caller's périmètre in the query itself.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
+
+use crate::auth::{perimetre_sql, Caller};
+use crate::db::Db;
+
+/// An issued invoice or credit note, as the API shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct InvoiceRecord {
+    #[serde(skip)]
+    pub id: String,
+    #[serde(skip)]
+    pub company_id: String,
+    #[serde(skip)]
+    pub dossier_id: String,
+    #[serde(skip)]
+    pub request_sha256: Option<String>,
+    /// e.g. `FE2026-00001`.
+    pub number: String,
+    /// `380` for an invoice, `381` for a credit note (avoir).
+    pub type_code: String,
+    /// The invoice a credit note cancels.
+    pub credits: Option<String>,
+    /// Set once this invoice is cancelled by a credit note.
+    pub credited_by: Option<String>,
+    /// N° adhérent of the issuing company.
+    pub adherent: String,
+    pub dossier: String,
+    pub issue_date: String,
+    pub issued_at: String,
+    pub total_ht: String,
+    pub total_tva: String,
+    pub total_ttc: String,
+    /// The computed lines (as the preview gives them).
+    #[schema(value_type = Object)]
+    pub lines: serde_json::Value,
+    /// The PDF piece of the dossier, once rendered.
+    pub document_id: Option<String>,
+}
+
+const SELECT: &str = "select i.*, c.adherent_number, d.number as dossier_number, \
+     (select o.number from invoices o where o.id = i.credited_invoice_id) as credits, \
+     (select n.number from invoices n where n.credited_invoice_id = i.id) as credited_by \
+     from invoices i join companies c on c.id = i.company_id join dossiers d on d.id = i.dossier_id";
+
+fn record(row: &AnyRow) -> sqlx::Result<InvoiceRecord> {
+    let data: String = row.try_get("data")?;
+    let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+    Ok(InvoiceRecord {
+        id: row.try_get("id")?,
+        company_id: row.try_get("company_id")?,
+        dossier_id: row.try_get("dossier_id")?,
+        request_sha256: row.try_get("request_sha256")?,
+        number: row.try_get("number")?,
+        type_code: row.try_get("type_code")?,
+        credits: row.try_get("credits")?,
+        credited_by: row.try_get("credited_by")?,
+        adherent: row.try_get("adherent_number")?,
+        dossier: row.try_get("dossier_number")?,
+        issue_date: row.try_get("issue_date")?,
+        issued_at: row.try_get("issued_at")?,
+        total_ht: row.try_get("total_ht")?,
+        total_tva: row.try_get("total_tva")?,
+        total_ttc: row.try_get("total_ttc")?,
+        lines: data["computed"].clone(),
+        document_id: row.try_get("document_id")?,
+    })
+}
+
+/// The invoices numbered `number` that the caller may see (several companies may each have one),
+/// optionally of one company (n° adhérent).
+pub async fn find_visible(
+    db: &Db,
+    caller: &Caller,
+    number: &str,
+    adherent: Option<&str>,
+) -> sqlx::Result<Vec<InvoiceRecord>> {
+    let sql = format!(
+        "{SELECT} where i.number = $1 and ($2 = '' or c.adherent_number = $2) and {} order by c.adherent_number",
+        perimetre_sql("i.company_id", 3, 4)
+    );
+    let rows = sqlx::query(&sql)
+        .bind(number)
+        .bind(adherent.unwrap_or(""))
+        .bind(caller.role.as_str())
+        .bind(&caller.user_id)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(record).collect()
+}
+
+/// The invoice a retried request already issued, by its idempotency key.
+pub async fn find_by_key(
+    tx: &mut Transaction<'_, Any>,
+    company_id: &str,
+    key: &str,
+) -> sqlx::Result<Option<InvoiceRecord>> {
+    let sql = format!("{SELECT} where i.company_id = $1 and i.idempotency_key = $2");
+    let row = sqlx::query(&sql).bind(company_id).bind(key).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(record).transpose()
+}
+
+pub async fn find_by_id(tx: &mut Transaction<'_, Any>, id: &str) -> sqlx::Result<InvoiceRecord> {
+    let row = sqlx::query(&format!("{SELECT} where i.id = $1")).bind(id).fetch_one(&mut **tx).await?;
+    record(&row)
+}
+
+/// The next number of the company's one sequence: atomic on both engines, and undone with the
+/// transaction when the issue fails.
+pub async fn next_sequence(tx: &mut Transaction<'_, Any>, company_id: &str) -> sqlx::Result<i64> {
+    let row = sqlx::query(
+        "insert into counters (name, value) values ($1, 1) \
+         on conflict (name) do update set value = counters.value + 1 returning value",
+    )
+    .bind(format!("invoice:{company_id}"))
+    .fetch_one(&mut **tx)
+    .await?;
+    row.try_get("value")
+}
+
+/// The issue date of the company's last invoice: a new one may not be dated before it (the
+/// numbering is chronological).
+pub async fn last_issue_date(tx: &mut Transaction<'_, Any>, company_id: &str) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query("select max(issue_date) as last from invoices where company_id = $1")
+        .bind(company_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    row.try_get("last")
+}
+
+/// What an issue records.
+pub struct NewInvoice<'a> {
+    pub id: &'a str,
+    pub company_id: &'a str,
+    pub dossier_id: &'a str,
+    pub sequence: i64,
+    pub number: &'a str,
+    pub type_code: &'a str,
+    pub credited_invoice_id: Option<&'a str>,
+    pub issue_date: &'a str,
+    pub issued_by: &'a str,
+    pub data: &'a serde_json::Value,
+    pub totals: [String; 3],
+    pub idempotency_key: Option<&'a str>,
+    pub request_sha256: Option<&'a str>,
+}
+
+pub async fn insert(tx: &mut Transaction<'_, Any>, new: &NewInvoice<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into invoices (id, company_id, dossier_id, sequence, number, type_code, credited_invoice_id, \
+         issue_date, issued_at, issued_by, data, total_ht, total_tva, total_ttc, idempotency_key, request_sha256) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(new.id)
+    .bind(new.company_id)
+    .bind(new.dossier_id)
+    .bind(new.sequence)
+    .bind(new.number)
+    .bind(new.type_code)
+    .bind(new.credited_invoice_id)
+    .bind(new.issue_date)
+    .bind(crate::db::now())
+    .bind(new.issued_by)
+    .bind(new.data.to_string())
+    .bind(&new.totals[0])
+    .bind(&new.totals[1])
+    .bind(&new.totals[2])
+    .bind(new.idempotency_key)
+    .bind(new.request_sha256)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The stored data of an invoice (its request and computed lines), for a credit note.
+pub async fn data(tx: &mut Transaction<'_, Any>, id: &str) -> sqlx::Result<serde_json::Value> {
+    let row = sqlx::query("select data from invoices where id = $1").bind(id).fetch_one(&mut **tx).await?;
+    let data: String = row.try_get("data")?;
+    Ok(serde_json::from_str(&data).unwrap_or_default())
+}
