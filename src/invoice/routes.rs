@@ -69,6 +69,9 @@ pub async fn issue_invoice(
     }
     let fingerprint = hex::encode(Sha256::digest(body.to_string()));
     let (invoice, computed) = read_request(&state, &dossier, body.clone()).await?;
+    // Frozen with the invoice: what its PDF will print, whatever changes later. (Read before the
+    // transaction: on SQLite the pool has one connection, which the transaction holds.)
+    let employer = employer_of(&state, &dossier).await?;
     let mut tx = state.db.begin().await?;
     if let Some(key) = &key {
         if let Some(done) = sql::find_by_key(&mut tx, &dossier.company_id, key).await? {
@@ -76,7 +79,12 @@ pub async fn issue_invoice(
         }
     }
     let date = invoice.date.to_string();
-    let data = serde_json::json!({ "request": body, "computed": computed });
+    let data = serde_json::json!({
+        "request": body,
+        "computed": computed,
+        "employer": employer,
+        "dossier": { "number": dossier.number, "action": dossier.fields.action },
+    });
     let totals = [&computed.total_ht, &computed.total_tva, &computed.total_ttc].map(|t| format!("{t:.2}"));
     let what = Issue {
         date: &date,
@@ -283,6 +291,23 @@ async fn read_request(
     let invoice = super::validate(&request, &facts)?;
     let computed = super::compute(&invoice);
     Ok((invoice, computed))
+}
+
+/// The issuing employer as the invoice's header shows it.
+async fn employer_of(state: &AppState, dossier: &DossierRecord) -> AppResult<serde_json::Value> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "select name, legal_form, adherent_number, vat_number, address, postcode, city from companies where id = $1",
+    )
+    .bind(&dossier.company_id)
+    .fetch_one(&state.db)
+    .await?;
+    let text = |column: &str| row.try_get::<Option<String>, _>(column).ok().flatten();
+    Ok(serde_json::json!({
+        "name": text("name"), "legal_form": text("legal_form"), "adherent": text("adherent_number"),
+        "siret": dossier.fields.siret, "vat_number": text("vat_number"),
+        "address": text("address"), "postcode": text("postcode"), "city": text("city"),
+    }))
 }
 
 async fn visible_dossier(state: &AppState, caller: &Caller, number: &str) -> AppResult<DossierRecord> {

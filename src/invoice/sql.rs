@@ -40,6 +40,10 @@ pub struct InvoiceRecord {
     /// The computed lines (as the preview gives them).
     #[schema(value_type = Object)]
     pub lines: serde_json::Value,
+    /// The issuing employer as it was at issue (name, legal form, n° adhérent, SIRET, VAT
+    /// number, address): an issued invoice never changes.
+    #[schema(value_type = Object)]
+    pub employer: serde_json::Value,
     /// The PDF piece of the dossier, once rendered.
     pub document_id: Option<String>,
 }
@@ -69,6 +73,7 @@ fn record(row: &AnyRow) -> sqlx::Result<InvoiceRecord> {
         total_tva: row.try_get("total_tva")?,
         total_ttc: row.try_get("total_ttc")?,
         lines: data["computed"].clone(),
+        employer: data["employer"].clone(),
         document_id: row.try_get("document_id")?,
     })
 }

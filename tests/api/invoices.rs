@@ -87,6 +87,10 @@ async fn issuing_numbers_invoices_in_sequence_and_only_for_the_employer_of_a_gra
         (&json!("FE2026-00001"), &json!("380"), &json!("689.70"))
     );
     assert_eq!(invoice["lines"]["trainees"][0]["remuneration"], "399.00");
+    assert_eq!(
+        (&invoice["employer"]["name"], &invoice["employer"]["vat_number"]),
+        (&json!("AGENCE FICTIVE"), &json!("FR32065501231"))
+    );
     let second = app.issue(app.employer_a(), GRANTED_A, &request(), None).await.json::<Value>().await.unwrap();
     assert_eq!(second["number"], "FE2026-00002");
     // Company B numbers its own invoices from 1.
