@@ -59,6 +59,20 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The next value of the counter `name` (1 for a new one): atomic on both engines, and undone
+/// with the transaction (so numbers taken from it have no gap).
+pub async fn next_counter(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str) -> sqlx::Result<i64> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "insert into counters (name, value) values ($1, 1) \
+         on conflict (name) do update set value = counters.value + 1 returning value",
+    )
+    .bind(name)
+    .fetch_one(&mut **tx)
+    .await?;
+    row.try_get("value")
+}
+
 /// A new time-ordered identifier.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -140,14 +140,7 @@ pub async fn establishment_belongs(db: &Db, company_id: &str, siret: &str) -> sq
 /// taken otherwise (imported or demo dossiers) are skipped.
 pub async fn next_number(tx: &mut Transaction<'_, Any>, yy: u8) -> sqlx::Result<DossierNumber> {
     loop {
-        let row = sqlx::query(
-            "insert into counters (name, value) values ($1, 1) \
-             on conflict (name) do update set value = counters.value + 1 returning value",
-        )
-        .bind(format!("dossier:{yy:02}"))
-        .fetch_one(&mut **tx)
-        .await?;
-        let value: i64 = row.try_get("value")?;
+        let value = crate::db::next_counter(tx, &format!("dossier:{yy:02}")).await?;
         let number = DossierNumber::new_in_year(yy, value.unsigned_abs());
         let taken = sqlx::query("select 1 as one from dossiers where number = $1")
             .bind(number.as_str())

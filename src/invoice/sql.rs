@@ -119,14 +119,7 @@ pub async fn find_by_id(tx: &mut Transaction<'_, Any>, id: &str) -> sqlx::Result
 /// The next number of the company's one sequence: atomic on both engines, and undone with the
 /// transaction when the issue fails.
 pub async fn next_sequence(tx: &mut Transaction<'_, Any>, company_id: &str) -> sqlx::Result<i64> {
-    let row = sqlx::query(
-        "insert into counters (name, value) values ($1, 1) \
-         on conflict (name) do update set value = counters.value + 1 returning value",
-    )
-    .bind(format!("invoice:{company_id}"))
-    .fetch_one(&mut **tx)
-    .await?;
-    row.try_get("value")
+    crate::db::next_counter(tx, &format!("invoice:{company_id}")).await
 }
 
 /// The issue date of the company's last invoice: a new one may not be dated before it (the

@@ -37,51 +37,43 @@ pub fn french() -> TextAnalyzer {
         TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
     match StopWordFilter::new(Language::French) {
         Some(stop_words) => {
-            builder.filter(stop_words).filter(AsciiFoldingFilter).filter(FeminineEnding).filter(FrenchStemmer).build()
+            builder.filter(stop_words).filter(AsciiFoldingFilter).filter(FEMININE_ENDING).filter(FRENCH_STEMMER).build()
         }
-        None => builder.filter(AsciiFoldingFilter).filter(FeminineEnding).filter(FrenchStemmer).build(),
+        None => builder.filter(AsciiFoldingFilter).filter(FEMININE_ENDING).filter(FRENCH_STEMMER).build(),
     }
 }
 
-/// `financee(s)` → `finance`: once accents are folded, the stemmer no longer sees a past
-/// participle's feminine `-ée(s)` and would keep an extra `e` that `financé` does not have.
+/// A filter that rewrites each token's text in place with a plain function.
 #[derive(Clone)]
-pub struct FeminineEnding;
+pub struct EachToken(fn(&mut String));
 
-impl TokenFilter for FeminineEnding {
-    type Tokenizer<T: Tokenizer> = FeminineEndingFilter<T>;
+impl TokenFilter for EachToken {
+    type Tokenizer<T: Tokenizer> = EachTokenFilter<T>;
 
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> FeminineEndingFilter<T> {
-        FeminineEndingFilter(tokenizer)
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> EachTokenFilter<T> {
+        EachTokenFilter(tokenizer, self.0)
     }
 }
 
 #[derive(Clone)]
-pub struct FeminineEndingFilter<T>(T);
+pub struct EachTokenFilter<T>(T, fn(&mut String));
 
-impl<T: Tokenizer> Tokenizer for FeminineEndingFilter<T> {
-    type TokenStream<'a> = FeminineEndingStream<T::TokenStream<'a>>;
+impl<T: Tokenizer> Tokenizer for EachTokenFilter<T> {
+    type TokenStream<'a> = EachTokenStream<T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        FeminineEndingStream(self.0.token_stream(text))
+        EachTokenStream(self.0.token_stream(text), self.1)
     }
 }
 
-pub struct FeminineEndingStream<T>(T);
+pub struct EachTokenStream<T>(T, fn(&mut String));
 
-impl<T: TokenStream> TokenStream for FeminineEndingStream<T> {
+impl<T: TokenStream> TokenStream for EachTokenStream<T> {
     fn advance(&mut self) -> bool {
         if !self.0.advance() {
             return false;
         }
-        let text = &mut self.0.token_mut().text;
-        if text.len() > 4 {
-            if text.ends_with("ees") {
-                text.truncate(text.len() - 2);
-            } else if text.ends_with("ee") {
-                text.truncate(text.len() - 1);
-            }
-        }
+        (self.1)(&mut self.0.token_mut().text);
         true
     }
 
@@ -94,67 +86,40 @@ impl<T: TokenStream> TokenStream for FeminineEndingStream<T> {
     }
 }
 
+/// `financee(s)` → `finance`: once accents are folded, the stemmer no longer sees a past
+/// participle's feminine `-ée(s)` and would keep an extra `e` that `financé` does not have.
+const FEMININE_ENDING: EachToken = EachToken(|text| {
+    if text.len() > 4 {
+        if text.ends_with("ees") {
+            text.truncate(text.len() - 2);
+        } else if text.ends_with("ee") {
+            text.truncate(text.len() - 1);
+        }
+    }
+});
+
 /// The French Snowball stemmer (as tantivy's `Stemmer`), with a per-thread memory of the words
 /// already stemmed: words repeat a lot (a few thousand make most of any French text), and a
 /// look-up costs far less than the stemmer. The memory is emptied when it reaches its bound.
-#[derive(Clone)]
-pub struct FrenchStemmer;
+const FRENCH_STEMMER: EachToken = EachToken(|text| {
+    STEMS.with_borrow_mut(|stems| {
+        if let Some(stem) = stems.get(text.as_str()) {
+            text.clone_from(stem);
+            return;
+        }
+        let stem = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::French).stem(text).into_owned();
+        if stems.len() >= STEMS_KEPT {
+            stems.clear();
+        }
+        stems.insert(std::mem::replace(text, stem.clone()), stem);
+    })
+});
 
 /// Words remembered per thread before the memory is emptied.
 const STEMS_KEPT: usize = 100_000;
 
 thread_local! {
     static STEMS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
-}
-
-impl TokenFilter for FrenchStemmer {
-    type Tokenizer<T: Tokenizer> = FrenchStemmerFilter<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> FrenchStemmerFilter<T> {
-        FrenchStemmerFilter(tokenizer)
-    }
-}
-
-#[derive(Clone)]
-pub struct FrenchStemmerFilter<T>(T);
-
-impl<T: Tokenizer> Tokenizer for FrenchStemmerFilter<T> {
-    type TokenStream<'a> = FrenchStemmerStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        FrenchStemmerStream(self.0.token_stream(text))
-    }
-}
-
-pub struct FrenchStemmerStream<T>(T);
-
-impl<T: TokenStream> TokenStream for FrenchStemmerStream<T> {
-    fn advance(&mut self) -> bool {
-        if !self.0.advance() {
-            return false;
-        }
-        let text = &mut self.0.token_mut().text;
-        STEMS.with_borrow_mut(|stems| {
-            if let Some(stem) = stems.get(text.as_str()) {
-                text.clone_from(stem);
-                return;
-            }
-            let stem = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::French).stem(text).into_owned();
-            if stems.len() >= STEMS_KEPT {
-                stems.clear();
-            }
-            stems.insert(std::mem::replace(text, stem.clone()), stem);
-        });
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.0.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.0.token_mut()
-    }
 }
 
 /// The terms `text` is indexed under.
