@@ -28,7 +28,7 @@ use crate::input::Json;
         crate::documents::routes::get_document,
         crate::documents::routes::correct_document,
         crate::search::routes::search,
-        crate::search::routes::similar,
+        crate::search::similar::similar,
         crate::documents::routes::download_document,
         crate::invoice::routes::preview_invoice,
         crate::invoice::routes::issue_invoice,

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod facets;
 pub mod outbox;
 pub mod routes;
+pub mod similar;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
