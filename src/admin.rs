@@ -143,6 +143,16 @@ pub async fn upsert_user(
     Ok(user_id)
 }
 
+/// Sets the direct phone line of `login` (an assistant's "ligne directe" on invoices).
+pub async fn set_phone(db: &Db, login: &str, phone: Option<&str>) -> anyhow::Result<()> {
+    let phone = phone.map(str::trim).filter(|p| !p.is_empty());
+    let done = sqlx::query("update users set phone = $1 where login = $2").bind(phone).bind(login).execute(db).await?;
+    if done.rows_affected() == 0 {
+        bail!("no user {login:?}");
+    }
+    Ok(())
+}
+
 /// Issues a new API token for `login`. With `replace`, earlier tokens of the same label are
 /// revoked first (so a user holds one token per label). Returns the token, shown only now.
 pub async fn issue_token(db: &Db, login: &str, label: &str, replace: bool) -> anyhow::Result<String> {

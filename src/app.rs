@@ -106,6 +106,13 @@ impl App {
         // The processes that do background work also index; the others only follow the index.
         if state.config.worker_count() > 0 {
             crate::search::outbox::start_indexer(state.db.clone(), state.search.clone(), state.search_wake.clone());
+            // Invoices whose PDF a stop left unmade get it now, in the background.
+            let background = state.clone();
+            tokio::spawn(async move {
+                if let Err(error) = crate::invoice::pdf::render_missing(&background).await {
+                    tracing::error!("cannot look for invoices without a PDF: {error:#}");
+                }
+            });
         } else {
             crate::search::outbox::start_reloader(state.search.clone());
         }

@@ -27,6 +27,9 @@ pub enum BenchCommand {
     /// Indexing rate, index size and query latency at 200,000 documents, against PostgreSQL
     /// full-text search.
     Search(crate::search::bench::SearchBench),
+    /// Time to render one invoice (median, p99), memory over many renders, invoices per second
+    /// through HTTP, against the PyPI `typst` package and WeasyPrint.
+    Invoice(crate::invoice::bench::InvoiceBench),
 }
 
 #[derive(clap::Args)]
@@ -69,6 +72,7 @@ pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Upload(bench) => upload(bench).await,
         BenchCommand::Extract(bench) => extract(bench).await,
         BenchCommand::Search(bench) => crate::search::bench::run(bench).await,
+        BenchCommand::Invoice(bench) => crate::invoice::bench::run(bench).await,
     }
 }
 

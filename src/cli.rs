@@ -52,6 +52,11 @@ enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Invoices without the server: `pieces invoice render input.json -o out.pdf`.
+    Invoice {
+        #[command(subcommand)]
+        action: crate::invoice::specimen::InvoiceCommand,
+    },
     /// Evaluations that print figures: `pieces eval classify MANIFEST.csv [--json]`.
     Eval {
         #[command(subcommand)]
@@ -121,6 +126,9 @@ enum AdminCommand {
         /// N° adhérent of a company of its périmètre.
         #[arg(long = "company")]
         companies: Vec<String>,
+        /// Direct phone line (printed on invoices for an assistant).
+        #[arg(long)]
+        phone: Option<String>,
     },
     /// Issue an API token for a user; it is printed once and stored hashed.
     Token {
@@ -141,6 +149,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Admin { config, action } => run_admin(config, action).await,
         Command::Bench { which } => crate::bench::run(which).await,
         Command::Eval { which } => crate::classify::eval::run_command(which).await,
+        Command::Invoice { action } => tokio::task::spawn_blocking(move || crate::invoice::specimen::run(action))
+            .await
+            .unwrap_or_else(|panic| Err(anyhow::anyhow!("the render panicked: {panic}"))),
         Command::Reindex { config } => reindex(config).await,
         Command::ExtractPdf { file } => return crate::extract::sandbox::child_main(&file),
     };
@@ -179,9 +190,12 @@ async fn run_admin(config: Config, action: AdminCommand) -> anyhow::Result<()> {
                 admin::upsert_establishment(db, &adherent, &siret, &name, postcode.as_deref(), city.as_deref()).await?;
             println!("établissement {siret} enregistré pour l'entreprise {adherent}");
         }
-        AdminCommand::User { login, name, role, companies } => {
+        AdminCommand::User { login, name, role, companies, phone } => {
             let companies: Vec<&str> = companies.iter().map(String::as_str).collect();
             admin::upsert_user(db, &login, &name, role, &companies).await?;
+            if phone.is_some() {
+                admin::set_phone(db, &login, phone.as_deref()).await?;
+            }
             println!("utilisateur {login} ({}) enregistré", role.as_str());
         }
         AdminCommand::Token { login, label, replace } => {

@@ -47,6 +47,10 @@ pub struct Config {
     #[arg(long, env = "PIECES_WORKERS")]
     pub workers: Option<usize>,
 
+    /// The OPCO the invoices are addressed to.
+    #[command(flatten)]
+    pub opco: crate::invoice::document::Opco,
+
     #[arg(skip)]
     pub s3_credentials: Option<S3Credentials>,
 
@@ -75,6 +79,7 @@ impl Config {
             max_upload: 25 * 1024 * 1024,
             ocr: "auto".into(),
             workers: None,
+            opco: Default::default(),
             s3_credentials: None,
             helper_exe: None,
         }

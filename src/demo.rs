@@ -133,6 +133,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<DemoLogin> {
     }
     admin::upsert_user(db, "assistante.akto", "Sophie Bernard (AKTO)", Role::Assistant, &["1.001", "12927.001"])
         .await?;
+    // 01 99 00 … is reserved by ARCEP for fiction.
+    admin::set_phone(db, "assistante.akto", Some("01 99 00 12 34")).await?;
     let assistant_token = admin::issue_token(db, "assistante.akto", "demo", true).await?;
     seed_piece(state).await?;
     Ok(DemoLogin { assistant_token, employers })

@@ -38,6 +38,8 @@ pub mod invoice;
 pub mod jobs;
 /// The generated OpenAPI 3.1 description.
 pub mod openapi;
+/// Printable documents with Typst (PDF/A-3b): the invoice form, the printable dossier.
+pub mod render;
 /// French full-text search over the pieces (tantivy), fed by the database's outbox.
 pub mod search;
 /// Content-addressed blob storage: local files or S3.

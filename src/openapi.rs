@@ -33,6 +33,8 @@ use crate::input::Json;
         crate::invoice::routes::preview_invoice,
         crate::invoice::routes::issue_invoice,
         crate::invoice::routes::get_invoice,
+        crate::invoice::routes::get_invoice_pdf,
+        crate::dossiers::print::print_dossier,
         crate::invoice::routes::credit_invoice,
         openapi_json,
     ),

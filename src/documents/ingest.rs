@@ -32,6 +32,24 @@ pub async fn store_piece(
     piece: NewPiece,
 ) -> AppResult<(Document, bool)> {
     check_open(dossier, uploader)?;
+    let (mut document, existed) = record_piece(state, dossier, &uploader.user_id, spooled, piece, !uploader.is_staff()).await?;
+    if !existed {
+        document.uploaded_by = uploader.login.clone();
+    }
+    Ok((document, existed))
+}
+
+/// Stores `spooled` as a piece of `dossier` added by `user_id`, also for pieces the service makes
+/// itself (an invoice's PDF, in an open or closed dossier alike); `only_if_open` refuses a
+/// dossier closed meanwhile. The returned document's `uploaded_by` is empty when it is new.
+pub async fn record_piece(
+    state: &AppState,
+    dossier: &DossierRecord,
+    user_id: &str,
+    spooled: Spooled,
+    piece: NewPiece,
+    only_if_open: bool,
+) -> AppResult<(Document, bool)> {
     let sha256 = spooled.sha256.as_str();
     if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
         return Ok((existing, true));
@@ -53,10 +71,10 @@ pub async fn store_piece(
         mime_type: spooled.mime_type,
         size: spooled.size as i64,
         sha256,
-        uploaded_by: &uploader.user_id,
+        uploaded_by: user_id,
         uploaded_at: &now(),
     };
-    match insert_with_event(state, &row, !uploader.is_staff()).await {
+    match insert_with_event(state, &row, only_if_open).await {
         Ok(true) => {}
         Ok(false) => return Err(dossier_closed()),
         Err(error) if is_unique_violation(&error) => {
@@ -79,7 +97,7 @@ pub async fn store_piece(
         mime_type: spooled.mime_type.to_string(),
         size: row.size,
         sha256: sha256.to_string(),
-        uploaded_by: uploader.login.clone(),
+        uploaded_by: String::new(),
         uploaded_at: row.uploaded_at.to_string(),
         duplicate: None,
         ..Document::pending()

@@ -58,6 +58,24 @@ impl DocKind {
         }
     }
 
+    /// As printed for a French reader.
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Self::Programme => "Programme de formation",
+            Self::Convention => "Convention de formation",
+            Self::Devis => "Devis",
+            Self::FactureOf => "Facture de l'organisme",
+            Self::FactureEmployeur => "Facture de l'employeur",
+            Self::Emargement => "Feuille d'émargement",
+            Self::CertificatRealisation => "Certificat de réalisation",
+            Self::Attestation => "Attestation",
+            Self::BulletinPaie => "Bulletin de paie",
+            Self::Rib => "RIB",
+            Self::Kbis => "Extrait Kbis",
+            Self::Autre => "Autre pièce",
+        }
+    }
+
     pub fn parse(code: &str) -> Option<DocKind> {
         Self::ALL.into_iter().find(|kind| kind.code() == code)
     }

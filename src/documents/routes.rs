@@ -234,6 +234,13 @@ pub async fn download_document(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let document = load(&state, &caller, &id).await?;
+    send_document(&state, document, &headers).await
+}
+
+/// The bytes of `document` (already checked visible), verified against their SHA-256 as they
+/// stream, with an ETag (`304` when the client has them).
+pub async fn send_document(state: &AppState, document: Document, headers: &HeaderMap) -> AppResult<Response> {
+    let id = &document.id;
     let etag = format!("\"{}\"", document.sha256);
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());

@@ -4,6 +4,7 @@
 
 pub mod history;
 pub mod model;
+pub mod print;
 pub mod routes;
 pub mod sql;
 

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/dossiers/{number}/submit", post(submit_dossier))
         .route("/api/v1/dossiers/{number}/state", post(change_dossier_state))
         .route("/api/v1/dossiers/{number}/history", get(dossier_history))
+        .route("/api/v1/dossiers/{number}/print", get(super::print::print_dossier))
 }
 
 #[derive(Deserialize, IntoParams)]

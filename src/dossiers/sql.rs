@@ -53,6 +53,13 @@ pub async fn find_visible(db: &Db, caller: &Caller, number: &str) -> sqlx::Resul
     Ok(Some(record))
 }
 
+/// A dossier by its id, without its trainees, whoever asks: for the service's own work (an
+/// invoice's PDF), never to answer a request.
+pub async fn find_header_by_id(db: &Db, id: &str) -> sqlx::Result<DossierRecord> {
+    let row = sqlx::query(&format!("{SELECT} where d.id = $1")).bind(id).fetch_one(db).await?;
+    record_from_row(&row)
+}
+
 /// The same, without its trainees (one query: what attaching a piece needs).
 pub async fn find_visible_header(db: &Db, caller: &Caller, number: &str) -> sqlx::Result<Option<DossierRecord>> {
     if DossierNumber::parse(number).is_none() {

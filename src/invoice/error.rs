@@ -47,6 +47,8 @@ pub(super) enum Problem {
     UnknownTrainee,
     UnknownVatRate,
     MissingVatNumber,
+    TooLong(usize),
+    Unprintable(char),
 }
 
 impl Problem {
@@ -61,6 +63,8 @@ impl Problem {
             Problem::UnknownTrainee => "unknown_trainee",
             Problem::UnknownVatRate => "unknown_vat_rate",
             Problem::MissingVatNumber => "missing_vat_number",
+            Problem::TooLong(_) => "too_long",
+            Problem::Unprintable(_) => "unprintable_character",
         }
     }
 
@@ -93,6 +97,16 @@ impl Problem {
                 "Unknown VAT rate: expected \"hors_champ\", \"20\", \"10\", \"5.5\" or \"2.1\".",
                 "Taux de TVA inconnu : \"hors_champ\", \"20\", \"10\", \"5.5\" ou \"2.1\" attendu.",
             ),
+            Problem::TooLong(max) => {
+                return (format!("At most {max} characters."), format!("{max} caractères au plus."))
+            }
+            Problem::Unprintable(c) => {
+                let code = format!("U+{:04X}", *c as u32);
+                return (
+                    format!("The character {code} cannot be printed on the form."),
+                    format!("Le caractère {code} ne peut pas être imprimé sur le formulaire."),
+                );
+            }
             Problem::MissingVatNumber => (
                 "VAT is charged but the employer has no intra-community VAT number.",
                 "De la TVA est facturée mais l'employeur n'a pas de numéro de TVA intracommunautaire.",

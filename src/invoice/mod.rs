@@ -2,14 +2,22 @@
 //! claims its trainees' remuneration and their costs back. This part is pure computation, with no
 //! I/O: the request as it arrives ([`request`]), its validation against the dossier
 //! ([`validate`]), the lines and totals to the cent ([`compute`]), the VAT regime and its
-//! Factur-X category ([`vat`]), and French formatting for the printed form ([`format`]).
+//! Factur-X category ([`vat`]), and French formatting for the printed form ([`format`]). Then its
+//! output: the data frozen at issue ([`document`]), the Factur-X XML ([`facturx`]) and the PDF
+//! ([`print`]); the routes ([`routes`], [`sql`]) and the command-line specimen ([`specimen`]).
 
+pub mod bench;
 pub mod compute;
+pub mod document;
 pub mod error;
+pub mod facturx;
 pub mod format;
 pub mod model;
+pub mod pdf;
+pub mod print;
 pub mod request;
 pub mod routes;
+pub mod specimen;
 pub mod sql;
 pub mod validate;
 pub mod vat;

@@ -4,14 +4,17 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
+use super::document::{Assistant, DossierRef, Employer};
+use super::specimen::freeze;
 use super::sql::{self, InvoiceRecord, NewInvoice};
-use super::{Computed, DossierFacts, InvoiceRequest};
+use super::{pdf, Computed, DossierFacts, InvoiceRequest};
 use crate::app::AppState;
 use crate::auth::{Caller, Role};
 use crate::db::new_id;
@@ -27,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/dossiers/{number}/invoices/preview", post(preview_invoice))
         .route("/api/v1/dossiers/{number}/invoices", post(issue_invoice))
         .route("/api/v1/invoices/{number}", get(get_invoice))
+        .route("/api/v1/invoices/{number}/pdf", get(get_invoice_pdf))
         .route("/api/v1/invoices/{number}/credit-note", post(credit_invoice))
 }
 
@@ -69,22 +73,21 @@ pub async fn issue_invoice(
     }
     let fingerprint = hex::encode(Sha256::digest(body.to_string()));
     let (invoice, computed) = read_request(&state, &dossier, body.clone()).await?;
-    // Frozen with the invoice: what its PDF will print, whatever changes later. (Read before the
+    // Frozen with the invoice: what its PDF prints, whatever changes later. (Read before the
     // transaction: on SQLite the pool has one connection, which the transaction holds.)
     let employer = employer_of(&state, &dossier).await?;
+    let assistant = assistant_of(&state, &dossier.company_id).await?;
+    let reference = DossierRef { number: dossier.number.clone(), action: dossier.fields.action.clone() };
+    let frozen = freeze(body, &invoice, employer, reference, state.config.opco.clone(), assistant);
+    let data = serde_json::to_value(&frozen).map_err(|e| AppError::internal(e.into()))?;
     let mut tx = state.db.begin().await?;
     if let Some(key) = &key {
         if let Some(done) = sql::find_by_key(&mut tx, &dossier.company_id, key).await? {
-            return replay(done, &fingerprint);
+            drop(tx); // SQLite's one connection: free it before the PDF's queries
+            return replay(&state, done, &fingerprint).await;
         }
     }
     let date = invoice.date.to_string();
-    let data = serde_json::json!({
-        "request": body,
-        "computed": computed,
-        "employer": employer,
-        "dossier": { "number": dossier.number, "action": dossier.fields.action },
-    });
     let totals = [&computed.total_ht, &computed.total_tva, &computed.total_ttc].map(|t| format!("{t:.2}"));
     let what = Issue {
         date: &date,
@@ -99,7 +102,7 @@ pub async fn issue_invoice(
     match issued {
         Ok(record) => {
             tx.commit().await?;
-            Ok((StatusCode::CREATED, Json(record)))
+            Ok((StatusCode::CREATED, Json(with_pdf(&state, record).await)))
         }
         // The same key raced in another request, which won: answer with its invoice.
         Err(error) if key.is_some() && error.code == "duplicate_key" => {
@@ -107,7 +110,11 @@ pub async fn issue_invoice(
             let mut tx = state.db.begin().await?;
             let key = key.as_deref().unwrap_or_default();
             let done = sql::find_by_key(&mut tx, &dossier.company_id, key).await?;
-            done.map_or(Err(error), |done| replay(done, &fingerprint))
+            drop(tx);
+            match done {
+                Some(done) => replay(&state, done, &fingerprint).await,
+                None => Err(error),
+            }
         }
         Err(error) => Err(error),
     }
@@ -169,7 +176,9 @@ pub async fn credit_invoice(
         None => time::OffsetDateTime::now_utc().date().to_string(),
     };
     let mut tx = state.db.begin().await?;
-    let data = sql::data(&mut tx, &invoice.id).await?;
+    let mut data = sql::data(&mut *tx, &invoice.id).await?;
+    // The credit note is signed on its own date.
+    data["signed"]["date"] = serde_json::Value::String(date.clone());
     let what = Issue {
         date: &date,
         type_code: "381",
@@ -187,7 +196,26 @@ pub async fn credit_invoice(
             _ => error,
         })?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    Ok((StatusCode::CREATED, Json(with_pdf(&state, record).await)))
+}
+
+#[utoipa::path(get, path = "/api/v1/invoices/{number}/pdf", tag = "invoices",
+    params(("number" = String, Path), InvoiceParams),
+    responses((status = 200, description = "The invoice's PDF/A-3b with its Factur-X XML", content_type = "application/pdf"),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn get_invoice_pdf(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    Query(params): Query<InvoiceParams>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let invoice = one_invoice(&state, &caller, &number, params.company.as_deref()).await?;
+    let document_id = pdf::ensure_pdf(&state, &invoice).await?;
+    let document = crate::documents::sql::find_visible(&state.db, &caller, &document_id)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} has no document {document_id}", invoice.id)))?;
+    crate::documents::routes::send_document(&state, document, &headers).await
 }
 
 /// What an invoice or a credit note records, besides its number.
@@ -243,11 +271,21 @@ async fn issue(
     let action = if issue.type_code == "381" { "credit_note_issued" } else { "invoice_issued" };
     let detail = serde_json::json!({ "number": number, "total_ttc": new.totals[2] });
     history::record(tx, dossier_id, Some(&caller.user_id), action, detail).await?;
-    Ok(sql::find_by_id(tx, &id).await?)
+    Ok(sql::find_by_id(&mut **tx, &id).await?)
+}
+
+/// The invoice with its PDF made and stored; without it (logged) if that fails: the invoice is
+/// issued all the same, and its PDF is made again on demand or at the next start.
+async fn with_pdf(state: &AppState, mut record: InvoiceRecord) -> InvoiceRecord {
+    match pdf::ensure_pdf(state, &record).await {
+        Ok(id) => record.document_id = Some(id),
+        Err(error) => tracing::error!(invoice = %record.number, error = %error.detail, "invoice PDF not made yet"),
+    }
+    record
 }
 
 /// The answer to a retried request: the invoice it issued, if the body is the same.
-fn replay(done: InvoiceRecord, fingerprint: &str) -> AppResult<(StatusCode, Json<InvoiceRecord>)> {
+async fn replay(state: &AppState, done: InvoiceRecord, fingerprint: &str) -> AppResult<(StatusCode, Json<InvoiceRecord>)> {
     if done.request_sha256.as_deref() != Some(fingerprint) {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -256,7 +294,7 @@ fn replay(done: InvoiceRecord, fingerprint: &str) -> AppResult<(StatusCode, Json
             "Cette clé d'idempotence a déjà servi pour une autre requête.",
         ));
     }
-    Ok((StatusCode::CREATED, Json(done)))
+    Ok((StatusCode::CREATED, Json(with_pdf(state, done).await)))
 }
 
 /// Reads and computes the request against what the dossier says.
@@ -294,7 +332,7 @@ async fn read_request(
 }
 
 /// The issuing employer as the invoice's header shows it.
-async fn employer_of(state: &AppState, dossier: &DossierRecord) -> AppResult<serde_json::Value> {
+async fn employer_of(state: &AppState, dossier: &DossierRecord) -> AppResult<Employer> {
     use sqlx::Row;
     let row = sqlx::query(
         "select name, legal_form, adherent_number, vat_number, address, postcode, city from companies where id = $1",
@@ -303,11 +341,29 @@ async fn employer_of(state: &AppState, dossier: &DossierRecord) -> AppResult<ser
     .fetch_one(&state.db)
     .await?;
     let text = |column: &str| row.try_get::<Option<String>, _>(column).ok().flatten();
-    Ok(serde_json::json!({
-        "name": text("name"), "legal_form": text("legal_form"), "adherent": text("adherent_number"),
-        "siret": dossier.fields.siret, "vat_number": text("vat_number"),
-        "address": text("address"), "postcode": text("postcode"), "city": text("city"),
-    }))
+    Ok(Employer {
+        name: text("name"),
+        legal_form: text("legal_form"),
+        adherent: text("adherent_number"),
+        siret: dossier.fields.siret.clone(),
+        vat_number: text("vat_number"),
+        address: text("address"),
+        postcode: text("postcode"),
+        city: text("city"),
+    })
+}
+
+/// The OPCO assistant who handles the company (the first by login, when several do).
+async fn assistant_of(state: &AppState, company_id: &str) -> AppResult<Option<Assistant>> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "select u.display_name, u.phone from users u join user_companies uc on uc.user_id = u.id \
+         where uc.company_id = $1 and u.role = 'assistant' order by u.login limit 1",
+    )
+    .bind(company_id)
+    .fetch_optional(&state.db)
+    .await?;
+    Ok(row.map(|row| Assistant { name: row.try_get("display_name").unwrap_or_default(), phone: row.try_get("phone").ok().flatten() }))
 }
 
 async fn visible_dossier(state: &AppState, caller: &Caller, number: &str) -> AppResult<DossierRecord> {

@@ -21,6 +21,9 @@ pub struct InvoiceRecord {
     pub dossier_id: String,
     #[serde(skip)]
     pub request_sha256: Option<String>,
+    /// The user who issued it.
+    #[serde(skip)]
+    pub issued_by: String,
     /// e.g. `FE2026-00001`.
     pub number: String,
     /// `380` for an invoice, `381` for a credit note (avoir).
@@ -61,6 +64,7 @@ fn record(row: &AnyRow) -> sqlx::Result<InvoiceRecord> {
         company_id: row.try_get("company_id")?,
         dossier_id: row.try_get("dossier_id")?,
         request_sha256: row.try_get("request_sha256")?,
+        issued_by: row.try_get("issued_by")?,
         number: row.try_get("number")?,
         type_code: row.try_get("type_code")?,
         credits: row.try_get("credits")?,
@@ -111,9 +115,26 @@ pub async fn find_by_key(
     row.as_ref().map(record).transpose()
 }
 
-pub async fn find_by_id(tx: &mut Transaction<'_, Any>, id: &str) -> sqlx::Result<InvoiceRecord> {
-    let row = sqlx::query(&format!("{SELECT} where i.id = $1")).bind(id).fetch_one(&mut **tx).await?;
+/// An invoice by its id, whoever asks (the service's own work, or a caller already checked).
+pub async fn find_by_id<'e, E: sqlx::Executor<'e, Database = Any>>(executor: E, id: &str) -> sqlx::Result<InvoiceRecord> {
+    let row = sqlx::query(&format!("{SELECT} where i.id = $1")).bind(id).fetch_one(executor).await?;
     record(&row)
+}
+
+/// The ids of the invoices whose PDF is not stored yet (a crash between the commit and
+/// the PDF's), oldest first.
+pub async fn without_pdf(db: &Db) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("select id from invoices where document_id is null order by issued_at").fetch_all(db).await
+}
+
+/// Links an invoice to its PDF piece, once.
+pub async fn set_document(db: &Db, id: &str, document_id: &str) -> sqlx::Result<()> {
+    sqlx::query("update invoices set document_id = $1 where id = $2 and document_id is null")
+        .bind(document_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// The next number of the company's one sequence: atomic on both engines, and undone with the
@@ -177,8 +198,8 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, new: &NewInvoice<'_>) -> sqlx
 }
 
 /// The stored data of an invoice (its request and computed lines), for a credit note.
-pub async fn data(tx: &mut Transaction<'_, Any>, id: &str) -> sqlx::Result<serde_json::Value> {
-    let row = sqlx::query("select data from invoices where id = $1").bind(id).fetch_one(&mut **tx).await?;
+pub async fn data<'e, E: sqlx::Executor<'e, Database = Any>>(executor: E, id: &str) -> sqlx::Result<serde_json::Value> {
+    let row = sqlx::query("select data from invoices where id = $1").bind(id).fetch_one(executor).await?;
     let data: String = row.try_get("data")?;
     Ok(serde_json::from_str(&data).unwrap_or_default())
 }

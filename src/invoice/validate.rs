@@ -22,6 +22,9 @@ pub struct DossierFacts<'a> {
     pub employer_vat_number: Option<&'a str>,
 }
 
+/// The longest text a field of the form may hold.
+pub const MAX_TEXT: usize = 200;
+
 /// Checks `request` against `facts`: the valid invoice, or every problem found.
 pub fn validate(request: &InvoiceRequest, facts: &DossierFacts) -> Result<Invoice, InvalidInvoice> {
     let mut check = Checker::default();
@@ -75,10 +78,21 @@ impl Checker {
 
     fn required(&mut self, field: &str, value: Option<&str>) -> Option<String> {
         let value = value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
-        if value.is_none() {
-            self.push(field, Problem::Required);
+        match &value {
+            None => self.push(field, Problem::Required),
+            Some(text) => self.printable(field, text),
         }
         value
+    }
+
+    /// A text the form prints: at most [`MAX_TEXT`] characters, each one the embedded fonts have
+    /// (an issued invoice must always render).
+    fn printable(&mut self, field: &str, text: &str) {
+        if text.chars().count() > MAX_TEXT {
+            self.push(field, Problem::TooLong(MAX_TEXT));
+        } else if let Some(c) = text.chars().find(|&c| c.is_control() || !crate::render::is_printable(c)) {
+            self.push(field, Problem::Unprintable(c));
+        }
     }
 
     fn date(&mut self, value: Option<&str>) -> Option<Date> {
@@ -93,6 +107,7 @@ impl Checker {
     fn signatory(&mut self, input: Option<&SignatoryInput>) -> Option<Signatory> {
         let name = self.required("signatory.name", input.and_then(|s| s.name.as_deref()));
         let function = input.and_then(|s| s.function.as_deref()).unwrap_or_default().trim().to_string();
+        self.printable("signatory.function", &function);
         Some(Signatory { name: name?, function })
     }
 
@@ -157,6 +172,7 @@ impl Checker {
         };
         let amount = self.optional_amount("other.amount", input.amount.as_ref())?;
         let label = input.label.as_deref().unwrap_or_default().trim().to_string();
+        self.printable("other.label", &label);
         if label.is_empty() && amount != Amount::ZERO {
             self.push("other.label", Problem::Required);
         }

@@ -20,6 +20,12 @@ async fn every_api_route_wants_a_valid_token() {
         ("POST", format!("/api/v1/dossiers/{DRAFT_A}/documents")),
         ("GET", "/api/v1/documents/01930000-0000-7000-8000-000000000000".to_string()),
         ("GET", "/api/v1/documents/01930000-0000-7000-8000-000000000000/content".to_string()),
+        ("GET", format!("/api/v1/dossiers/{DRAFT_A}/print")),
+        ("POST", format!("/api/v1/dossiers/{DRAFT_A}/invoices/preview")),
+        ("POST", format!("/api/v1/dossiers/{DRAFT_A}/invoices")),
+        ("GET", "/api/v1/invoices/FE2026-00001".to_string()),
+        ("GET", "/api/v1/invoices/FE2026-00001/pdf".to_string()),
+        ("POST", "/api/v1/invoices/FE2026-00001/credit-note".to_string()),
         ("GET", "/api/v1/openapi.json".to_string()),
     ];
     for (method, path) in routes {
@@ -117,6 +123,11 @@ async fn the_openapi_description_covers_every_route() {
         "/api/v1/dossiers/{number}/documents",
         "/api/v1/documents/{id}",
         "/api/v1/documents/{id}/content",
+        "/api/v1/dossiers/{number}/print",
+        "/api/v1/dossiers/{number}/invoices",
+        "/api/v1/invoices/{number}",
+        "/api/v1/invoices/{number}/pdf",
+        "/api/v1/invoices/{number}/credit-note",
     ] {
         assert!(paths.contains_key(path), "missing {path}");
     }

@@ -1,0 +1,273 @@
+//! "Imprimer le dossier": `GET /api/v1/dossiers/{number}/print` renders the dossier page (état,
+//! company, organisme, action, the nine cost lines, stagiaires, the list of pieces) as a PDF with
+//! Typst. With `?with_pieces=true` the PDF pieces follow, each behind a separator page naming it.
+//! Only pieces the sandboxed reader has already read without trouble (`text_status` `done`) are
+//! joined in process; the others are listed, and their separator says why they are not joined.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+
+use super::sql::DossierRecord;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::documents::Document;
+use crate::domain::{Amount, Sha256Hex};
+use crate::error::{AppError, AppResult};
+use crate::input::{Path, Query};
+use crate::invoice::format::{format_date, format_eur};
+use crate::render::{self, merge, PdfIdentity, Template};
+
+const DOSSIER: Template = Template { name: "dossier", source: include_str!("../../templates/dossier.typ") };
+const SEPARATOR: Template = Template { name: "separator", source: include_str!("../../templates/separator.typ") };
+
+/// The most bytes of pieces joined into one printed dossier.
+const MAX_JOINED_BYTES: u64 = 200 * 1024 * 1024;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PrintParams {
+    /// Append the PDF pieces, each behind a separator page.
+    #[serde(default)]
+    with_pieces: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/dossiers/{number}/print", tag = "dossiers",
+    params(("number" = String, Path), PrintParams),
+    responses((status = 200, description = "The printable dossier", content_type = "application/pdf"),
+        (status = 404, body = crate::error::Problem), (status = 413, body = crate::error::Problem)))]
+pub async fn print_dossier(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    Query(params): Query<PrintParams>,
+) -> AppResult<Response> {
+    let dossier =
+        super::sql::find_visible(&state.db, &caller, &number).await?.ok_or_else(AppError::dossier_not_found)?;
+    let documents = crate::documents::sql::list_for_dossier(&state.db, &dossier.id).await?;
+    let mut joined = Vec::new();
+    if params.with_pieces {
+        let total: u64 = documents.iter().filter(|d| joinable(d)).map(|d| d.size as u64).sum();
+        if total > MAX_JOINED_BYTES {
+            return Err(AppError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large_to_print",
+                "The dossier's pieces are too large to print in one PDF: print them one by one.",
+                "Les pièces du dossier sont trop volumineuses pour un seul PDF : imprimez-les une à une.",
+            ));
+        }
+        for document in documents.iter().filter(|d| joinable(d)) {
+            joined.push((document.id.clone(), blob(&state, document).await?));
+        }
+    }
+    let today = render::today();
+    let with_pieces = params.with_pieces;
+    let number = dossier.number.clone();
+    let pdf = tokio::task::spawn_blocking(move || print(&dossier, &documents, joined, with_pieces, today))
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("the dossier print panicked: {e}")))??;
+    let mut response = pdf.into_response();
+    let out = response.headers_mut();
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    let name = format!("inline; filename=\"dossier-{number}.pdf\"");
+    out.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).unwrap_or(HeaderValue::from_static("inline")));
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    Ok(response)
+}
+
+/// A piece joined to the printout: a PDF that the sandboxed reader read without trouble.
+fn joinable(document: &Document) -> bool {
+    document.mime_type == "application/pdf" && document.text_status == "done"
+}
+
+async fn blob(state: &AppState, document: &Document) -> AppResult<Vec<u8>> {
+    let sha256 = Sha256Hex::parse(&document.sha256)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("document {} has a malformed sha256", document.id)))?;
+    let mut stream = state.storage.get_verified(&sha256, document.size as u64).await.map_err(|error| {
+        AppError::internal(anyhow::Error::new(error).context(format!("document {}", document.id)))
+    })?;
+    let mut bytes = Vec::with_capacity(document.size as usize);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| AppError::internal(anyhow::Error::new(e).context(format!("document {}", document.id))))?;
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+fn print(
+    dossier: &DossierRecord,
+    documents: &[Document],
+    joined: Vec<(String, Vec<u8>)>,
+    with_pieces: bool,
+    today: time::Date,
+) -> AppResult<Vec<u8>> {
+    let failed = |e: render::RenderError| AppError::internal(e.into());
+    let identity = PdfIdentity { ident: &format!("dossier:{}", dossier.number), date: today };
+    let page = render::render_pdf(&DOSSIER, &form(dossier, documents, today), &[], &identity).map_err(failed)?;
+    if !with_pieces {
+        return Ok(page);
+    }
+    let load = |bytes: &[u8]| lopdf::Document::load_mem(bytes);
+    let mut parts = vec![load(&page).map_err(|e| AppError::internal(e.into()))?];
+    for (n, document) in documents.iter().enumerate() {
+        let piece = joined.iter().find(|(id, _)| *id == document.id).and_then(|(_, bytes)| load(bytes).ok());
+        let separator = Separator::new(dossier, document, n + 1, documents.len(), piece.is_some());
+        parts.push(load(&render::render_pdf(&SEPARATOR, &separator, &[], &identity).map_err(failed)?).map_err(|e| AppError::internal(e.into()))?);
+        parts.extend(piece);
+    }
+    merge::merge(parts).map_err(|e| AppError::internal(e.into()))
+}
+
+#[derive(Serialize)]
+struct Form {
+    number: String,
+    state: &'static str,
+    company: String,
+    company_lines: Vec<(String, String)>,
+    provider: Vec<(String, String)>,
+    action: Vec<(String, String)>,
+    costs: Vec<(String, String)>,
+    costs_total: String,
+    trainees: Vec<String>,
+    comment: String,
+    pieces: Vec<PieceRow>,
+    printed_on: String,
+}
+
+#[derive(Serialize)]
+struct PieceRow {
+    n: String,
+    title: String,
+    file: String,
+    kind: &'static str,
+    size: String,
+    pages: String,
+    date: String,
+}
+
+#[derive(Serialize)]
+struct Separator {
+    dossier: String,
+    n: String,
+    total: String,
+    title: String,
+    file: String,
+    kind: String,
+    pages: String,
+    date: String,
+    sha256: String,
+}
+
+impl Separator {
+    fn new(dossier: &DossierRecord, document: &Document, n: usize, total: usize, joined: bool) -> Separator {
+        let row = piece_row(n, document);
+        let kind = if joined {
+            row.kind.to_string()
+        } else if document.mime_type != "application/pdf" {
+            format!("{} (image non jointe : téléchargez-la depuis le dossier)", row.kind)
+        } else {
+            format!("{} (non jointe : pièce en cours de lecture ou illisible)", row.kind)
+        };
+        Separator {
+            dossier: dossier.number.clone(),
+            n: n.to_string(),
+            total: total.to_string(),
+            title: row.title,
+            file: row.file,
+            kind,
+            pages: row.pages,
+            date: row.date,
+            sha256: document.sha256.clone(),
+        }
+    }
+}
+
+fn text(value: &Option<String>) -> String {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or("—").to_string()
+}
+
+fn day(value: &Option<String>) -> String {
+    let date = value.as_deref().and_then(crate::invoice::document::iso_date::parse);
+    date.map_or_else(|| text(value), format_date)
+}
+
+fn piece_row(n: usize, document: &Document) -> PieceRow {
+    let kind = document.kind.or(document.classification.as_ref().map(|c| c.kind));
+    PieceRow {
+        n: n.to_string(),
+        title: document.title.clone(),
+        file: document.original_name.clone(),
+        kind: kind.map_or("Non précisée", |k| k.label_fr()),
+        size: format_size(document.size),
+        pages: document.page_count.map_or("—".into(), |p| p.to_string()),
+        date: day(&Some(document.uploaded_at.chars().take(10).collect())),
+    }
+}
+
+/// `812 Ko`, `2,4 Mo`.
+fn format_size(bytes: i64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{}\u{202F}Ko", (bytes + 1023) / 1024)
+    } else {
+        format!("{:.1}\u{202F}Mo", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
+    }
+}
+
+fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> Form {
+    let f = &dossier.fields;
+    let p = &f.provider;
+    let a = &f.action;
+    let c = &f.costs;
+    let lines = [
+        ("Coûts pédagogiques", &c.pedagogy),
+        ("Rémunération", &c.remuneration),
+        ("Frais d'hébergement", &c.accommodation),
+        ("Frais de repas", &c.meals),
+        ("Frais de transport", &c.transport),
+        ("Formation des tuteurs", &c.tutor_training),
+        ("Allocation de formation", &c.training_allowance),
+        ("Frais annexes divers", &c.misc),
+        ("Ingénierie de formation", &c.engineering),
+    ];
+    let amounts: Vec<Option<Amount>> = lines.iter().map(|(_, v)| v.as_deref().and_then(|v| Amount::parse(v).ok())).collect();
+    let total = amounts.iter().flatten().map(|a| a.value()).sum();
+    Form {
+        number: dossier.number.clone(),
+        state: dossier.state.label_fr(),
+        company: dossier.company_name.clone(),
+        company_lines: vec![
+            ("Raison sociale".into(), dossier.company_name.clone()),
+            ("N° adhérent".into(), dossier.adherent.clone()),
+            ("Établissement (SIRET)".into(), text(&f.siret)),
+        ],
+        provider: vec![
+            ("Raison sociale".into(), text(&p.name)),
+            ("Type d'organisme".into(), text(&p.kind)),
+            ("SIRET".into(), text(&p.siret)),
+            ("N° de déclaration d'activité".into(), text(&p.nda)),
+            ("Adresse".into(), text(&p.address)),
+            ("Contact".into(), text(&p.contact)),
+            ("Paiement direct (subrogation)".into(), if p.direct_payment { "oui" } else { "non" }.into()),
+        ],
+        action: vec![
+            ("Intitulé".into(), text(&a.title)),
+            ("Code CPF".into(), text(&a.cpf_code)),
+            ("Durée".into(), a.hours.as_deref().map_or("—".into(), |h| format!("{} h", h.replace('.', ",")))),
+            ("Début".into(), day(&a.start_date)),
+            ("Fin".into(), day(&a.end_date)),
+        ],
+        costs: lines
+            .iter()
+            .zip(&amounts)
+            .map(|((label, raw), amount)| (label.to_string(), amount.map_or_else(|| text(raw), |a| format_eur(a.value()))))
+            .collect(),
+        costs_total: format_eur(total),
+        trainees: f.trainees.iter().map(|t| format!("{} {}", t.last_name, t.first_name)).collect(),
+        comment: f.comment.clone().unwrap_or_default(),
+        pieces: documents.iter().enumerate().map(|(i, d)| piece_row(i + 1, d)).collect(),
+        printed_on: format_date(today),
+    }
+}

