@@ -3,6 +3,7 @@
 //! (`ocr`, with Tesseract). Parsing untrusted PDFs happens in a child process under a memory and
 //! time budget (`sandbox`), so a hostile file can only fail its own reading.
 
+pub mod cmap;
 pub mod facturx;
 pub mod ocr;
 pub mod pdf_text;

@@ -3,7 +3,7 @@
 //! and `"`, and separate words by moving the pen rather than by spaces.) Lines are broken where
 //! the pen moves down; words are separated where it jumps to the right or where a `TJ` gap is
 //! wider than a fifth of the font size. Text is decoded through each font's encoding or
-//! ToUnicode CMap. Form XObjects are not entered.
+//! ToUnicode CMap (read by [`super::cmap`] when lopdf cannot). Form XObjects are not entered.
 //!
 //! This parses untrusted bytes: call it in the `pieces extract` child process, under limits.
 
@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use lopdf::content::Content;
 use lopdf::Encoding;
 use lopdf::{Document, Object};
+
+use super::cmap::ToUnicode;
 
 /// A page with fewer letters or digits than this has no usable text layer (a scan).
 pub const MIN_PAGE_CHARS: usize = 20;
@@ -53,10 +55,10 @@ pub fn is_textless(text: &str) -> bool {
 }
 
 fn page_text(doc: &Document, page: lopdf::ObjectId) -> lopdf::Result<String> {
-    let encodings: BTreeMap<Vec<u8>, Encoding> = doc
+    let encodings: BTreeMap<Vec<u8>, FontText> = doc
         .get_page_fonts(page)?
         .into_iter()
-        .filter_map(|(name, font)| font.get_font_encoding(doc).ok().map(|encoding| (name, encoding)))
+        .filter_map(|(name, font)| FontText::of(doc, font).map(|text| (name, text)))
         .collect();
     let content = Content::decode(&doc.get_page_content(page)?)?;
     let mut pen = Pen::default();
@@ -95,6 +97,32 @@ fn page_text(doc: &Document, page: lopdf::ObjectId) -> lopdf::Result<String> {
         }
     }
     Ok(pen.finish())
+}
+
+/// How a font's codes become text: lopdf's encodings, or a ToUnicode CMap lopdf cannot parse.
+enum FontText<'a> {
+    Lopdf(Encoding<'a>),
+    ToUnicode(ToUnicode),
+}
+
+impl<'a> FontText<'a> {
+    fn of(doc: &Document, font: &'a lopdf::Dictionary) -> Option<FontText<'a>> {
+        match font.get_font_encoding(doc) {
+            Ok(encoding) => Some(FontText::Lopdf(encoding)),
+            Err(_) => {
+                let stream = font.get_deref(b"ToUnicode", doc).and_then(Object::as_stream).ok()?;
+                let content = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+                ToUnicode::parse(&content).map(FontText::ToUnicode)
+            }
+        }
+    }
+
+    fn decode(&self, bytes: &[u8]) -> String {
+        match self {
+            FontText::Lopdf(encoding) => Document::decode_text(encoding, bytes).unwrap_or_default(),
+            FontText::ToUnicode(cmap) => cmap.decode(bytes),
+        }
+    }
 }
 
 /// Where the text goes: the current font and line, and the text so far.
@@ -141,10 +169,10 @@ impl Pen {
         }
     }
 
-    fn show(&mut self, encodings: &BTreeMap<Vec<u8>, Encoding>, operand: Option<&Object>) {
+    fn show(&mut self, encodings: &BTreeMap<Vec<u8>, FontText>, operand: Option<&Object>) {
         let Some(Object::String(bytes, _)) = operand else { return };
         let decoded = match self.font.as_ref().and_then(|font| encodings.get(font)) {
-            Some(encoding) => Document::decode_text(encoding, bytes).unwrap_or_default(),
+            Some(text) => text.decode(bytes),
             None => bytes.iter().map(|&b| b as char).collect(),
         };
         self.text.extend(decoded.chars().filter(|c| !c.is_control() || *c == '\n'));

@@ -162,12 +162,12 @@ mod tests {
     #[test]
     fn a_character_no_font_has_is_refused_at_its_field() {
         let mut input = demo();
-        input["invoice"]["trainees"][0]["name"] = json!("Julie 😀");
+        input["invoice"]["trainees"][0]["name"] = json!("Julie 王");
         let error = render(&input).unwrap_err().downcast::<crate::invoice::InvalidInvoice>().unwrap();
         assert_eq!((error.errors[0].field.as_str(), error.errors[0].code), ("trainees[0].name", "unprintable_character"));
         // Data from elsewhere (the company's name) is printed with U+FFFD instead of failing.
         let mut input = demo();
-        input["employer"]["name"] = json!("Boulangerie 😀");
+        input["employer"]["name"] = json!("Boulangerie 王");
         assert!(pages(&render(&input).unwrap()).join("\n").contains("Boulangerie \u{FFFD}"));
     }
 }
