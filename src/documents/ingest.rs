@@ -32,7 +32,8 @@ pub async fn store_piece(
     piece: NewPiece,
 ) -> AppResult<(Document, bool)> {
     check_open(dossier, uploader)?;
-    let (mut document, existed) = record_piece(state, dossier, &uploader.user_id, spooled, piece, !uploader.is_staff()).await?;
+    let (mut document, existed) =
+        record_piece(state, dossier, &uploader.user_id, spooled, piece, !uploader.is_staff()).await?;
     if !existed {
         document.uploaded_by = uploader.login.clone();
     }

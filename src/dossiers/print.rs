@@ -86,12 +86,14 @@ fn joinable(document: &Document) -> bool {
 async fn blob(state: &AppState, document: &Document) -> AppResult<Vec<u8>> {
     let sha256 = Sha256Hex::parse(&document.sha256)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("document {} has a malformed sha256", document.id)))?;
-    let mut stream = state.storage.get_verified(&sha256, document.size as u64).await.map_err(|error| {
-        AppError::internal(anyhow::Error::new(error).context(format!("document {}", document.id)))
-    })?;
+    let mut stream =
+        state.storage.get_verified(&sha256, document.size as u64).await.map_err(|error| {
+            AppError::internal(anyhow::Error::new(error).context(format!("document {}", document.id)))
+        })?;
     let mut bytes = Vec::with_capacity(document.size as usize);
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| AppError::internal(anyhow::Error::new(e).context(format!("document {}", document.id))))?;
+        let chunk = chunk
+            .map_err(|e| AppError::internal(anyhow::Error::new(e).context(format!("document {}", document.id))))?;
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
@@ -115,7 +117,10 @@ fn print(
     for (n, document) in documents.iter().enumerate() {
         let piece = joined.iter().find(|(id, _)| *id == document.id).and_then(|(_, bytes)| load(bytes).ok());
         let separator = Separator::new(dossier, document, n + 1, documents.len(), piece.is_some());
-        parts.push(load(&render::render_pdf(&SEPARATOR, &separator, &[], &identity).map_err(failed)?).map_err(|e| AppError::internal(e.into()))?);
+        parts.push(
+            load(&render::render_pdf(&SEPARATOR, &separator, &[], &identity).map_err(failed)?)
+                .map_err(|e| AppError::internal(e.into()))?,
+        );
         parts.extend(piece);
     }
     merge::merge(parts).map_err(|e| AppError::internal(e.into()))
@@ -232,7 +237,8 @@ fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> F
         ("Frais annexes divers", &c.misc),
         ("Ingénierie de formation", &c.engineering),
     ];
-    let amounts: Vec<Option<Amount>> = lines.iter().map(|(_, v)| v.as_deref().and_then(|v| Amount::parse(v).ok())).collect();
+    let amounts: Vec<Option<Amount>> =
+        lines.iter().map(|(_, v)| v.as_deref().and_then(|v| Amount::parse(v).ok())).collect();
     let total = amounts.iter().flatten().map(|a| a.value()).sum();
     Form {
         number: dossier.number.clone(),
@@ -262,7 +268,9 @@ fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> F
         costs: lines
             .iter()
             .zip(&amounts)
-            .map(|((label, raw), amount)| (label.to_string(), amount.map_or_else(|| text(raw), |a| format_eur(a.value()))))
+            .map(|((label, raw), amount)| {
+                (label.to_string(), amount.map_or_else(|| text(raw), |a| format_eur(a.value())))
+            })
             .collect(),
         costs_total: format_eur(total),
         trainees: f.trainees.iter().map(|t| format!("{} {}", t.last_name, t.first_name)).collect(),

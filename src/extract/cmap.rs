@@ -85,7 +85,11 @@ impl ToUnicode {
 
     /// The text of a string shown with this font: unknown codes are skipped.
     pub fn decode(&self, bytes: &[u8]) -> String {
-        bytes.chunks(self.code_len.max(1)).filter_map(|code| self.map.get(&number_of(code))).map(String::as_str).collect()
+        bytes
+            .chunks(self.code_len.max(1))
+            .filter_map(|code| self.map.get(&number_of(code)))
+            .map(String::as_str)
+            .collect()
     }
 }
 

@@ -42,13 +42,26 @@ fn demo() -> anyhow::Result<Frozen> {
     let input: super::specimen::SpecimenInput = serde_json::from_str(DEMO)?;
     let request: super::InvoiceRequest = serde_json::from_value(input.invoice.clone())?;
     let invoice = super::validate(&request, &super::DossierFacts::default())?;
-    Ok(super::specimen::freeze(input.invoice, &invoice, input.employer, input.dossier, Opco::default(), input.assistant))
+    Ok(super::specimen::freeze(
+        input.invoice,
+        &invoice,
+        input.employer,
+        input.dossier,
+        Opco::default(),
+        input.assistant,
+    ))
 }
 
 pub async fn run(bench: InvoiceBench) -> anyhow::Result<()> {
     let frozen = demo()?;
     let number = "FE2026-00001";
-    let printable = Printable { number: Some(number), type_code: "380", credits: None, issue_date: frozen.signed.date, frozen: &frozen };
+    let printable = Printable {
+        number: Some(number),
+        type_code: "380",
+        credits: None,
+        issue_date: frozen.signed.date,
+        frozen: &frozen,
+    };
     println!("== invoice rendering: the demo invoice (3 trainees), PDF/A-3b + Factur-X BASIC, release build expected");
 
     // In process, warm.
@@ -75,13 +88,21 @@ pub async fn run(bench: InvoiceBench) -> anyhow::Result<()> {
         }
     }
     let marks_text: Vec<String> = marks.iter().map(|(i, kib)| format!("{i}: {} MiB", kib / 1024)).collect();
-    println!("  memory (RSS) over {} renders, from {} MiB: {}", bench.memory_renders, start / 1024, marks_text.join(", "));
+    println!(
+        "  memory (RSS) over {} renders, from {} MiB: {}",
+        bench.memory_renders,
+        start / 1024,
+        marks_text.join(", ")
+    );
     if let (Some((_, first)), Some((_, last))) = (marks.first(), marks.last()) {
         println!("  growth from the first tenth to the end: {:+} MiB", (*last as i64 - *first as i64) / 1024);
     }
 
     let http = http_rate(&bench).await?;
-    println!("  through HTTP, {} clients issuing {} invoices (number, render, stored piece): {http:.1} invoices/s", bench.clients, bench.http_invoices);
+    println!(
+        "  through HTTP, {} clients issuing {} invoices (number, render, stored piece): {http:.1} invoices/s",
+        bench.clients, bench.http_invoices
+    );
 
     match &bench.python {
         None => println!("  alternatives skipped: give --python (scripts/bench-invoice.sh sets it up)"),
@@ -158,19 +179,19 @@ fn alternatives(python: &std::path::Path, printable: &Printable, count: usize, o
     std::fs::write(dir.join("factur-x.xml"), super::facturx::cii_xml(printable))?;
     let fonts = std::env::current_dir()?.join("templates/fonts");
     let script = std::env::current_dir()?.join("scripts/bench_invoice_alternatives.py");
-    let output = std::process::Command::new(python)
-        .arg(&script)
-        .arg(dir)
-        .arg(&fonts)
-        .arg(count.to_string())
-        .output()?;
+    let output =
+        std::process::Command::new(python).arg(&script).arg(dir).arg(&fonts).arg(count.to_string()).output()?;
     anyhow::ensure!(output.status.success(), "the alternatives failed: {}", String::from_utf8_lossy(&output.stderr));
     // The script prints `name median_ms p99_ms` per alternative.
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let parts: Vec<&str> = line.split_whitespace().collect();
         if let [name, median, p99] = parts[..] {
             let (median, p99): (f64, f64) = (median.parse()?, p99.parse()?);
-            println!("  {:<44} median {median:.1} ms, p99 {p99:.1} ms: {:.0}× the in-process median", name.replace('_', " "), median / ours);
+            println!(
+                "  {:<44} median {median:.1} ms, p99 {p99:.1} ms: {:.0}× the in-process median",
+                name.replace('_', " "),
+                median / ours
+            );
         } else {
             println!("  {line}");
         }

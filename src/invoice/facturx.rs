@@ -69,7 +69,13 @@ pub fn cii_xml(invoice: &Printable) -> String {
     };
     for trainee in &computed.trainees {
         let name = format!("Rémunération des stagiaires : {}", trainee.name);
-        line(&mut xml, &name, trainee.hourly_cost, (trainee.hours.normalize().to_string(), "HUR"), trainee.remuneration);
+        line(
+            &mut xml,
+            &name,
+            trainee.hourly_cost,
+            (trainee.hours.normalize().to_string(), "HUR"),
+            trainee.remuneration,
+        );
     }
     let one = || ("1".to_string(), "C62");
     for (name, amount) in [
@@ -130,11 +136,20 @@ pub fn cii_xml(invoice: &Printable) -> String {
 
     // Settlement: the VAT breakdown, the training period, the terms, the totals.
     xml.push_str("<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>");
-    let _ = write!(xml, "<ram:ApplicableTradeTax><ram:CalculatedAmount>{:.2}</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>", computed.total_tva);
+    let _ = write!(
+        xml,
+        "<ram:ApplicableTradeTax><ram:CalculatedAmount>{:.2}</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>",
+        computed.total_tva
+    );
     if let Some(reason) = vat.exemption_reason() {
         let _ = write!(xml, "<ram:ExemptionReason>{}</ram:ExemptionReason>", escape(reason));
     }
-    let _ = write!(xml, "<ram:BasisAmount>{:.2}</ram:BasisAmount><ram:CategoryCode>{}</ram:CategoryCode>", computed.total_ht, vat.category_code());
+    let _ = write!(
+        xml,
+        "<ram:BasisAmount>{:.2}</ram:BasisAmount><ram:CategoryCode>{}</ram:CategoryCode>",
+        computed.total_ht,
+        vat.category_code()
+    );
     if let Some(code) = vat.exemption_reason_code() {
         let _ = write!(xml, "<ram:ExemptionReasonCode>{code}</ram:ExemptionReasonCode>");
     }
@@ -171,7 +186,9 @@ pub fn cii_xml(invoice: &Printable) -> String {
             escape(credited)
         );
     }
-    xml.push_str("</ram:ApplicableHeaderTradeSettlement>\n</rsm:SupplyChainTradeTransaction>\n</rsm:CrossIndustryInvoice>\n");
+    xml.push_str(
+        "</ram:ApplicableHeaderTradeSettlement>\n</rsm:SupplyChainTradeTransaction>\n</rsm:CrossIndustryInvoice>\n",
+    );
     xml
 }
 

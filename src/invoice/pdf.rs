@@ -60,7 +60,9 @@ pub async fn render_missing(state: &AppState) -> anyhow::Result<()> {
         let invoice = sql::find_by_id(&state.db, &id).await?;
         match ensure_pdf(state, &invoice).await {
             Ok(document) => tracing::info!(invoice = %invoice.number, %document, "invoice PDF made after a restart"),
-            Err(error) => tracing::error!(invoice = %invoice.number, error = %error.detail, "invoice PDF still missing"),
+            Err(error) => {
+                tracing::error!(invoice = %invoice.number, error = %error.detail, "invoice PDF still missing")
+            }
         }
     }
     Ok(())

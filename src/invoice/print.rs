@@ -8,7 +8,8 @@ use super::facturx;
 use super::format::{format_date, format_eur, format_hours};
 use crate::render::{self, xmp, PdfIdentity, RenderError, Template};
 
-pub const INVOICE_TEMPLATE: Template = Template { name: "invoice", source: include_str!("../../templates/invoice.typ") };
+pub const INVOICE_TEMPLATE: Template =
+    Template { name: "invoice", source: include_str!("../../templates/invoice.typ") };
 
 /// What the template prints, every value a ready string.
 #[derive(Serialize)]
@@ -86,7 +87,8 @@ fn form(invoice: &Printable) -> Form {
     let employer = &frozen.employer;
     let opco = &frozen.opco;
     let action = &frozen.dossier.action;
-    let text = |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or("—").to_string();
+    let text =
+        |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or("—").to_string();
     let city_line = |postcode: &str, city: &str| format!("{postcode} {city}").trim().to_string();
     let employer_city = city_line(employer.postcode.as_deref().unwrap_or(""), employer.city.as_deref().unwrap_or(""));
     let names: Vec<&str> = computed.trainees.iter().map(|t| t.name.as_str()).collect();

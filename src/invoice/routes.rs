@@ -285,7 +285,11 @@ async fn with_pdf(state: &AppState, mut record: InvoiceRecord) -> InvoiceRecord 
 }
 
 /// The answer to a retried request: the invoice it issued, if the body is the same.
-async fn replay(state: &AppState, done: InvoiceRecord, fingerprint: &str) -> AppResult<(StatusCode, Json<InvoiceRecord>)> {
+async fn replay(
+    state: &AppState,
+    done: InvoiceRecord,
+    fingerprint: &str,
+) -> AppResult<(StatusCode, Json<InvoiceRecord>)> {
     if done.request_sha256.as_deref() != Some(fingerprint) {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -363,7 +367,10 @@ async fn assistant_of(state: &AppState, company_id: &str) -> AppResult<Option<As
     .bind(company_id)
     .fetch_optional(&state.db)
     .await?;
-    Ok(row.map(|row| Assistant { name: row.try_get("display_name").unwrap_or_default(), phone: row.try_get("phone").ok().flatten() }))
+    Ok(row.map(|row| Assistant {
+        name: row.try_get("display_name").unwrap_or_default(),
+        phone: row.try_get("phone").ok().flatten(),
+    }))
 }
 
 async fn visible_dossier(state: &AppState, caller: &Caller, number: &str) -> AppResult<DossierRecord> {

@@ -61,7 +61,8 @@ pub fn specimen_pdf(input: &[u8], opco: &Opco) -> anyhow::Result<Vec<u8>> {
     };
     let invoice = super::validate(&request, &facts)?;
     let frozen = freeze(input.invoice, &invoice, input.employer, input.dossier, opco.clone(), input.assistant);
-    let printable = Printable { number: None, type_code: "380", credits: None, issue_date: invoice.date, frozen: &frozen };
+    let printable =
+        Printable { number: None, type_code: "380", credits: None, issue_date: invoice.date, frozen: &frozen };
     Ok(print::invoice_pdf(&printable, "specimen")?)
 }
 
@@ -131,10 +132,21 @@ mod tests {
         let text = pages(&render(&demo()).unwrap()).join("\n");
         // 28.50 × 14 = 399.00; 31.25 × 10.5 = 328.13 (328.125 half-up); 1250.40 × 3 = 3751.20;
         // remuneration 4478.33; + 120.00 + 45.60 + 35.00 = 4678.93, outside the scope of VAT.
-        for wanted in ["FACTURE N° SPÉCIMEN", "Zoë Ångström-Nguyễn", "Łukasz ŻÓŁĆ", "328,13\u{202F}€", "3\u{202F}751,20\u{202F}€",
-            "4\u{202F}478,33\u{202F}€", "4\u{202F}678,93\u{202F}€", "TVA non applicable", "Fait à Lyon, le 27/11/2026",
-            "du 02/11/2026 au 03/11/2026", "Cachet et signature", "Sophie Bernard", "01 99 00 12 34"]
-        {
+        for wanted in [
+            "FACTURE N° SPÉCIMEN",
+            "Zoë Ångström-Nguyễn",
+            "Łukasz ŻÓŁĆ",
+            "328,13\u{202F}€",
+            "3\u{202F}751,20\u{202F}€",
+            "4\u{202F}478,33\u{202F}€",
+            "4\u{202F}678,93\u{202F}€",
+            "TVA non applicable",
+            "Fait à Lyon, le 27/11/2026",
+            "du 02/11/2026 au 03/11/2026",
+            "Cachet et signature",
+            "Sophie Bernard",
+            "01 99 00 12 34",
+        ] {
             assert!(text.contains(wanted), "{wanted:?} not in:\n{text}");
         }
     }
@@ -164,7 +176,10 @@ mod tests {
         let mut input = demo();
         input["invoice"]["trainees"][0]["name"] = json!("Julie 王");
         let error = render(&input).unwrap_err().downcast::<crate::invoice::InvalidInvoice>().unwrap();
-        assert_eq!((error.errors[0].field.as_str(), error.errors[0].code), ("trainees[0].name", "unprintable_character"));
+        assert_eq!(
+            (error.errors[0].field.as_str(), error.errors[0].code),
+            ("trainees[0].name", "unprintable_character")
+        );
         // Data from elsewhere (the company's name) is printed with U+FFFD instead of failing.
         let mut input = demo();
         input["employer"]["name"] = json!("Boulangerie 王");

@@ -116,7 +116,10 @@ pub async fn find_by_key(
 }
 
 /// An invoice by its id, whoever asks (the service's own work, or a caller already checked).
-pub async fn find_by_id<'e, E: sqlx::Executor<'e, Database = Any>>(executor: E, id: &str) -> sqlx::Result<InvoiceRecord> {
+pub async fn find_by_id<'e, E: sqlx::Executor<'e, Database = Any>>(
+    executor: E,
+    id: &str,
+) -> sqlx::Result<InvoiceRecord> {
     let row = sqlx::query(&format!("{SELECT} where i.id = $1")).bind(id).fetch_one(executor).await?;
     record(&row)
 }

@@ -29,7 +29,9 @@ pub fn merge(parts: Vec<Document>) -> Result<Vec<u8>, lopdf::Error> {
         }
         kids.push(Object::Reference(pages_id));
     }
-    merged.objects.insert(root_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    merged
+        .objects
+        .insert(root_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
     let catalog_id = (next_id, 0);
     merged.objects.insert(catalog_id, Object::Dictionary(dictionary! { "Type" => "Catalog", "Pages" => root_id }));
     merged.max_id = next_id;
@@ -55,7 +57,7 @@ mod tests {
             "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
         });
         let pages = dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] };
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] };
         doc.objects.insert(pages_id, Object::Dictionary(pages));
         let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
         doc.trailer.set("Root", catalog);

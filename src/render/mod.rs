@@ -53,9 +53,9 @@ pub fn render_pdf(
     let world = world::RenderWorld::new(template, files);
 
     let compiled = typst::compile::<PagedDocument>(&world).output;
-    let pdf = compiled.map_err(|e| failed(template, &e)).and_then(|document| {
-        typst_pdf::pdf(&document, &pdf_options(identity)?).map_err(|e| failed(template, &e))
-    });
+    let pdf = compiled
+        .map_err(|e| failed(template, &e))
+        .and_then(|document| typst_pdf::pdf(&document, &pdf_options(identity)?).map_err(|e| failed(template, &e)));
     // Typst memoises between compilations; without eviction its caches grow with every render.
     // Entries unused for 10 renders go (what every render shares, fonts and the standard
     // library's layout, stays warm).

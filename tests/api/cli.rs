@@ -133,15 +133,24 @@ fn invoice_render_makes_a_checked_specimen_without_the_server() {
     let said = ok(pieces(dir.path(), &["invoice", "render", demo, "-o", out.to_str().unwrap()]));
     assert!(said.contains("spécimen"), "{said}");
     let pdf = std::fs::read(&out).unwrap();
-    crate::invoice_pdf::check_invoice_pdf(&pdf, &["FACTURE N° SPÉCIMEN", "TOTAL TTC 4 678,93 €", "Zoë Ångström-Nguyễn"]);
+    crate::invoice_pdf::check_invoice_pdf(
+        &pdf,
+        &["FACTURE N° SPÉCIMEN", "TOTAL TTC 4 678,93 €", "Zoë Ångström-Nguyễn"],
+    );
     assert!(!dir.path().join("storage").exists(), "no data folder is touched: no number is used");
 
     // A bad input names its field and fails, writing nothing.
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, r#"{"invoice": {"date": "2026-11-27", "place": "Lyon", "signatory": {"name": "C"},
-        "trainees": [{"name": "A", "hourly_cost": "28.505", "hours": "1"}]}}"#)
+    std::fs::write(
+        &bad,
+        r#"{"invoice": {"date": "2026-11-27", "place": "Lyon", "signatory": {"name": "C"},
+        "trainees": [{"name": "A", "hourly_cost": "28.505", "hours": "1"}]}}"#,
+    )
     .unwrap();
-    let failed = pieces(dir.path(), &["invoice", "render", bad.to_str().unwrap(), "-o", dir.path().join("x.pdf").to_str().unwrap()]);
+    let failed = pieces(
+        dir.path(),
+        &["invoice", "render", bad.to_str().unwrap(), "-o", dir.path().join("x.pdf").to_str().unwrap()],
+    );
     assert!(!failed.status.success());
     assert!(String::from_utf8_lossy(&failed.stderr).contains("trainees[0].hourly_cost"), "{failed:?}");
     assert!(!dir.path().join("x.pdf").exists());

@@ -69,8 +69,18 @@ async fn an_issued_invoice_is_a_facturx_pdf_stored_as_a_piece_of_its_dossier() {
     assert_eq!((&piece["kind"], &piece["sha256"]), (&json!("facture_employeur"), &json!(sha256_hex(&pdf))));
     check_invoice_pdf(
         &pdf,
-        &["FACTURE N° FE2026-00001", "Julie DURAND", "399,00 €", "TOTAL HT 574,75 €", "TOTAL TVA 114,95 €",
-          "TOTAL TTC 689,70 €", "20 %", "25.A.90103.1", "Sophie Bernard (AKTO)", "01 99 00 12 34"],
+        &[
+            "FACTURE N° FE2026-00001",
+            "Julie DURAND",
+            "399,00 €",
+            "TOTAL HT 574,75 €",
+            "TOTAL TVA 114,95 €",
+            "TOTAL TTC 689,70 €",
+            "20 %",
+            "25.A.90103.1",
+            "Sophie Bernard (AKTO)",
+            "01 99 00 12 34",
+        ],
     );
 
     // The other company's employer sees neither the invoice nor its PDF.
@@ -120,7 +130,10 @@ async fn a_pdf_lost_to_a_stop_is_made_again_the_same() {
     assert_eq!(made.as_deref(), Some(first.as_str()), "made again at start-up: the same bytes, the same piece");
     let (_, _, again) = app.bytes(app.employer_a(), "/api/v1/invoices/FE2026-00001/pdf").await;
     assert_eq!(again, pdf);
-    assert_eq!(app.documents_of(app.employer_a(), GRANTED_A).await.iter().filter(|d| d["kind"] == "facture_employeur").count(), 1);
+    assert_eq!(
+        app.documents_of(app.employer_a(), GRANTED_A).await.iter().filter(|d| d["kind"] == "facture_employeur").count(),
+        1
+    );
 }
 
 /// The text of each page of `pdf`, as the service's own reader sees it.
@@ -133,7 +146,8 @@ fn page_texts(pdf: &[u8]) -> Vec<String> {
 async fn a_dossier_prints_with_its_pdf_pieces_behind_separator_pages() {
     let app = spawn_app().await;
     let programme = text_pdf(&["Programme de formation", "Objectifs pedagogiques : habilitation B0"]);
-    let uploaded: Value = app.upload(app.employer_a(), GRANTED_A, "programme.pdf", programme).await.json().await.unwrap();
+    let uploaded: Value =
+        app.upload(app.employer_a(), GRANTED_A, "programme.pdf", programme).await.json().await.unwrap();
     app.understood(app.employer_a(), uploaded["id"].as_str().unwrap()).await;
     let pieces = app.documents_of(app.employer_a(), GRANTED_A).await;
 
@@ -152,7 +166,8 @@ async fn a_dossier_prints_with_its_pdf_pieces_behind_separator_pages() {
     let expected = page_texts(&alone).len() as i64 + pieces.len() as i64 + piece_pages;
     assert_eq!(pages.len() as i64, expected, "the dossier, then one separator and the pages of each piece");
     let n = pieces.len();
-    let separator = pages.iter().position(|p| p.contains(&format!("pièce {n} sur {n}"))).expect("a separator names the last piece");
+    let separator =
+        pages.iter().position(|p| p.contains(&format!("pièce {n} sur {n}"))).expect("a separator names the last piece");
     assert!(pages[separator].contains("programme.pdf"));
     assert!(pages[separator + 1].contains("Objectifs pedagogiques"), "the piece follows its separator");
 
