@@ -28,7 +28,7 @@ impl ToUnicode {
             match tokens[i] {
                 Token::Word(b"begincodespacerange") => {
                     if let Some(Token::Hex(lo)) = tokens.get(i + 1) {
-                        cmap.code_len = (lo.len() + 1) / 2;
+                        cmap.code_len = lo.len().div_ceil(2);
                     }
                 }
                 Token::Word(b"beginbfchar") => {

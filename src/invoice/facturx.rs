@@ -61,11 +61,12 @@ pub fn cii_xml(invoice: &Printable) -> String {
              <ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"{}\">{}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>\
              <ram:SpecifiedLineTradeSettlement>{tax}<ram:SpecifiedTradeSettlementLineMonetarySummation>\
              <ram:LineTotalAmount>{total:.2}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation>\
-             </ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>\n",
+             </ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>",
             escape(name),
             quantity.1,
             quantity.0,
         );
+        xml.push('\n');
     };
     for trainee in &computed.trainees {
         let name = format!("Rémunération des stagiaires : {}", trainee.name);

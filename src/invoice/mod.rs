@@ -10,6 +10,7 @@ pub mod bench;
 pub mod compute;
 pub mod document;
 pub mod error;
+pub mod facts;
 pub mod facturx;
 pub mod format;
 pub mod model;

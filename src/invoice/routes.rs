@@ -11,14 +11,14 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
-use super::document::{Assistant, DossierRef, Employer};
+use super::document::DossierRef;
+use super::facts::{assistant_of, employer_of, read_request};
 use super::specimen::freeze;
 use super::sql::{self, InvoiceRecord, NewInvoice};
-use super::{pdf, Computed, DossierFacts, InvoiceRequest};
+use super::{pdf, Computed};
 use crate::app::AppState;
 use crate::auth::{Caller, Role};
 use crate::db::new_id;
-use crate::domain::Hours;
 use crate::dossiers::history;
 use crate::dossiers::model::DossierState;
 use crate::dossiers::sql::DossierRecord;
@@ -299,78 +299,6 @@ async fn replay(
         ));
     }
     Ok((StatusCode::CREATED, Json(with_pdf(state, done).await)))
-}
-
-/// Reads and computes the request against what the dossier says.
-async fn read_request(
-    state: &AppState,
-    dossier: &DossierRecord,
-    body: serde_json::Value,
-) -> AppResult<(super::Invoice, Computed)> {
-    let request: InvoiceRequest = serde_json::from_value(body).map_err(|error| {
-        AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_json_data",
-            format!("The JSON body does not have the expected shape: {error}"),
-            format!("Le corps JSON n'a pas la forme attendue : {error}"),
-        )
-    })?;
-    let names: Vec<String> = dossier
-        .fields
-        .trainees
-        .iter()
-        .flat_map(|t| [format!("{} {}", t.first_name, t.last_name), format!("{} {}", t.last_name, t.first_name)])
-        .collect();
-    let vat_number: Option<String> = sqlx::query_scalar("select vat_number from companies where id = $1")
-        .bind(&dossier.company_id)
-        .fetch_one(&state.db)
-        .await?;
-    let facts = DossierFacts {
-        total_hours: dossier.fields.action.hours.as_deref().and_then(|h| Hours::parse(h).ok()),
-        trainee_names: (!names.is_empty()).then_some(names.as_slice()),
-        employer_vat_number: vat_number.as_deref().filter(|v| !v.trim().is_empty()),
-    };
-    let invoice = super::validate(&request, &facts)?;
-    let computed = super::compute(&invoice);
-    Ok((invoice, computed))
-}
-
-/// The issuing employer as the invoice's header shows it.
-async fn employer_of(state: &AppState, dossier: &DossierRecord) -> AppResult<Employer> {
-    use sqlx::Row;
-    let row = sqlx::query(
-        "select name, legal_form, adherent_number, vat_number, address, postcode, city from companies where id = $1",
-    )
-    .bind(&dossier.company_id)
-    .fetch_one(&state.db)
-    .await?;
-    let text = |column: &str| row.try_get::<Option<String>, _>(column).ok().flatten();
-    Ok(Employer {
-        name: text("name"),
-        legal_form: text("legal_form"),
-        adherent: text("adherent_number"),
-        siret: dossier.fields.siret.clone(),
-        vat_number: text("vat_number"),
-        address: text("address"),
-        postcode: text("postcode"),
-        city: text("city"),
-    })
-}
-
-/// The OPCO assistant who handles the company (the first by login, when several do).
-async fn assistant_of(state: &AppState, company_id: &str) -> AppResult<Option<Assistant>> {
-    use sqlx::Row;
-    let row = sqlx::query(
-        "select u.display_name, u.phone from users u join user_companies uc on uc.user_id = u.id \
-         where uc.company_id = $1 and u.role = 'assistant' order by u.login limit 1",
-    )
-    .bind(company_id)
-    .fetch_optional(&state.db)
-    .await?;
-    Ok(row.map(|row| Assistant {
-        name: row.try_get("display_name").unwrap_or_default(),
-        phone: row.try_get("phone").ok().flatten(),
-    }))
 }
 
 async fn visible_dossier(state: &AppState, caller: &Caller, number: &str) -> AppResult<DossierRecord> {

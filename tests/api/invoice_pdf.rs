@@ -83,6 +83,29 @@ async fn an_issued_invoice_is_a_facturx_pdf_stored_as_a_piece_of_its_dossier() {
         ],
     );
 
+    // Read back by the service like any piece: its own reader finds the form's text and the
+    // Factur-X data, so the invoice is found by search.
+    let read = app.understood(app.employer_a(), document_id).await;
+    assert_eq!(read["text_status"], "done", "{read}");
+    assert_eq!(
+        (&read["facturx"]["number"], &read["facturx"]["type_code"], &read["facturx"]["total_ttc"]),
+        (&json!("FE2026-00001"), &json!("380"), &json!("689.70"))
+    );
+    assert_eq!(
+        (&read["facturx"]["seller_name"], &read["facturx"]["buyer_name"]),
+        (&json!("AGENCE FICTIVE"), &json!("AKTO"))
+    );
+    let query = "/api/v1/search?q=invoice_number:%22FE2026-00001%22&kind=facture_employeur";
+    let mut found = Value::Null;
+    for _ in 0..50 {
+        found = app.get(app.employer_a(), query).await.json::<Value>().await.unwrap();
+        if found["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!((&found["total"], &found["hits"][0]["id"]), (&json!(1), &json!(document_id)), "{found}");
+
     // The other company's employer sees neither the invoice nor its PDF.
     let (status, _, _) = app.bytes(app.employer_b(), "/api/v1/invoices/FE2026-00001/pdf").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
