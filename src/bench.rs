@@ -417,6 +417,29 @@ impl Server {
     }
 }
 
+/// A child `pieces serve` on `config`'s data with `workers` background workers, on a free
+/// loopback port, once it answers `/readyz` (killed when dropped); and its base URL.
+pub(crate) async fn start_server(config: &Config, workers: usize) -> anyhow::Result<(tokio::process::Child, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = child_command(&std::env::current_exe()?, config)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--workers", &workers.to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    while http.get(format!("{base}/readyz")).send().await.map(|r| r.status().is_success()).ok() != Some(true) {
+        if Instant::now() > deadline {
+            let _ = child.kill().await;
+            anyhow::bail!("the server did not become ready within 60 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok((child, base))
+}
+
 pub(crate) fn child_command(exe: &Path, config: &Config) -> Command {
     let mut command = Command::new(exe);
     command.env("PIECES_DATA_DIR", &config.data_dir).env("PIECES_MAX_UPLOAD", config.max_upload.to_string());

@@ -19,7 +19,7 @@ use crate::domain::{Amount, Sha256Hex};
 use crate::error::{AppError, AppResult};
 use crate::input::{Path, Query};
 use crate::invoice::format::{format_date, format_eur};
-use crate::render::{self, merge, PdfIdentity, Template};
+use crate::render::{self, merge, or_dash as text, PdfIdentity, Template};
 
 const DOSSIER: Template = Template { name: "dossier", source: include_str!("../../templates/dossier.typ") };
 const SEPARATOR: Template = Template { name: "separator", source: include_str!("../../templates/separator.typ") };
@@ -188,10 +188,6 @@ impl Separator {
             sha256: document.sha256.clone(),
         }
     }
-}
-
-fn text(value: &Option<String>) -> String {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or("—").to_string()
 }
 
 fn day(value: &Option<String>) -> String {

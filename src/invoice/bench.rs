@@ -123,21 +123,9 @@ async fn http_rate(bench: &InvoiceBench) -> anyhow::Result<f64> {
     drop(state);
     let token = login.employers.first().map(|e| e.token.clone()).ok_or_else(|| anyhow::anyhow!("no demo employer"))?;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = crate::bench::child_command(&std::env::current_exe()?, &config)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--workers", "1"])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
+    let (mut child, base) = crate::bench::start_server(&config, 1).await?;
     let http = reqwest::Client::new();
     let result = async {
-        let deadline = Instant::now() + std::time::Duration::from_secs(60);
-        while http.get(format!("{base}/readyz")).send().await.map(|r| r.status().is_success()).ok() != Some(true) {
-            anyhow::ensure!(Instant::now() < deadline, "the server did not become ready within 60 s");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
         let body = serde_json::json!({
             "date": "2026-11-27", "place": "Paris", "signatory": {"name": "Claire Martin", "function": "DRH"},
             "trainees": [{"name": "Julie DURAND", "hourly_cost": "28.50", "hours": "14"}],

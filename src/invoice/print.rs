@@ -87,8 +87,7 @@ fn form(invoice: &Printable) -> Form {
     let employer = &frozen.employer;
     let opco = &frozen.opco;
     let action = &frozen.dossier.action;
-    let text =
-        |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or("—").to_string();
+    let text = render::or_dash;
     let city_line = |postcode: &str, city: &str| format!("{postcode} {city}").trim().to_string();
     let employer_city = city_line(employer.postcode.as_deref().unwrap_or(""), employer.city.as_deref().unwrap_or(""));
     let names: Vec<&str> = computed.trainees.iter().map(|t| t.name.as_str()).collect();

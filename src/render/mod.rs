@@ -94,6 +94,11 @@ fn pdf_options(identity: &PdfIdentity) -> Result<PdfOptions, RenderError> {
     })
 }
 
+/// A value as a form prints it: trimmed, or "—" when absent or blank.
+pub fn or_dash(value: &Option<String>) -> String {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or("—").to_string()
+}
+
 /// Today, for documents that are not dated by their data.
 pub fn today() -> Date {
     OffsetDateTime::now_utc().date()

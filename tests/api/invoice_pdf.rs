@@ -8,19 +8,13 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
+use crate::invoices::GRANTED_A;
 
-const GRANTED_A: &str = "25.A.90103.1";
-
-/// 28.50 × 14 = 399.00; + 120.00 + 45.60 + 10.15 = 574.75 HT; TVA 20 % 114.95; TTC 689.70.
+/// The example at the VAT rate `vat`.
 fn request(vat: &str) -> Value {
-    json!({
-        "date": "2026-11-27", "place": "Paris",
-        "signatory": {"name": "Claire Martin", "function": "DRH"},
-        "trainees": [{"name": "Julie DURAND", "hourly_cost": "28.50", "hours": "14"}],
-        "meals_lodging": "120.00", "travel": "45.60",
-        "other": {"label": "Support de cours", "amount": "10.15"},
-        "vat": vat
-    })
+    let mut body = crate::invoices::request();
+    body["vat"] = json!(vat);
+    body
 }
 
 /// Runs `scripts/check-invoice-pdf.py` on `pdf`; fails the test with what it printed.

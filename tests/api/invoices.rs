@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 /// Company A's granted dossier: 14 h, one trainee, Julie DURAND.
-const GRANTED_A: &str = "25.A.90103.1";
+pub const GRANTED_A: &str = "25.A.90103.1";
 
-fn request() -> Value {
+/// 28.50 × 14 = 399.00; + 120.00 + 45.60 + 10.15 = 574.75 HT; TVA 20 % 114.95; TTC 689.70.
+pub fn request() -> Value {
     json!({
         "date": "2026-11-27", "place": "Paris",
         "signatory": {"name": "Claire Martin", "function": "DRH"},

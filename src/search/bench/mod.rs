@@ -244,21 +244,9 @@ fn folder_size(dir: &std::path::Path) -> anyhow::Result<u64> {
 /// Median and p99 of each case through HTTP, against a child `pieces serve` (API only) on the
 /// data folder just filled.
 async fn http_times(config: &Config, token: &str, cases: &[(Case, Vec<Params>)]) -> anyhow::Result<Vec<(f64, f64)>> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = crate::bench::child_command(&std::env::current_exe()?, config)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--workers", "0"])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
+    let (mut child, base) = crate::bench::start_server(config, 0).await?;
     let http = reqwest::Client::new();
     let result = async {
-        let deadline = Instant::now() + std::time::Duration::from_secs(60);
-        while http.get(format!("{base}/readyz")).send().await.map(|r| r.status().is_success()).ok() != Some(true) {
-            anyhow::ensure!(Instant::now() < deadline, "the server did not become ready within 60 s");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
         let mut results = Vec::new();
         for (case, runs) in cases {
             let mut times = Vec::with_capacity(runs.len());
