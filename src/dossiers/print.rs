@@ -130,6 +130,8 @@ fn print(
 struct Form {
     number: String,
     state: &'static str,
+    /// "Créé le … · mis à jour le …".
+    dates: String,
     company: String,
     company_lines: Vec<(String, String)>,
     provider: Vec<(String, String)>,
@@ -239,6 +241,11 @@ fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> F
     Form {
         number: dossier.number.clone(),
         state: dossier.state.label_fr(),
+        dates: format!(
+            "Créé le {} · mis à jour le {}",
+            day(&Some(dossier.created_at.chars().take(10).collect())),
+            day(&Some(dossier.updated_at.chars().take(10).collect()))
+        ),
         company: dossier.company_name.clone(),
         company_lines: vec![
             ("Raison sociale".into(), dossier.company_name.clone()),

@@ -171,7 +171,15 @@ async fn a_dossier_prints_with_its_pdf_pieces_behind_separator_pages() {
     let (status, kind, alone) = app.bytes(app.employer_a(), &format!("/api/v1/dossiers/{GRANTED_A}/print")).await;
     assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/pdf"));
     let page = page_texts(&alone).join("\n");
-    for wanted in ["Dossier N° 25.A.90103.1", "ACCORDÉ", "DURAND Julie", "programme.pdf", "Pièces du dossier"] {
+    for wanted in [
+        "Dossier N° 25.A.90103.1",
+        "ACCORDÉ",
+        "Créé le ",
+        "mis à jour le ",
+        "DURAND Julie",
+        "programme.pdf",
+        "Pièces du dossier",
+    ] {
         assert!(page.contains(wanted), "{wanted:?} not in:\n{page}");
     }
 
