@@ -16,7 +16,8 @@ pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<
     if let Some(id) = &invoice.document_id {
         return Ok(id.clone());
     }
-    let data = sql::data(&state.db, &invoice.id).await?;
+    let mut data = sql::data(&state.db, &invoice.id).await?;
+    complete_early_data(&mut data, &state.config.opco, &invoice.issue_date);
     let frozen: Frozen = serde_json::from_value(data)
         .map_err(|e| AppError::internal(anyhow::anyhow!("invoice {} has unreadable data: {e}", invoice.id)))?;
     let issue_date = super::document::iso_date::parse(&invoice.issue_date)
@@ -52,6 +53,28 @@ pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<
     let (document, _) = ingest::record_piece(state, &dossier, &invoice.issued_by, spooled, piece, false).await?;
     sql::set_document(&state.db, &invoice.id, &document.id).await?;
     Ok(document.id)
+}
+
+/// Invoices issued before their PDF existed froze their request, lines, employer and dossier
+/// only: the signature comes from their request (dated as issued), the OPCO from the
+/// configuration, and no assistant is named.
+fn complete_early_data(data: &mut serde_json::Value, opco: &super::document::Opco, issue_date: &str) {
+    let Some(fields) = data.as_object_mut() else { return };
+    if !fields.contains_key("signed") {
+        let request = fields.get("request").cloned().unwrap_or_default();
+        let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().trim().to_string();
+        let signed = serde_json::json!({
+            "date": issue_date,
+            "place": text(&request["place"]),
+            "name": text(&request["signatory"]["name"]),
+            "function": text(&request["signatory"]["function"]),
+        });
+        fields.insert("signed".into(), signed);
+    }
+    if !fields.contains_key("opco") {
+        fields.insert("opco".into(), serde_json::to_value(opco).unwrap_or_default());
+    }
+    fields.entry("assistant").or_insert(serde_json::Value::Null);
 }
 
 /// Makes the PDFs that a stop between an issue and its PDF left missing (at start-up).

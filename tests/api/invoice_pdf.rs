@@ -201,3 +201,25 @@ async fn a_dossier_prints_with_its_pdf_pieces_behind_separator_pages() {
     let bad = app.get(app.employer_a(), &format!("/api/v1/dossiers/{GRANTED_A}/print?with_pieces=maybe")).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_invoice_issued_before_pdfs_existed_gets_its_pdf() {
+    let app = spawn_app().await;
+    let path = format!("/api/v1/dossiers/{GRANTED_A}/invoices");
+    app.post_json(app.employer_a(), &path, &request("hors_champ")).await;
+    // What the previous version froze: request, computed lines, employer, dossier; no PDF.
+    let db = &app.state.db;
+    let data: String = sqlx::query_scalar("select data from invoices").fetch_one(db).await.unwrap();
+    let mut data: Value = serde_json::from_str(&data).unwrap();
+    for key in ["signed", "opco", "assistant"] {
+        data.as_object_mut().unwrap().remove(key);
+    }
+    sqlx::query("update invoices set data = $1, document_id = null").bind(data.to_string()).execute(db).await.unwrap();
+
+    let (status, _, pdf) = app.bytes(app.employer_a(), "/api/v1/invoices/FE2026-00001/pdf").await;
+    assert_eq!(status, StatusCode::OK);
+    check_invoice_pdf(
+        &pdf,
+        &["FACTURE N° FE2026-00001", "Fait à Paris, le 27/11/2026", "Claire Martin", "AKTO", "TOTAL TTC 574,75 €"],
+    );
+}
