@@ -46,7 +46,9 @@ impl ToUnicode {
                         match tokens.get(i + 2) {
                             Some(Token::Hex(first)) => {
                                 let first = units(first);
-                                for (offset, code) in (lo..=hi).enumerate() {
+                                // A full map stops the work too: hostile CMaps repeat huge ranges.
+                                let room = MAX_ENTRIES.saturating_sub(cmap.map.len());
+                                for (offset, code) in (lo..=hi).enumerate().take(room) {
                                     let mut text = first.clone();
                                     if let Some(last) = text.last_mut() {
                                         *last = last.wrapping_add(offset as u16);
@@ -170,6 +172,15 @@ mod tests {
         let cmap = ToUnicode::parse(TYPST_CMAP.as_bytes()).unwrap();
         let shown = [0, 1, 0, 3, 0, 0x13, 0, 0x20, 0, 0x22, 0, 0x30, 0, 0x31, 0, 0x99];
         assert_eq!(cmap.decode(&shown), "SÉ acfi€");
+    }
+
+    #[test]
+    fn repeated_huge_ranges_stop_at_the_cap() {
+        let ranges = "<0000> <FFFFFFFF> <0041>\n".repeat(2000);
+        let content = format!("begincodespacerange <0000> <FFFF> endcodespacerange beginbfrange\n{ranges}endbfrange");
+        let cmap = ToUnicode::parse(content.as_bytes()).unwrap();
+        assert_eq!(cmap.map.len(), MAX_ENTRIES);
+        assert_eq!(cmap.decode(&[0, 1]), "B");
     }
 
     #[test]
