@@ -65,6 +65,9 @@ enum Command {
     /// Internal: read one PDF and print what it says as JSON (the sandboxed reader's side).
     #[command(hide = true)]
     ExtractPdf { file: std::path::PathBuf },
+    /// Internal: join PDFs into one (the sandboxed side of printing a dossier with its pieces).
+    #[command(hide = true)]
+    MergePdf { output: std::path::PathBuf, inputs: Vec<std::path::PathBuf> },
 }
 
 /// Runs the command: the sandboxed PDF reader directly (no runtime, no logging, one thread),
@@ -72,6 +75,9 @@ enum Command {
 pub fn main(cli: Cli) -> ExitCode {
     if let Command::ExtractPdf { file } = &cli.command {
         return crate::extract::sandbox::child_main(file);
+    }
+    if let Command::MergePdf { output, inputs } = &cli.command {
+        return crate::extract::sandbox::merge_main(output, inputs);
     }
     crate::telemetry::init();
     match tokio::runtime::Runtime::new() {
@@ -154,6 +160,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             .unwrap_or_else(|panic| Err(anyhow::anyhow!("the render panicked: {panic}"))),
         Command::Reindex { config } => reindex(config).await,
         Command::ExtractPdf { file } => return crate::extract::sandbox::child_main(&file),
+        Command::MergePdf { output, inputs } => return crate::extract::sandbox::merge_main(&output, &inputs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,11 +1,11 @@
 //! "Imprimer le dossier": `GET /api/v1/dossiers/{number}/print` renders the dossier page (état,
 //! company, organisme, action, the nine cost lines, stagiaires, the list of pieces) as a PDF with
 //! Typst. With `?with_pieces=true` the PDF pieces follow, each behind a separator page naming it.
-//! Only pieces the sandboxed reader has already read without trouble (`text_status` `done`) are
-//! joined in process; the others are listed, and their separator says why they are not joined.
+//! Pieces are joined in a sandboxed child process (they are uploaded files), and only those the
+//! reader has read whole and without trouble; the others' separator says why they are not joined.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,9 @@ use crate::domain::{Amount, Sha256Hex};
 use crate::error::{AppError, AppResult};
 use crate::input::{Path, Query};
 use crate::invoice::format::{format_date, format_eur};
-use crate::render::{self, merge, or_dash as text, PdfIdentity, Template};
+use tokio::sync::Semaphore;
+
+use crate::render::{self, or_dash as text, PdfIdentity, Template};
 
 const DOSSIER: Template = Template { name: "dossier", source: include_str!("../../templates/dossier.typ") };
 const SEPARATOR: Template = Template { name: "separator", source: include_str!("../../templates/separator.typ") };
@@ -48,27 +50,15 @@ pub async fn print_dossier(
     let dossier =
         super::sql::find_visible(&state.db, &caller, &number).await?.ok_or_else(AppError::dossier_not_found)?;
     let documents = crate::documents::sql::list_for_dossier(&state.db, &dossier.id).await?;
-    let mut joined = Vec::new();
-    if params.with_pieces {
-        let total: u64 = documents.iter().filter(|d| joinable(d)).map(|d| d.size as u64).sum();
-        if total > MAX_JOINED_BYTES {
-            return Err(AppError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large_to_print",
-                "The dossier's pieces are too large to print in one PDF: print them one by one.",
-                "Les pièces du dossier sont trop volumineuses pour un seul PDF : imprimez-les une à une.",
-            ));
-        }
-        for document in documents.iter().filter(|d| joinable(d)) {
-            joined.push((document.id.clone(), blob(&state, document).await?));
-        }
-    }
     let today = render::today();
-    let with_pieces = params.with_pieces;
     let number = dossier.number.clone();
-    let pdf = tokio::task::spawn_blocking(move || print(&dossier, &documents, joined, with_pieces, today))
-        .await
-        .map_err(|e| AppError::internal(anyhow::anyhow!("the dossier print panicked: {e}")))??;
+    let pdf = if params.with_pieces {
+        with_pieces(&state, dossier, documents, today).await?
+    } else {
+        let pages = move || render_pages(&dossier, &documents, today, false);
+        let mut pages = blocking(pages).await?;
+        pages.swap_remove(0)
+    };
     let mut response = pdf.into_response();
     let out = response.headers_mut();
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
@@ -78,52 +68,104 @@ pub async fn print_dossier(
     Ok(response)
 }
 
-/// A piece joined to the printout: a PDF that the sandboxed reader read without trouble.
-fn joinable(document: &Document) -> bool {
-    document.mime_type == "application/pdf" && document.text_status == "done"
-}
-
-async fn blob(state: &AppState, document: &Document) -> AppResult<Vec<u8>> {
-    let sha256 = Sha256Hex::parse(&document.sha256)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("document {} has a malformed sha256", document.id)))?;
-    let mut stream =
-        state.storage.get_verified(&sha256, document.size as u64).await.map_err(|error| {
-            AppError::internal(anyhow::Error::new(error).context(format!("document {}", document.id)))
-        })?;
-    let mut bytes = Vec::with_capacity(document.size as usize);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| AppError::internal(anyhow::Error::new(e).context(format!("document {}", document.id))))?;
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
-}
-
-fn print(
-    dossier: &DossierRecord,
-    documents: &[Document],
-    joined: Vec<(String, Vec<u8>)>,
-    with_pieces: bool,
+/// The dossier page, then each piece behind its separator, joined in a sandboxed child process
+/// (`pieces merge-pdf`, under the PDF reader's limits), one print at a time.
+async fn with_pieces(
+    state: &AppState,
+    dossier: DossierRecord,
+    documents: Vec<Document>,
     today: time::Date,
 ) -> AppResult<Vec<u8>> {
+    let total: u64 = documents.iter().filter(|d| joinable(d)).map(|d| d.size as u64).sum();
+    if total > MAX_JOINED_BYTES {
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large_to_print",
+            "The dossier's pieces are too large to print in one PDF: print them one by one.",
+            "Les pièces du dossier sont trop volumineuses pour un seul PDF : imprimez-les une à une.",
+        ));
+    }
+    static ONE_AT_A_TIME: Semaphore = Semaphore::const_new(1);
+    let _turn = ONE_AT_A_TIME.acquire().await.map_err(|e| AppError::internal(e.into()))?;
+    let work =
+        tempfile::tempdir_in(state.config.storage_dir().join("tmp")).map_err(|e| AppError::internal(e.into()))?;
+    let failed = |e: std::io::Error| AppError::internal(e.into());
+    let listed = documents.clone();
+    let pages = blocking(move || render_pages(&dossier, &listed, today, true)).await?;
+    // The dossier page, then per piece its separator and, when joinable, the piece itself.
+    let mut inputs = Vec::new();
+    for (n, page) in pages.iter().enumerate() {
+        let path = work.path().join(format!("{n}-page.pdf"));
+        tokio::fs::write(&path, page).await.map_err(failed)?;
+        inputs.push(path);
+        if let Some(document) = n.checked_sub(1).map(|i| &documents[i]).filter(|d| joinable(d)) {
+            let path = work.path().join(format!("{n}-piece.pdf"));
+            write_blob(state, document, &path).await?;
+            inputs.push(path);
+        }
+    }
+    let output = work.path().join("dossier.pdf");
+    let exe = state.config.helper_exe.clone().map_or_else(std::env::current_exe, Ok).map_err(failed)?;
+    if !crate::extract::sandbox::merge_pdfs(&exe, &inputs, &output).await {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "pieces_not_joinable",
+            "The pieces could not be joined: print the dossier without them, or the pieces one by one.",
+            "Les pièces n'ont pas pu être jointes : imprimez le dossier sans elles, ou les pièces une à une.",
+        ));
+    }
+    tokio::fs::read(&output).await.map_err(failed)
+}
+
+/// Runs `work` (Typst, CPU-heavy) off the async executor.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::internal(anyhow::anyhow!("the dossier print panicked: {e}")))?
+}
+
+/// A piece joined to the printout: a PDF that the sandboxed reader read whole and without trouble.
+fn joinable(document: &Document) -> bool {
+    document.mime_type == "application/pdf" && document.text_status == "done" && document.text_problem.is_none()
+}
+
+/// Streams the piece's verified bytes into `path`.
+async fn write_blob(state: &AppState, document: &Document, path: &std::path::Path) -> AppResult<()> {
+    use tokio::io::AsyncWriteExt;
+    let context = || format!("document {}", document.id);
+    let sha256 = Sha256Hex::parse(&document.sha256)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("{} has a malformed sha256", context())))?;
+    let mut stream = state
+        .storage
+        .get_verified(&sha256, document.size as u64)
+        .await
+        .map_err(|error| AppError::internal(anyhow::Error::new(error).context(context())))?;
+    let mut file = tokio::fs::File::create(path).await.map_err(|e| AppError::internal(e.into()))?;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| AppError::internal(anyhow::Error::new(e).context(context())))?;
+        file.write_all(&chunk).await.map_err(|e| AppError::internal(e.into()))?;
+    }
+    file.flush().await.map_err(|e| AppError::internal(e.into()))
+}
+
+/// The dossier page and, `with_separators`, one separator page per piece.
+fn render_pages(
+    dossier: &DossierRecord,
+    documents: &[Document],
+    today: time::Date,
+    with_separators: bool,
+) -> AppResult<Vec<Vec<u8>>> {
     let failed = |e: render::RenderError| AppError::internal(e.into());
     let identity = PdfIdentity { ident: &format!("dossier:{}", dossier.number), date: today };
-    let page = render::render_pdf(&DOSSIER, &form(dossier, documents, today), &[], &identity).map_err(failed)?;
-    if !with_pieces {
-        return Ok(page);
+    let mut pages =
+        vec![render::render_pdf(&DOSSIER, &form(dossier, documents, today), &[], &identity).map_err(failed)?];
+    if with_separators {
+        for (n, document) in documents.iter().enumerate() {
+            let separator = Separator::new(dossier, document, n + 1, documents.len(), joinable(document));
+            pages.push(render::render_pdf(&SEPARATOR, &separator, &[], &identity).map_err(failed)?);
+        }
     }
-    let load = |bytes: &[u8]| lopdf::Document::load_mem(bytes);
-    let mut parts = vec![load(&page).map_err(|e| AppError::internal(e.into()))?];
-    for (n, document) in documents.iter().enumerate() {
-        let piece = joined.iter().find(|(id, _)| *id == document.id).and_then(|(_, bytes)| load(bytes).ok());
-        let separator = Separator::new(dossier, document, n + 1, documents.len(), piece.is_some());
-        parts.push(
-            load(&render::render_pdf(&SEPARATOR, &separator, &[], &identity).map_err(failed)?)
-                .map_err(|e| AppError::internal(e.into()))?,
-        );
-        parts.extend(piece);
-    }
-    merge::merge(parts).map_err(|e| AppError::internal(e.into()))
+    Ok(pages)
 }
 
 #[derive(Serialize)]

@@ -147,9 +147,9 @@ fn number_of(bytes: &[u8]) -> u32 {
     bytes.iter().take(4).fold(0, |n, &b| (n << 8) | u32::from(b))
 }
 
-/// UTF-16BE code units from hex digits.
+/// UTF-16BE code units from hex digits (at most 16: a ligature, never a paragraph).
 fn units(hex: &[u8]) -> Vec<u16> {
-    hex.chunks(4).map(|unit| number(unit) as u16).collect()
+    hex.chunks(4).take(16).map(|unit| number(unit) as u16).collect()
 }
 
 fn utf16(hex: &[u8]) -> String {

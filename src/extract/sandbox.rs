@@ -29,15 +29,54 @@ pub async fn read_pdf(exe: &Path, path: &Path) -> PdfReading {
     }
 }
 
-async fn run(exe: &Path, path: &Path) -> Result<PdfReading, Problem> {
-    let mut command = if prlimit_available() {
+/// `exe` under the memory and CPU caps (when `prlimit` is installed).
+fn limited(exe: &Path) -> Command {
+    if prlimit_available() {
         let mut command = Command::new("prlimit");
         command.arg(format!("--as={MEMORY_LIMIT}")).arg(format!("--cpu={CPU_LIMIT_SECS}")).arg("--").arg(exe);
         command
     } else {
-        tracing::warn!("prlimit is not installed: the PDF reader runs without a memory cap");
+        tracing::warn!("prlimit is not installed: the PDF child process runs without a memory cap");
         Command::new(exe)
-    };
+    }
+}
+
+/// Joins the PDFs `inputs`, in order, into `output`, in a child process (`pieces merge-pdf`)
+/// under the reader's limits: the inputs may be uploaded pieces. False when it could not.
+pub async fn merge_pdfs(exe: &Path, inputs: &[std::path::PathBuf], output: &Path) -> bool {
+    let mut command = limited(exe);
+    command
+        .arg("merge-pdf")
+        .arg(output)
+        .args(inputs)
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let Ok(mut child) = command.spawn() else { return false };
+    match tokio::time::timeout(DEADLINE, child.wait()).await {
+        Ok(Ok(status)) => status.success(),
+        _ => {
+            let _ = child.kill().await;
+            false
+        }
+    }
+}
+
+/// The child's side of [`merge_pdfs`]: `pieces merge-pdf OUTPUT INPUT…`.
+pub fn merge_main(output: &Path, inputs: &[std::path::PathBuf]) -> std::process::ExitCode {
+    let parts: Result<Vec<lopdf::Document>, _> = inputs.iter().map(lopdf::Document::load).collect();
+    let merged = parts.ok().and_then(|parts| crate::render::merge::merge(parts).ok());
+    match merged.map(|bytes| std::fs::write(output, bytes)) {
+        Some(Ok(())) => std::process::ExitCode::SUCCESS,
+        _ => std::process::ExitCode::from(2),
+    }
+}
+
+async fn run(exe: &Path, path: &Path) -> Result<PdfReading, Problem> {
+    let mut command = limited(exe);
     command
         .arg("extract-pdf")
         .arg(path)

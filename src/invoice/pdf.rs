@@ -58,7 +58,7 @@ pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<
 /// Invoices issued before their PDF existed froze their request, lines, employer and dossier
 /// only: the signature comes from their request (dated as issued), the OPCO from the
 /// configuration, and no assistant is named.
-fn complete_early_data(data: &mut serde_json::Value, opco: &super::document::Opco, issue_date: &str) {
+pub(super) fn complete_early_data(data: &mut serde_json::Value, opco: &super::document::Opco, issue_date: &str) {
     let Some(fields) = data.as_object_mut() else { return };
     if !fields.contains_key("signed") {
         let request = fields.get("request").cloned().unwrap_or_default();

@@ -177,6 +177,7 @@ pub async fn credit_invoice(
     };
     let mut tx = state.db.begin().await?;
     let mut data = sql::data(&mut *tx, &invoice.id).await?;
+    pdf::complete_early_data(&mut data, &state.config.opco, &invoice.issue_date);
     // The credit note is signed on its own date.
     data["signed"]["date"] = serde_json::Value::String(date.clone());
     let what = Issue {

@@ -155,3 +155,27 @@ fn invoice_render_makes_a_checked_specimen_without_the_server() {
     assert!(String::from_utf8_lossy(&failed.stderr).contains("trainees[0].hourly_cost"), "{failed:?}");
     assert!(!dir.path().join("x.pdf").exists());
 }
+
+#[test]
+fn the_sandboxed_pdf_joiner_joins_in_order_and_refuses_garbage() {
+    let dir = tempfile::tempdir().unwrap();
+    let [first, second, garbage, out] = ["a.pdf", "b.pdf", "bad.pdf", "out.pdf"].map(|name| dir.path().join(name));
+    std::fs::write(&first, crate::helpers::text_pdf(&["Premiere piece du dossier"])).unwrap();
+    std::fs::write(&second, crate::helpers::text_pdf(&["Seconde piece du dossier"])).unwrap();
+    std::fs::write(&garbage, b"%PDF-1.7\n<< /Type /Catalog /Pages [[[[[[").unwrap();
+    let args = |inputs: &[&std::path::Path]| {
+        let mut args = vec!["merge-pdf".to_string(), out.display().to_string()];
+        args.extend(inputs.iter().map(|p| p.display().to_string()));
+        args
+    };
+    let joined = pieces(dir.path(), &args(&[&first, &second]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(joined.status.success());
+    let doc = pieces::extract::pdf_text::load(&std::fs::read(&out).unwrap()).unwrap();
+    let (count, pages) = pieces::extract::pdf_text::read_text(&doc, 10);
+    assert_eq!(count, 2);
+    assert!(pages[0].contains("Premiere") && pages[1].contains("Seconde"), "{pages:?}");
+    std::fs::remove_file(&out).unwrap();
+    let refused = pieces(dir.path(), &args(&[&first, &garbage]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!refused.status.success());
+    assert!(!out.exists(), "nothing is written when a part cannot be read");
+}
