@@ -29,32 +29,31 @@ pub async fn read_pdf(exe: &Path, path: &Path) -> PdfReading {
     }
 }
 
-/// `exe` under the memory and CPU caps (when `prlimit` is installed).
+/// `exe` under the memory and CPU caps (when `prlimit` is installed), quiet, with no input,
+/// killed when dropped; its stdout is the caller's to set.
 fn limited(exe: &Path) -> Command {
-    if prlimit_available() {
+    let mut command = if prlimit_available() {
         let mut command = Command::new("prlimit");
         command.arg(format!("--as={MEMORY_LIMIT}")).arg(format!("--cpu={CPU_LIMIT_SECS}")).arg("--").arg(exe);
         command
     } else {
         tracing::warn!("prlimit is not installed: the PDF child process runs without a memory cap");
         Command::new(exe)
-    }
+    };
+    command
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    command
 }
 
 /// Joins the PDFs `inputs`, in order, into `output`, in a child process (`pieces merge-pdf`)
 /// under the reader's limits: the inputs may be uploaded pieces. False when it could not.
 pub async fn merge_pdfs(exe: &Path, inputs: &[std::path::PathBuf], output: &Path) -> bool {
     let mut command = limited(exe);
-    command
-        .arg("merge-pdf")
-        .arg(output)
-        .args(inputs)
-        .env("RUST_BACKTRACE", "0")
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    command.arg("merge-pdf").arg(output).args(inputs).stdout(Stdio::null());
     let Ok(mut child) = command.spawn() else { return false };
     match tokio::time::timeout(DEADLINE, child.wait()).await {
         Ok(Ok(status)) => status.success(),
@@ -77,15 +76,7 @@ pub fn merge_main(output: &Path, inputs: &[std::path::PathBuf]) -> std::process:
 
 async fn run(exe: &Path, path: &Path) -> Result<PdfReading, Problem> {
     let mut command = limited(exe);
-    command
-        .arg("extract-pdf")
-        .arg(path)
-        .env("RUST_BACKTRACE", "0")
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    command.arg("extract-pdf").arg(path).stdout(Stdio::piped());
     let mut child = command.spawn().map_err(|e| {
         tracing::error!("cannot start the PDF reader {}: {e}", exe.display());
         Problem::new("reader_unavailable", "Le lecteur de PDF n'a pas pu être lancé.")

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::document::{Frozen, Opco, Printable};
+use super::document::{Opco, Printable};
 use super::print;
 use crate::config::Config;
 
@@ -37,23 +37,8 @@ pub struct InvoiceBench {
 
 const DEMO: &str = include_str!("../../samples/invoice/demo.json");
 
-/// The demo invoice, frozen as an issue would freeze it.
-fn demo() -> anyhow::Result<Frozen> {
-    let input: super::specimen::SpecimenInput = serde_json::from_str(DEMO)?;
-    let request: super::InvoiceRequest = serde_json::from_value(input.invoice.clone())?;
-    let invoice = super::validate(&request, &super::DossierFacts::default())?;
-    Ok(super::specimen::freeze(
-        input.invoice,
-        &invoice,
-        input.employer,
-        input.dossier,
-        Opco::default(),
-        input.assistant,
-    ))
-}
-
 pub async fn run(bench: InvoiceBench) -> anyhow::Result<()> {
-    let frozen = demo()?;
+    let frozen = super::specimen::specimen(DEMO.as_bytes(), &Opco::default())?;
     let number = "FE2026-00001";
     let printable = Printable {
         number: Some(number),

@@ -224,8 +224,7 @@ fn day(date: Date) -> String {
 
 /// `2026-11-02` → `20261102`; `None` unless it is such a date.
 fn iso_day(text: Option<&str>) -> Option<String> {
-    let date = Date::parse(text?.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()?;
-    Some(day(date))
+    super::document::iso_date::parse(text?).map(day)
 }
 
 fn digits(text: &str) -> String {

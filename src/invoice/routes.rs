@@ -78,7 +78,7 @@ pub async fn issue_invoice(
     let employer = employer_of(&state, &dossier).await?;
     let assistant = assistant_of(&state, &dossier.company_id).await?;
     let reference = DossierRef { number: dossier.number.clone(), action: dossier.fields.action.clone() };
-    let frozen = freeze(body, &invoice, employer, reference, state.config.opco.clone(), assistant);
+    let frozen = freeze(body, &invoice, computed, employer, reference, state.config.opco.clone(), assistant);
     let data = serde_json::to_value(&frozen).map_err(|e| AppError::internal(e.into()))?;
     let mut tx = state.db.begin().await?;
     if let Some(key) = &key {
@@ -88,6 +88,7 @@ pub async fn issue_invoice(
         }
     }
     let date = invoice.date.to_string();
+    let computed = &frozen.computed;
     let totals = [&computed.total_ht, &computed.total_tva, &computed.total_ttc].map(|t| format!("{t:.2}"));
     let what = Issue {
         date: &date,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::document::{Assistant, DossierRef, Employer, Frozen, Opco, Printable};
-use super::{compute, print, DossierFacts, Invoice, InvoiceRequest};
+use super::{compute, print, Computed, DossierFacts, Invoice, InvoiceRequest};
 use crate::domain::Hours;
 
 /// `pieces invoice …`
@@ -51,6 +51,14 @@ pub fn run(command: InvoiceCommand) -> anyhow::Result<()> {
 
 /// The specimen PDF of `input` (a [`SpecimenInput`] as JSON).
 pub fn specimen_pdf(input: &[u8], opco: &Opco) -> anyhow::Result<Vec<u8>> {
+    let frozen = specimen(input, opco)?;
+    let printable =
+        Printable { number: None, type_code: "380", credits: None, issue_date: frozen.signed.date, frozen: &frozen };
+    Ok(print::invoice_pdf(&printable, "specimen")?)
+}
+
+/// `input` (a [`SpecimenInput`] as JSON) validated, computed and frozen as an issue would.
+pub fn specimen(input: &[u8], opco: &Opco) -> anyhow::Result<Frozen> {
     let input: SpecimenInput = serde_json::from_slice(input).map_err(|e| anyhow::anyhow!("invalid input: {e}"))?;
     let request: InvoiceRequest =
         serde_json::from_value(input.invoice.clone()).map_err(|e| anyhow::anyhow!("invalid \"invoice\": {e}"))?;
@@ -60,16 +68,15 @@ pub fn specimen_pdf(input: &[u8], opco: &Opco) -> anyhow::Result<Vec<u8>> {
         employer_vat_number: input.employer.vat_number.as_deref().filter(|v| !v.trim().is_empty()),
     };
     let invoice = super::validate(&request, &facts)?;
-    let frozen = freeze(input.invoice, &invoice, input.employer, input.dossier, opco.clone(), input.assistant);
-    let printable =
-        Printable { number: None, type_code: "380", credits: None, issue_date: invoice.date, frozen: &frozen };
-    Ok(print::invoice_pdf(&printable, "specimen")?)
+    let computed = compute(&invoice);
+    Ok(freeze(input.invoice, &invoice, computed, input.employer, input.dossier, opco.clone(), input.assistant))
 }
 
 /// What an invoice keeps of its request and of the dossier, company and OPCO at issue.
 pub fn freeze(
     request: serde_json::Value,
     invoice: &Invoice,
+    computed: Computed,
     employer: Employer,
     dossier: DossierRef,
     opco: Opco,
@@ -77,7 +84,7 @@ pub fn freeze(
 ) -> Frozen {
     Frozen {
         request,
-        computed: compute(invoice),
+        computed,
         employer,
         dossier,
         opco,

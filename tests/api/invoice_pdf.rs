@@ -19,6 +19,11 @@ fn request(vat: &str) -> Value {
 
 /// Runs `scripts/check-invoice-pdf.py` on `pdf`; fails the test with what it printed.
 pub fn check_invoice_pdf(pdf: &[u8], texts: &[&str]) {
+    check_invoice_pdfs(&[pdf.to_vec()], texts);
+}
+
+/// The same on every PDF of `pdfs` (one checker process), each of which must show every text.
+pub fn check_invoice_pdfs(pdfs: &[Vec<u8>], texts: &[&str]) {
     let python = std::env::var("PIECES_FACTURX_PYTHON").unwrap_or_else(|_| {
         let cached = format!("{}/.cache/pieces/facturx-venv/bin/python", std::env::var("HOME").unwrap_or_default());
         assert!(
@@ -28,16 +33,29 @@ pub fn check_invoice_pdf(pdf: &[u8], texts: &[&str]) {
         cached
     });
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("invoice.pdf");
-    std::fs::write(&path, pdf).unwrap();
+    let paths: Vec<_> = pdfs
+        .iter()
+        .enumerate()
+        .map(|(i, pdf)| {
+            let path = dir.path().join(format!("invoice-{i}.pdf"));
+            std::fs::write(&path, pdf).unwrap();
+            path
+        })
+        .collect();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/check-invoice-pdf.py");
-    let output = Command::new(python).arg(script).arg(&path).args(texts).output().expect("the checker runs");
+    let mut command = Command::new(python);
+    command.arg(script);
+    for text in texts {
+        command.arg("--text").arg(text);
+    }
+    let output = command.args(&paths).output().expect("the checker runs");
     let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the independent checks failed:\n{report}");
+    assert!(report.contains(&format!("{0} of {0} PDFs pass", pdfs.len())), "{report}");
 }
 
 impl TestApp {
-    async fn bytes(&self, token: &str, path: &str) -> (StatusCode, String, Vec<u8>) {
+    pub async fn bytes(&self, token: &str, path: &str) -> (StatusCode, String, Vec<u8>) {
         let response = self.get(token, path).await;
         let status = response.status();
         let kind = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();

@@ -185,4 +185,15 @@ async fn two_hundred_invoices_from_twenty_concurrent_clients_are_numbered_one_to
     numbers.sort();
     let expected: Vec<String> = (1..=200).map(|n| format!("FE2026-{n:05}")).collect();
     assert_eq!(numbers, expected);
+    // Every one of them is a valid Factur-X PDF/A-3 printing its own number.
+    let mut pdfs = Vec::new();
+    for number in &numbers {
+        let (status, _, pdf) = app.bytes(app.employer_a(), &format!("/api/v1/invoices/{number}/pdf")).await;
+        assert_eq!(status, StatusCode::OK, "{number}");
+        let text =
+            pieces::extract::pdf_text::read_text(&pieces::extract::pdf_text::load(&pdf).unwrap(), 5).1.join("\n");
+        assert!(text.contains(&format!("FACTURE N° {number}")), "{number}");
+        pdfs.push(pdf);
+    }
+    crate::invoice_pdf::check_invoice_pdfs(&pdfs, &["TOTAL TTC 689,70 €"]);
 }
