@@ -5,8 +5,11 @@
 
 pub mod analysis;
 pub mod bench;
+mod bits;
+pub mod cache;
 pub mod facets;
 pub mod outbox;
+pub mod plan;
 pub mod routes;
 pub mod similar;
 
@@ -103,8 +106,8 @@ pub struct SearchIndex {
     pub reader: IndexReader,
     writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
     pub fields: Fields,
-    /// The words of the faceted fields, per segment.
-    pub dictionaries: Arc<facets::Dictionaries>,
+    /// What searches keep in memory per segment (facet values, dates, frequent terms).
+    pub cache: Arc<cache::SegmentCache>,
     rebuilding: AtomicBool,
     dir: PathBuf,
 }
@@ -150,7 +153,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(None),
             fields,
-            dictionaries: Arc::default(),
+            cache: Arc::default(),
             rebuilding: AtomicBool::new(rebuild),
             dir: dir.to_path_buf(),
         };
@@ -192,7 +195,7 @@ impl SearchIndex {
     /// Makes the next search see the last commit, and forgets what belonged to merged segments.
     pub fn reload(&self) -> tantivy::Result<()> {
         self.reader.reload()?;
-        self.dictionaries.keep_only(&self.reader.searcher());
+        self.cache.keep_only(&self.reader.searcher());
         Ok(())
     }
 }

@@ -11,10 +11,8 @@ use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
-};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, QueryParser};
+use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
 use utoipa::{IntoParams, ToSchema};
@@ -23,6 +21,8 @@ use crate::app::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::{AppError, AppResult};
 use crate::input::{Json, Query as QueryInput};
+
+use super::plan::{Found, Part, Plan};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -127,45 +127,76 @@ pub fn run(
     if offset > 10_000 {
         return Err(AppError::invalid("offset", "offset must be at most 10000.", "offset ne peut dépasser 10000."));
     }
-    let searcher = index.reader.searcher();
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let text_query = match words {
-        Some(q) if is_plain(q) => {
-            let query = plain_words(index, &searcher, q);
-            clauses.push((Occur::Must, query.box_clone()));
-            Some(query)
+    let by_date = match params.sort.as_deref() {
+        None | Some("relevance") => false,
+        Some("date") => true,
+        Some(_) => {
+            return Err(AppError::invalid("sort", "sort is `relevance` or `date`.", "sort vaut `relevance` ou `date`."))
         }
-        Some(q) => {
+    };
+    let searcher = index.reader.searcher();
+    let uploaded_at = (f.uploaded_at, day("from", &params.from, false)?, day("to", &params.to, true)?);
+    let mut plan = Plan { words: None, filters: filters(f, params, companies)?, uploaded_at, by_date };
+    let facets = params.facets.unwrap_or(true);
+    let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let (found, text_query) = match words {
+        Some(q) if !is_plain(q) => {
             let mut parser = QueryParser::for_index(
                 &index.index,
                 vec![f.title, f.text, f.comment, f.original_name, f.provider_name, f.seller_name],
             );
             parser.set_conjunction_by_default();
             parser.set_field_boost(f.title, 2.0);
-            let query = parser.parse_query(q).map_err(|error| {
+            let parsed = parser.parse_query(q).map_err(|error| {
                 AppError::bad_request(
                     "invalid_query",
                     format!("The query cannot be read: {error}."),
                     format!("La recherche ne peut pas être lue : {error}."),
                 )
             })?;
-            clauses.push((Occur::Must, query.box_clone()));
-            Some(query)
+            let mut clauses = vec![(Occur::Must, parsed.box_clone())];
+            clauses.extend(plan.filter_queries().into_iter().map(|query| (Occur::Must, query)));
+            let query = BooleanQuery::new(clauses);
+            (collect(&searcher, &index.cache, &query, by_date, limit, offset, facets)?, Some(parsed))
         }
-        None => {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
-            None
+        words => {
+            plan.words = words.map(|q| plain_words(index, &searcher, q));
+            let found = plan.run(&searcher, &index.cache, limit, offset, facets).map_err(search_failed)?;
+            (found, plan.words_query())
         }
     };
-    if let Some(companies) = companies {
-        let terms = companies.iter().map(|c| Term::from_field_text(f.company_id, c));
-        clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+    let snippets = match &text_query {
+        Some(q) if params.snippets.unwrap_or(true) => {
+            let mut generator = SnippetGenerator::create(&searcher, &**q, f.text).map_err(search_failed)?;
+            generator.set_max_num_chars(240);
+            Some(generator)
+        }
+        _ => None,
+    };
+    let mut hits = Vec::with_capacity(found.hits.len());
+    for (score, address) in found.hits {
+        let doc: TantivyDocument = searcher.doc(address).map_err(search_failed)?;
+        let snippet = match &snippets {
+            Some(generator) => {
+                let mut snippet = generator.snippet_from_doc(&doc);
+                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+                snippet.to_html()
+            }
+            None => String::new(),
+        };
+        hits.push(hit(index, &doc, score, snippet));
     }
-    let mut term = |field, value: &str| {
-        let query = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
-        clauses.push((Occur::Must, Box::new(query)));
-    };
+    let facets = found.facets.as_ref().map(super::facets::to_json);
+    Ok(SearchResults { total: found.total, limit, offset, hits, facets })
+}
+
+/// The keyword filters of the request, and the caller's périmètre (one of its companies).
+fn filters(f: super::Fields, params: &SearchParams, companies: Option<Vec<String>>) -> AppResult<Vec<Vec<Term>>> {
+    let mut filters = Vec::new();
+    if let Some(companies) = companies {
+        filters.push(companies.iter().map(|c| Term::from_field_text(f.company_id, c)).collect());
+    }
+    let mut term = |field, value: &str| filters.push(vec![Term::from_field_text(field, value)]);
     if let Some(kind) = &params.kind {
         term(f.kind, kind.trim());
     }
@@ -192,61 +223,42 @@ pub fn run(
             }
         }
     }
-    let day = |field: &str, value: &Option<String>, end: bool| -> AppResult<Bound<Term>> {
-        let Some(value) = value else { return Ok(Bound::Unbounded) };
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        let date = time::Date::parse(value.trim(), &format)
-            .map_err(|_| AppError::invalid(field, "A day is written YYYY-MM-DD.", "Une date s'écrit AAAA-MM-JJ."))?;
-        let at = if end { date.next_day().unwrap_or(date).midnight() } else { date.midnight() }.assume_utc();
-        let term = Term::from_field_date(f.uploaded_at, DateTime::from_timestamp_secs(at.unix_timestamp()));
-        Ok(if end { Bound::Excluded(term) } else { Bound::Included(term) })
-    };
-    let (from, to) = (day("from", &params.from, false)?, day("to", &params.to, true)?);
-    if !matches!((&from, &to), (Bound::Unbounded, Bound::Unbounded)) {
-        clauses.push((Occur::Must, Box::new(RangeQuery::new(from, to))));
-    }
-    let query = BooleanQuery::new(clauses);
+    Ok(filters)
+}
 
-    let by_date = match params.sort.as_deref() {
-        None | Some("relevance") => false,
-        Some("date") => true,
-        Some(_) => {
-            return Err(AppError::invalid("sort", "sort is `relevance` or `date`.", "sort vaut `relevance` ou `date`."))
-        }
-    };
-    // Facets are counted only when asked (the default); snippets likewise.
-    let facets = params.facets.unwrap_or(true).then(|| super::facets::Facets(index.dictionaries.clone()));
-    let (hits, total, facets): (Vec<(f32, tantivy::DocAddress)>, usize, _) = if by_date {
+/// A day of `from`/`to` as a bound in microseconds: from its midnight, or until the next one.
+fn day(field: &str, value: &Option<String>, end: bool) -> AppResult<Bound<i64>> {
+    let Some(value) = value else { return Ok(Bound::Unbounded) };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(value.trim(), &format)
+        .map_err(|_| AppError::invalid(field, "A day is written YYYY-MM-DD.", "Une date s'écrit AAAA-MM-JJ."))?;
+    let at = if end { date.next_day().unwrap_or(date).midnight() } else { date.midnight() }.assume_utc();
+    let micros = at.unix_timestamp() * 1_000_000;
+    Ok(if end { Bound::Excluded(micros) } else { Bound::Included(micros) })
+}
+
+/// Runs a tantivy query with tantivy's collectors: the `limit` best hits after `offset` (by
+/// relevance or newest first), the total, and the facets when asked.
+pub(super) fn collect(
+    searcher: &tantivy::Searcher,
+    cache: &std::sync::Arc<super::cache::SegmentCache>,
+    query: &dyn Query,
+    by_date: bool,
+    limit: usize,
+    offset: usize,
+    facets: bool,
+) -> AppResult<Found> {
+    let facets = facets.then(|| super::facets::Facets(cache.clone()));
+    let (hits, total, facets) = if by_date {
         let top =
             TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<DateTime>("uploaded_at", Order::Desc);
-        let (top, total, facets) = searcher.search(&query, &(top, Count, facets)).map_err(search_failed)?;
+        let (top, total, facets) = searcher.search(query, &(top, Count, facets)).map_err(search_failed)?;
         (top.into_iter().map(|(_, address)| (0.0, address)).collect(), total, facets)
     } else {
         let top = TopDocs::with_limit(limit).and_offset(offset);
-        searcher.search(&query, &(top, Count, facets)).map_err(search_failed)?
+        searcher.search(query, &(top, Count, facets)).map_err(search_failed)?
     };
-    let snippets = match &text_query {
-        Some(q) if params.snippets.unwrap_or(true) => {
-            let mut generator = SnippetGenerator::create(&searcher, &**q, f.text).map_err(search_failed)?;
-            generator.set_max_num_chars(240);
-            Some(generator)
-        }
-        _ => None,
-    };
-    let mut found = Vec::with_capacity(hits.len());
-    for (score, address) in hits {
-        let doc: TantivyDocument = searcher.doc(address).map_err(search_failed)?;
-        let snippet = match &snippets {
-            Some(generator) => {
-                let mut snippet = generator.snippet_from_doc(&doc);
-                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-                snippet.to_html()
-            }
-            None => String::new(),
-        };
-        found.push(hit(index, &doc, score, snippet));
-    }
-    Ok(SearchResults { total, limit, offset, hits: found, facets: facets.as_ref().map(super::facets::to_json) })
+    Ok(Found { hits, total, facets })
 }
 
 /// Plain words only: no "phrase", -exclusion, field:value, grouping or operator.
@@ -259,47 +271,38 @@ fn is_plain(q: &str) -> bool {
 /// or more also matches with one typing error (a letter missed, added, changed, or two swapped),
 /// unless it is common as typed (then it is surely what the user meant, and the alternatives
 /// would only cost time: the words within one edit of a common word are often common too).
-fn plain_words(index: &super::SearchIndex, searcher: &tantivy::Searcher, q: &str) -> Box<dyn Query> {
+/// Only stop words: one clause that matches nothing.
+pub(super) fn plain_words(index: &super::SearchIndex, searcher: &tantivy::Searcher, q: &str) -> Vec<Vec<Part>> {
     let f = index.fields;
     let fields = [f.title, f.text, f.comment, f.original_name, f.provider_name, f.seller_name];
-    let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut clauses = Vec::new();
     for word in q.split_whitespace() {
         let stems = super::analysis::terms(word);
         let whole = super::analysis::whole_words(word);
         for stem in &stems {
-            // Only the fields that hold the word: a union of one clause is the clause itself,
-            // and a union of few costs less than a union of all.
-            let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            // Only the fields that hold the word: a union of few costs less than a union of all.
+            let mut parts = Vec::new();
             for field in fields {
                 let term = Term::from_field_text(field, stem);
-                if searcher.doc_freq(&term).unwrap_or(0) == 0 {
-                    continue;
+                if searcher.doc_freq(&term).unwrap_or(0) > 0 {
+                    parts.push(Part::Term { term, boost: if field == f.title { 2.0 } else { 1.0 } });
                 }
-                let boost = if field == f.title { 2.0 } else { 1.0 };
-                let exact: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                either.push((Occur::Should, Box::new(BoostQuery::new(exact, boost))));
             }
             // One word of five letters or more: also the words within one edit of it, ranked
             // below exact matches.
             if let ([_], [whole]) = (stems.as_slice(), whole.as_slice()) {
                 if whole.chars().count() >= 5 && !is_common(searcher, f.text, stem) {
-                    let fuzzy: Box<dyn Query> =
-                        Box::new(FuzzyTermQuery::new(Term::from_field_text(f.words, whole), 1, true));
-                    either.push((Occur::Should, Box::new(BoostQuery::new(fuzzy, 0.5))));
+                    let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.words, whole), 1, true);
+                    parts.push(Part::Constant(Box::new(BoostQuery::new(Box::new(fuzzy), 0.5))));
                 }
             }
-            let clause: Box<dyn Query> = match either.len() {
-                0 => return Box::new(tantivy::query::EmptyQuery),
-                1 => either.pop().map(|(_, query)| query).expect("one clause"),
-                _ => Box::new(BooleanQuery::new(either)),
-            };
-            words.push((Occur::Must, clause));
+            clauses.push(parts);
         }
     }
-    if words.is_empty() {
-        return Box::new(tantivy::query::EmptyQuery);
+    if clauses.is_empty() {
+        clauses.push(Vec::new());
     }
-    Box::new(BooleanQuery::new(words))
+    clauses
 }
 
 /// Found as is in at least one piece in a thousand, and in at least 20 pieces.

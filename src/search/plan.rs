@@ -1,0 +1,588 @@
+//! Plain searches — words, keyword filters, an upload date range; by relevance or by date — run
+//! segment by segment over bitsets rather than tantivy's document-at-a-time scorers:
+//! - every clause and filter is a bitset (frequent terms' are kept in memory, `cache`), and the
+//!   matches are their intersection: the total is a count of bits;
+//! - facets count the matches, or, when they are most of the live documents, the non-matches,
+//!   taken away from the live documents' counts;
+//! - relevance ranking skips every 64 documents whose best possible score (each term's highest
+//!   frequency and shortest field there) cannot enter the top: two common words no longer mean
+//!   scoring every document that has both.
+//!
+//! Scores are tantivy's BM25, computed with the same weights, so that a plan finds what its
+//! tantivy query (`Plan::query`) finds, in the same order (tested).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::ops::{Bound, RangeBounds};
+use std::sync::Arc;
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::query::{
+    AllQuery, Bm25Weight, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, Query,
+    RangeQuery, TermQuery, TermSetQuery, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DateTime, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
+
+use super::bits::{each_in_word, Bits};
+use super::cache::{add_counts, Alive, Columns, SegmentCache};
+use super::facets::FacetCounts;
+
+/// What a plain search asks.
+pub struct Plan {
+    /// `None`: every document. Otherwise every clause must match; a clause matches when one of
+    /// its parts does, and scores the sum of theirs (a clause without parts matches nothing).
+    pub words: Option<Vec<Vec<Part>>>,
+    /// Every filter must match: one of its keyword terms (they do not score).
+    pub filters: Vec<Vec<Term>>,
+    /// The upload date range, in microseconds, and the field that holds it.
+    pub uploaded_at: (Field, Bound<i64>, Bound<i64>),
+    pub by_date: bool,
+}
+
+pub enum Part {
+    /// The term's BM25 score in its field, times `boost`.
+    Term { term: Term, boost: Score },
+    /// Matches with its query's constant score (typo alternatives).
+    Constant(Box<dyn Query>),
+}
+
+/// The hits (score or 0 when by date, and address), best first, after `offset`; the total; the
+/// facets when asked.
+pub struct Found {
+    pub hits: Vec<(Score, DocAddress)>,
+    pub total: usize,
+    pub facets: Option<FacetCounts>,
+}
+
+impl Plan {
+    /// The same search as a tantivy query (for snippets, and the reference the plan is tested
+    /// against).
+    pub fn query(&self) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        match &self.words {
+            None => clauses.push((Occur::Must, Box::new(AllQuery))),
+            Some(words) => clauses.extend(words.iter().map(|clause| (Occur::Must, clause_query(clause)))),
+        }
+        clauses.extend(self.filter_queries().into_iter().map(|query| (Occur::Must, query)));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The filters and the date range as tantivy queries that do not score.
+    pub fn filter_queries(&self) -> Vec<Box<dyn Query>> {
+        let mut queries: Vec<Box<dyn Query>> = Vec::new();
+        for filter in &self.filters {
+            let query: Box<dyn Query> = match filter.as_slice() {
+                [term] => Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
+                terms => Box::new(TermSetQuery::new(terms.iter().cloned())),
+            };
+            queries.push(Box::new(ConstScoreQuery::new(query, 0.0)));
+        }
+        let (field, from, to) = &self.uploaded_at;
+        if !matches!((from, to), (Bound::Unbounded, Bound::Unbounded)) {
+            let term = |micros: &i64| Term::from_field_date(*field, DateTime::from_timestamp_micros(*micros));
+            let range = RangeQuery::new(from.as_ref().map(term), to.as_ref().map(term));
+            queries.push(Box::new(ConstScoreQuery::new(Box::new(range), 0.0)));
+        }
+        queries
+    }
+
+    /// The words alone as a tantivy query (for snippets); `None` without words.
+    pub fn words_query(&self) -> Option<Box<dyn Query>> {
+        let words = self.words.as_ref()?;
+        Some(Box::new(BooleanQuery::new(words.iter().map(|clause| (Occur::Must, clause_query(clause))).collect())))
+    }
+
+    fn in_range(&self, micros: i64) -> bool {
+        let (_, from, to) = self.uploaded_at;
+        (from, to).contains(&micros)
+    }
+
+    fn has_range(&self) -> bool {
+        !matches!(self.uploaded_at, (_, Bound::Unbounded, Bound::Unbounded))
+    }
+
+    /// Runs the plan: the `limit` best hits after `offset`, the total, and the facets when asked.
+    pub fn run(
+        &self,
+        searcher: &Searcher,
+        cache: &SegmentCache,
+        limit: usize,
+        offset: usize,
+        facets: bool,
+    ) -> tantivy::Result<Found> {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let words: Vec<Vec<Weighted>> = match &self.words {
+            None => Vec::new(),
+            Some(words) => words
+                .iter()
+                .map(|clause| clause.iter().map(|part| Weighted::new(part, searcher, scoring)).collect())
+                .collect::<tantivy::Result<_>>()?,
+        };
+        let mut by_score = Top::new(limit + offset);
+        let mut by_date = Top::new(limit + offset);
+        let mut total = 0u64;
+        let mut counts = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let ord = ord as u32;
+            let alive = cache.alive(segment)?;
+            let mut matches = alive.bits.clone();
+            for filter in &self.filters {
+                let mut either = Bits::empty(segment.max_doc());
+                for term in filter {
+                    either.unite(&cache.term(segment, term, false)?.bits);
+                }
+                matches.intersect(&either);
+            }
+            let mut clauses = Vec::with_capacity(words.len());
+            for clause in &words {
+                let parts =
+                    clause.iter().map(|part| part.in_segment(segment, cache)).collect::<tantivy::Result<Vec<_>>>()?;
+                let mut either = Bits::empty(segment.max_doc());
+                for part in &parts {
+                    either.unite(part.bits());
+                }
+                matches.intersect(&either);
+                clauses.push(parts);
+            }
+            let columns = if self.has_range() || self.by_date || facets { Some(cache.columns(segment)?) } else { None };
+            if let (true, Some(columns)) = (self.has_range(), &columns) {
+                matches.retain(|doc| self.in_range(columns.uploaded_at[doc as usize]));
+            }
+            let found = matches.count();
+            total += found;
+            if found == 0 {
+                continue;
+            }
+            if let (true, Some(columns)) = (facets, &columns) {
+                add_counts(&mut counts, &facet_counts(columns, &alive, &matches, found));
+            }
+            match (&columns, self.by_date) {
+                (Some(columns), true) => matches.for_each(|doc| {
+                    by_date.push(columns.uploaded_at[doc as usize], DocAddress::new(ord, doc));
+                }),
+                _ => rank(&matches, &clauses, ord, &mut by_score),
+            }
+        }
+        let hits = if self.by_date {
+            by_date.best().into_iter().map(|(_, address)| (0.0, address)).collect()
+        } else {
+            by_score.best()
+        };
+        Ok(Found {
+            hits: hits.into_iter().skip(offset).collect(),
+            total: total as usize,
+            facets: facets.then(|| cache.top_values(&counts)),
+        })
+    }
+}
+
+/// A clause as a tantivy query: the union of its parts (scores added), nothing without parts.
+fn clause_query(clause: &[Part]) -> Box<dyn Query> {
+    let parts: Vec<Box<dyn Query>> = clause
+        .iter()
+        .map(|part| match part {
+            Part::Term { term, boost } => {
+                Box::new(BoostQuery::new(Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)), *boost))
+                    as Box<dyn Query>
+            }
+            Part::Constant(query) => query.box_clone(),
+        })
+        .collect();
+    match parts.len() {
+        0 => Box::new(EmptyQuery),
+        1 => parts.into_iter().next().expect("one part"),
+        _ => Box::new(BooleanQuery::new(parts.into_iter().map(|q| (Occur::Should, q)).collect())),
+    }
+}
+
+/// A part with its weight for this searcher (BM25 statistics over every segment).
+enum Weighted {
+    Term { term: Term, bm25: Box<Bm25Weight> },
+    Constant(Box<dyn Weight>),
+}
+
+impl Weighted {
+    fn new(part: &Part, searcher: &Searcher, scoring: EnableScoring) -> tantivy::Result<Weighted> {
+        Ok(match part {
+            Part::Term { term, boost } => {
+                let bm25 = Bm25Weight::for_terms(searcher, std::slice::from_ref(term))?.boost_by(*boost);
+                Weighted::Term { term: term.clone(), bm25: Box::new(bm25) }
+            }
+            Part::Constant(query) => Weighted::Constant(query.weight(scoring)?),
+        })
+    }
+
+    fn in_segment<'a>(&'a self, segment: &SegmentReader, cache: &SegmentCache) -> tantivy::Result<InSegment<'a>> {
+        Ok(match self {
+            Weighted::Term { term, bm25 } => InSegment::Term {
+                docs: cache.term(segment, term, true)?,
+                // As tantivy's term scorer: a field without lengths counts one word per document.
+                norms: segment
+                    .fieldnorms_readers()
+                    .get_field(term.field())?
+                    .unwrap_or_else(|| FieldNormReader::constant(segment.max_doc(), 1)),
+                bm25,
+            },
+            Weighted::Constant(weight) => {
+                let mut bits = Bits::empty(segment.max_doc());
+                let mut scorer = weight.scorer(segment, 1.0)?;
+                let mut score: Score = 0.0;
+                let mut doc = scorer.doc();
+                while doc != TERMINATED {
+                    bits.insert(doc);
+                    score = score.max(scorer.score());
+                    doc = scorer.advance();
+                }
+                InSegment::Constant { bits, score }
+            }
+        })
+    }
+}
+
+/// A part in one segment.
+enum InSegment<'a> {
+    Term { docs: Arc<super::cache::TermDocs>, norms: FieldNormReader, bm25: &'a Bm25Weight },
+    Constant { bits: Bits, score: Score },
+}
+
+impl InSegment<'_> {
+    fn bits(&self) -> &Bits {
+        match self {
+            InSegment::Term { docs, .. } => &docs.bits,
+            InSegment::Constant { bits, .. } => bits,
+        }
+    }
+
+    /// The best score this part can give a document of the `at`-th word among `matches`.
+    fn bound(&self, at: usize, matches: u64) -> Score {
+        if self.bits().word(at) & matches == 0 {
+            return 0.0;
+        }
+        match self {
+            InSegment::Term { docs, bm25, .. } => {
+                let (freq, norm) = docs.block_max[at];
+                // 255 stands for "255 or more": bound it by tantivy's own highest frequency.
+                let freq = if freq == u8::MAX { 2_013_265_944 } else { u32::from(freq) };
+                bm25.score(norm, freq)
+            }
+            InSegment::Constant { score, .. } => *score,
+        }
+    }
+
+    fn score(&self, doc: DocId) -> Score {
+        match self {
+            InSegment::Term { docs, norms, bm25 } => match docs.freq(doc) {
+                0 => 0.0,
+                freq => bm25.score(norms.fieldnorm_id(doc), freq),
+            },
+            InSegment::Constant { bits, score } => {
+                if bits.contains(doc) {
+                    *score
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// Offers the matches of a segment to the top by relevance, 64 documents at a time, those whose
+/// best possible score is highest first: once a group's best possible score cannot enter the top,
+/// neither can any group after it. Without words every document scores 1 (as tantivy's
+/// `AllQuery`): the earliest are kept.
+fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &mut Top<Score>) {
+    let words = matches.as_words().iter().enumerate().filter(|(_, word)| **word != 0);
+    if clauses.is_empty() {
+        for (at, &word) in words {
+            if top.worst().is_some() {
+                return;
+            }
+            each_in_word(at, word, |doc| top.push(1.0, DocAddress::new(ord, doc)));
+        }
+        return;
+    }
+    let mut groups: Vec<(Score, usize)> = words
+        .map(|(at, &word)| {
+            let bound = clauses.iter().map(|parts| parts.iter().map(|part| part.bound(at, word)).sum::<Score>()).sum();
+            (bound, at)
+        })
+        .collect();
+    groups.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    for (bound, at) in groups {
+        // A little slack for rounding: the bound must never fall below a real score. A score
+        // equal to the worst kept one does not enter unless its document comes earlier; the
+        // heap settles that.
+        if top.worst().is_some_and(|worst| bound * 1.0001 + 1e-6 <= worst) {
+            break;
+        }
+        each_in_word(at, matches.word(at), |doc| {
+            let score: Score =
+                clauses.iter().map(|parts| parts.iter().map(|part| part.score(doc)).sum::<Score>()).sum();
+            top.push(score, DocAddress::new(ord, doc));
+        });
+    }
+}
+
+/// Per faceted field, the matches' count per value number: common bits with each value's
+/// documents for a field of few values; otherwise counted document by document, or, when the
+/// matches are most of the live documents, as the live documents' counts less the non-matches'.
+fn facet_counts(columns: &Columns, alive: &Alive, matches: &Bits, found: u64) -> Vec<Vec<u32>> {
+    let mut counts = columns.no_counts();
+    let dense = found * 2 > alive.count;
+    let others = if dense { alive.bits.minus(matches) } else { Bits::empty(0) };
+    for (field, counts) in counts.iter_mut().enumerate() {
+        let numbers = &columns.facets[field];
+        match &columns.by_value[field] {
+            Some(values) => {
+                for (number, docs) in values {
+                    counts[*number as usize] = matches.count_common(docs) as u32;
+                }
+            }
+            None if dense => {
+                counts.iter_mut().zip(&alive.facet_counts[field]).for_each(|(count, all)| *count = *all);
+                others.for_each(|doc| {
+                    if let Some(count) = counts.get_mut(numbers[doc as usize] as usize) {
+                        *count = count.saturating_sub(1);
+                    }
+                });
+            }
+            None => matches.for_each(|doc| {
+                if let Some(count) = counts.get_mut(numbers[doc as usize] as usize) {
+                    *count += 1;
+                }
+            }),
+        }
+    }
+    counts
+}
+
+/// The best `keep` documents by key (higher first; on a tie, the earlier document first, as
+/// tantivy's `TopDocs`).
+struct Top<K> {
+    keep: usize,
+    heap: BinaryHeap<Ranked<K>>,
+}
+
+/// Ordered so that the heap's greatest is the worst kept document.
+struct Ranked<K>(K, DocAddress);
+
+impl<K: PartialOrd> Ord for Ranked<K> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.0.partial_cmp(&self.0).unwrap_or(Ordering::Equal).then_with(|| self.1.cmp(&other.1))
+    }
+}
+impl<K: PartialOrd> PartialOrd for Ranked<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<K: PartialOrd> PartialEq for Ranked<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl<K: PartialOrd> Eq for Ranked<K> {}
+
+impl<K: PartialOrd + Copy> Top<K> {
+    fn new(keep: usize) -> Top<K> {
+        Top { keep, heap: BinaryHeap::with_capacity(keep + 1) }
+    }
+
+    /// The worst kept key once the top is full.
+    fn worst(&self) -> Option<K> {
+        if self.heap.len() < self.keep {
+            return None;
+        }
+        self.heap.peek().map(|ranked| ranked.0)
+    }
+
+    fn push(&mut self, key: K, address: DocAddress) {
+        let ranked = Ranked(key, address);
+        if self.heap.len() < self.keep {
+            self.heap.push(ranked);
+        } else if self.heap.peek().is_some_and(|worst| ranked < *worst) {
+            self.heap.pop();
+            self.heap.push(ranked);
+        }
+    }
+
+    /// Best first.
+    fn best(self) -> Vec<(K, DocAddress)> {
+        self.heap.into_sorted_vec().into_iter().map(|Ranked(key, address)| (key, address)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use tantivy::TantivyDocument;
+
+    use super::*;
+    use crate::search::routes::{collect, plain_words};
+    use crate::search::SearchIndex;
+
+    const KINDS: [&str; 3] = ["programme", "facture", "convention"];
+    const STATES: [&str; 2] = ["draft", "granted"];
+
+    /// Made-up words of three syllables, ranked: rank r is drawn with weight 1/r, so that the
+    /// first are in most documents and the last in few.
+    fn vocabulary() -> Vec<String> {
+        let syllables = ["ba", "ce", "di", "fo", "gu", "la", "me", "ni", "po", "ru", "sa", "te", "vo"];
+        let mut words = Vec::new();
+        for a in syllables {
+            for b in syllables {
+                words.push(format!("{a}{b}{}", syllables[(a.len() * 7 + b.len() * 3 + words.len()) % 13]));
+            }
+        }
+        words.truncate(150);
+        words
+    }
+
+    /// Documents over several segments, some replaced (deleted, then added again) and some deleted.
+    fn index(dir: &std::path::Path) -> (SearchIndex, Vec<String>) {
+        let (index, _) = SearchIndex::open(dir).unwrap();
+        let f = index.fields;
+        let words = vocabulary();
+        let weights: Vec<f64> = (1..=words.len()).map(|r| 1.0 / r as f64).collect();
+        let total: f64 = weights.iter().sum();
+        let mut rng = StdRng::seed_from_u64(42);
+        let draw = |rng: &mut StdRng| {
+            let mut x = rng.random::<f64>() * total;
+            for (word, weight) in words.iter().zip(&weights) {
+                x -= weight;
+                if x <= 0.0 {
+                    return word.clone();
+                }
+            }
+            words[0].clone()
+        };
+        for batch in 0..6 {
+            let mut ids = Vec::new();
+            let mut entries = Vec::new();
+            for n in 0..400 {
+                // Every fourth batch also replaces documents of the earlier ones.
+                let number =
+                    if batch % 4 == 3 && n % 3 == 0 { rng.random_range(0..batch * 400) } else { batch * 400 + n };
+                let mut entry = TantivyDocument::default();
+                let id = format!("doc-{number}");
+                let length = rng.random_range(5..80);
+                let body: Vec<String> = (0..length).map(|_| draw(&mut rng)).collect();
+                let title = format!("{} {}", KINDS[number % 3], draw(&mut rng));
+                let company = format!("{}.001", 1000 + rng.random_range(0..6));
+                entry.add_text(f.id, &id);
+                entry.add_text(f.company_id, &company);
+                entry.add_text(f.company, &company);
+                entry.add_text(f.title, &title);
+                entry.add_text(f.words, &title);
+                entry.add_text(f.text, body.join(" "));
+                entry.add_text(f.words, body.join(" "));
+                entry.add_text(f.kind, KINDS[number % 3]);
+                if number % 7 != 0 {
+                    entry.add_text(f.state, STATES[rng.random_range(0..2)]);
+                }
+                entry.add_date(
+                    f.uploaded_at,
+                    DateTime::from_timestamp_secs(1_600_000_000 + rng.random_range(0..10_000_000)),
+                );
+                ids.push(id);
+                entries.push(entry);
+            }
+            index.apply(&ids, entries).unwrap();
+        }
+        index.apply(&(0..60).map(|n| format!("doc-{}", n * 37)).collect::<Vec<_>>(), Vec::new()).unwrap();
+        (index, words)
+    }
+
+    #[test]
+    fn plans_find_what_their_tantivy_queries_find_in_the_same_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, words) = index(dir.path());
+        let f = index.fields;
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().len() > 1);
+        assert!(searcher.segment_readers().iter().any(|s| s.num_deleted_docs() > 0));
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut checked_hits = 0;
+        for round in 0..300 {
+            // One to three words, common or rare; now and then a rare word with a typing error.
+            let mut q: Vec<String> = (0..rng.random_range(1..4))
+                .map(|_| words[rng.random_range(0..words.len()) / rng.random_range(1..20)].clone())
+                .collect();
+            if round % 5 == 0 {
+                let mut typo = words[rng.random_range(100..words.len())].clone();
+                typo.insert(2, 'e');
+                q.push(typo);
+            }
+            let mut filters = Vec::new();
+            if rng.random_bool(0.3) {
+                filters.push(vec![Term::from_field_text(f.kind, KINDS[rng.random_range(0..3)])]);
+            }
+            if rng.random_bool(0.3) {
+                filters.push(vec![Term::from_field_text(f.state, STATES[rng.random_range(0..2)])]);
+            }
+            if rng.random_bool(0.3) {
+                let companies = (0..rng.random_range(1..3)).map(|_| format!("{}.001", 1000 + rng.random_range(0..6)));
+                filters.push(companies.map(|c| Term::from_field_text(f.company_id, &c)).collect());
+            }
+            let range = if rng.random_bool(0.3) {
+                let from = (1_600_000_000 + rng.random_range(0..5_000_000i64)) * 1_000_000;
+                (Bound::Included(from), Bound::Excluded(from + 4_000_000_000_000))
+            } else {
+                (Bound::Unbounded, Bound::Unbounded)
+            };
+            let plan = Plan {
+                words: (round % 6 != 0).then(|| plain_words(&index, &searcher, &q.join(" "))),
+                filters,
+                uploaded_at: (f.uploaded_at, range.0, range.1),
+                by_date: round % 4 == 0,
+            };
+            let (limit, offset) = (rng.random_range(1..25), [0, 0, 3, 17][round % 4]);
+            let found = plan.run(&searcher, &index.cache, limit, offset, true).unwrap();
+            let expected = collect(&searcher, &index.cache, &*plan.query(), plan.by_date, limit, offset, true).unwrap();
+            let context = format!("round {round}: {q:?}");
+            assert_eq!(found.total, expected.total, "{context}");
+            assert_eq!(found.facets, expected.facets, "{context}");
+            assert_eq!(found.hits.len(), expected.hits.len(), "{context}");
+            let near = |a: Score, b: Score| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
+            for (at, ((score, address), (want_score, want_address))) in
+                found.hits.iter().zip(&expected.hits).enumerate()
+            {
+                assert!(near(*score, *want_score), "{context}: hit {at} scores {score}, tantivy {want_score}");
+                // The same document, unless another hit ties with it (rounding may then swap them).
+                let tied = expected.hits.iter().filter(|(other, _)| near(*other, *want_score)).count() > 1;
+                assert!(address == want_address || (tied && !plan.by_date), "{context}: hit {at} differs");
+            }
+            checked_hits += found.hits.len();
+        }
+        assert!(checked_hits > 1000, "the queries found too little to compare: {checked_hits}");
+    }
+
+    #[test]
+    fn frequent_terms_are_kept_and_their_frequencies_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, words) = index(dir.path());
+        let searcher = index.reader.searcher();
+        let segment = &searcher.segment_readers()[0];
+        let term = Term::from_field_text(index.fields.text, &crate::search::analysis::terms(&words[0])[0]);
+        let docs = index.cache.term(segment, &term, true).unwrap();
+        let again = index.cache.term(segment, &term, true).unwrap();
+        assert!(Arc::ptr_eq(&docs, &again), "a frequent term is read once");
+        let mut postings = segment
+            .inverted_index(term.field())
+            .unwrap()
+            .read_postings(&term, IndexRecordOption::WithFreqs)
+            .unwrap()
+            .unwrap();
+        use tantivy::postings::Postings;
+        let mut seen = 0;
+        while postings.doc() != TERMINATED {
+            assert_eq!(docs.freq(postings.doc()), postings.term_freq());
+            seen += 1;
+            postings.advance();
+        }
+        assert_eq!(docs.bits.count(), seen);
+        assert!(seen * 2 > u64::from(segment.max_doc()), "the commonest word is in most documents");
+    }
+}
