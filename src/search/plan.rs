@@ -25,7 +25,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DateTime, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::bits::{each_in_word, Bits};
-use super::cache::{add_counts, Alive, Columns, SegmentCache};
+use super::cache::{add_counts, Alive, Columns, SegmentCache, FACETS};
 use super::facets::FacetCounts;
 
 /// What a plain search asks.
@@ -122,7 +122,8 @@ impl Plan {
         let mut by_score = Top::new(limit + offset);
         let mut by_date = Top::new(limit + offset);
         let mut total = 0u64;
-        let mut counts = Vec::new();
+        // Every faceted field, even when nothing matches.
+        let mut counts: Vec<Vec<u32>> = vec![Vec::new(); FACETS.len()];
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             let ord = ord as u32;
             let alive = cache.alive(segment)?;
