@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod plan;
 pub mod routes;
 pub mod similar;
+mod top;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
