@@ -289,8 +289,15 @@ impl InSegment<'_> {
 
 /// Offers the matches of a segment to the top by relevance, 64 documents at a time, those whose
 /// best possible score is highest first: once a group's best possible score cannot enter the top,
-/// neither can any group after it. Without words every document scores 1 (as tantivy's
-/// `AllQuery`): the earliest are kept.
+/// neither can any group after it. Within a group, a document's best possible score counts only
+/// the parts it has: a document without the title's word is not scored when the title is what
+/// puts the others in the top. Without words every document scores 1 (as tantivy's `AllQuery`):
+/// the earliest are kept.
+///
+/// A bound is never below a real score: both are the same sums, in the same order, of the same
+/// BM25 terms, and a term's score grows with its frequency and falls with its field length,
+/// rounding included (tested). A score equal to the worst kept one enters only when its document
+/// comes earlier.
 fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &mut Top<Score>) {
     let words = matches.as_words().iter().enumerate().filter(|(_, word)| **word != 0);
     if clauses.is_empty() {
@@ -309,17 +316,34 @@ fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &mut Top<Scor
         })
         .collect();
     groups.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    // Whether a document of `address` whose best possible score is `bound` can enter the top.
+    let may_enter = |top: &Top<Score>, bound: Score, address: DocAddress| match top.worst_entry() {
+        Some((worst, worst_address)) => bound > worst || (bound == worst && address < worst_address),
+        None => true,
+    };
     for (bound, at) in groups {
-        // A little slack for rounding: the bound must never fall below a real score. A score
-        // equal to the worst kept one does not enter unless its document comes earlier; the
-        // heap settles that.
-        if top.worst().is_some_and(|worst| bound * 1.0001 + 1e-6 <= worst) {
+        if top.worst().is_some_and(|worst| bound < worst) {
             break;
         }
-        each_in_word(at, matches.word(at), |doc| {
-            let score: Score =
-                clauses.iter().map(|parts| parts.iter().map(|part| part.score(doc)).sum::<Score>()).sum();
-            top.push(score, DocAddress::new(ord, doc));
+        if !may_enter(top, bound, DocAddress::new(ord, at as u32 * 64)) {
+            continue;
+        }
+        let word = matches.word(at);
+        // Per part: its documents in the group and its best score there.
+        let parts: Vec<Vec<(u64, Score)>> = clauses
+            .iter()
+            .map(|parts| parts.iter().map(|part| (part.bits().word(at) & word, part.bound(at, word))).collect())
+            .collect();
+        each_in_word(at, word, |doc| {
+            let bit = 1u64 << (doc % 64);
+            let has = |(docs, bound): &(u64, Score)| if docs & bit != 0 { *bound } else { 0.0 };
+            let bound: Score = parts.iter().map(|parts| parts.iter().map(has).sum::<Score>()).sum();
+            let address = DocAddress::new(ord, doc);
+            if may_enter(top, bound, address) {
+                let score: Score =
+                    clauses.iter().map(|parts| parts.iter().map(|part| part.score(doc)).sum::<Score>()).sum();
+                top.push(score, address);
+            }
         });
     }
 }

@@ -45,6 +45,14 @@ impl<K: PartialOrd + Copy> Top<K> {
         self.heap.peek().map(|ranked| ranked.0)
     }
 
+    /// The worst kept key and its document once the top is full.
+    pub fn worst_entry(&self) -> Option<(K, DocAddress)> {
+        if self.heap.len() < self.keep {
+            return None;
+        }
+        self.heap.peek().map(|ranked| (ranked.0, ranked.1))
+    }
+
     pub fn push(&mut self, key: K, address: DocAddress) {
         let ranked = Ranked(key, address);
         if self.heap.len() < self.keep {

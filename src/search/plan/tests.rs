@@ -168,3 +168,29 @@ fn frequent_terms_are_kept_and_their_frequencies_read_back() {
     assert_eq!(docs.bits.count(), seen);
     assert!(seen * 2 > u64::from(segment.max_doc()), "the commonest word is in most documents");
 }
+
+/// Ranking skips a group when its bound — each term's score at the group's highest frequency and
+/// shortest field — is below the worst kept score, with no margin: that is only right if a
+/// term's score, as tantivy rounds it, never falls when its frequency grows nor rises when its
+/// field grows.
+#[test]
+fn a_term_score_grows_with_its_frequency_and_falls_with_its_field_length() {
+    for (doc_freq, docs) in [(1, 10), (3, 200_000), (150_000, 200_000), (200_000, 200_000), (9_999_999, 10_000_000)] {
+        for average in [1.0, 7.5, 150.0, 312.25, 4096.0] {
+            for boost in [1.0, 2.0] {
+                let bm25 = Bm25Weight::for_one_term(doc_freq, docs, average).boost_by(boost);
+                for norm in 0..=255u8 {
+                    let mut previous = 0.0;
+                    for freq in (1..=300).chain([2_013_265_944]) {
+                        let score = bm25.score(norm, freq);
+                        assert!(score >= previous, "{doc_freq}/{docs} avg {average} norm {norm} freq {freq}");
+                        if norm < 255 {
+                            assert!(bm25.score(norm + 1, freq) <= score, "norm {norm} freq {freq}");
+                        }
+                        previous = score;
+                    }
+                }
+            }
+        }
+    }
+}
