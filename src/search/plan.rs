@@ -11,6 +11,7 @@
 //! Scores are tantivy's BM25, computed with the same weights, so that a plan finds what its
 //! tantivy query (`Plan::query`) finds, in the same order (tested).
 
+use std::collections::BinaryHeap;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
@@ -309,19 +310,24 @@ fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &mut Top<Scor
         }
         return;
     }
-    let mut groups: Vec<(Score, usize)> = words
+    // Groups by best possible score, highest first (a heap: most searches stop after a few).
+    // A non-negative float's bits order as the float does.
+    let key = |bound: Score| if bound > 0.0 { bound.to_bits() } else { 0 };
+    let mut groups: BinaryHeap<(u32, usize)> = words
         .map(|(at, &word)| {
-            let bound = clauses.iter().map(|parts| parts.iter().map(|part| part.bound(at, word)).sum::<Score>()).sum();
-            (bound, at)
+            let bound = total(clauses, |part| part.bound(at, word));
+            (key(bound), at)
         })
         .collect();
-    groups.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     // Whether a document of `address` whose best possible score is `bound` can enter the top.
     let may_enter = |top: &Top<Score>, bound: Score, address: DocAddress| match top.worst_entry() {
         Some((worst, worst_address)) => bound > worst || (bound == worst && address < worst_address),
         None => true,
     };
-    for (bound, at) in groups {
+    // Per part of the group: its documents there and its best score there, largest first.
+    let mut parts: Vec<(u64, Score)> = Vec::new();
+    while let Some((bound, at)) = groups.pop() {
+        let bound = Score::from_bits(bound);
         if top.worst().is_some_and(|worst| bound < worst) {
             break;
         }
@@ -329,23 +335,45 @@ fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &mut Top<Scor
             continue;
         }
         let word = matches.word(at);
-        // Per part: its documents in the group and its best score there.
-        let parts: Vec<Vec<(u64, Score)>> = clauses
-            .iter()
-            .map(|parts| parts.iter().map(|part| (part.bits().word(at) & word, part.bound(at, word))).collect())
-            .collect();
-        each_in_word(at, word, |doc| {
+        parts.clear();
+        parts.extend(clauses.iter().flatten().map(|part| (part.bits().word(at) & word, part.bound(at, word))));
+        parts.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+        let candidates = match top.worst() {
+            Some(worst) => candidates(word, &parts, worst),
+            None => word,
+        };
+        each_in_word(at, candidates, |doc| {
             let bit = 1u64 << (doc % 64);
-            let has = |(docs, bound): &(u64, Score)| if docs & bit != 0 { *bound } else { 0.0 };
-            let bound: Score = parts.iter().map(|parts| parts.iter().map(has).sum::<Score>()).sum();
+            let bound = total(clauses, |part| if part.bits().word(at) & bit != 0 { part.bound(at, word) } else { 0.0 });
             let address = DocAddress::new(ord, doc);
             if may_enter(top, bound, address) {
-                let score: Score =
-                    clauses.iter().map(|parts| parts.iter().map(|part| part.score(doc)).sum::<Score>()).sum();
-                top.push(score, address);
+                top.push(total(clauses, |part| part.score(doc)), address);
             }
         });
     }
+}
+
+/// The documents of a group that may reach `worst`: those with at least one of the parts
+/// without which the others cannot add up to it (`parts`: each part's documents in the group and
+/// best score there, largest first). A little margin for rounding: this only spares documents
+/// their exact bound.
+fn candidates(word: u64, parts: &[(u64, Score)], worst: Score) -> u64 {
+    let mut any = 0;
+    for (at, (docs, _)) in parts.iter().enumerate() {
+        let rest: Score = parts[at..].iter().map(|(_, bound)| bound).sum();
+        if rest * 1.000_01 < worst {
+            return any;
+        }
+        any |= docs;
+    }
+    word
+}
+
+/// A document's score, or a bound of it, as tantivy adds its parts up: per clause, then over the
+/// clauses, in their order (the same order for bounds and scores, so that rounding cannot put a
+/// bound below its score).
+fn total(clauses: &[Vec<InSegment>], value: impl Fn(&InSegment) -> Score) -> Score {
+    clauses.iter().map(|parts| parts.iter().map(&value).sum::<Score>()).sum()
 }
 
 /// Per faceted field, the matches' count per value number: common bits with each value's
