@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer, Token,
@@ -40,6 +41,96 @@ pub fn french() -> TextAnalyzer {
             builder.filter(stop_words).filter(AsciiFoldingFilter).filter(FEMININE_ENDING).filter(FRENCH_STEMMER).build()
         }
         None => builder.filter(AsciiFoldingFilter).filter(FEMININE_ENDING).filter(FRENCH_STEMMER).build(),
+    }
+}
+
+/// The French analysis, for highlighting `terms` in a hit's text: the same words, except that a
+/// word that cannot be one of `terms` once stemmed is left unstemmed (stemming is most of the
+/// cost). The French stemmer only changes a word after its first two letters (its suffix regions
+/// start there), so a word whose first two bytes start none of the terms cannot stem to one; nor
+/// can it match one unstemmed. Terms shorter than two bytes turn this off.
+pub fn french_highlighting<'a>(terms: impl IntoIterator<Item = &'a str>) -> TextAnalyzer {
+    let mut starts = Vec::new();
+    for term in terms {
+        match term.as_bytes() {
+            [a, b, ..] => starts.push([*a, *b]),
+            _ => return french(),
+        }
+    }
+    let only = OnlyStarting(Arc::new(starts));
+    let builder =
+        TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
+    match StopWordFilter::new(Language::French) {
+        Some(stop_words) => builder
+            .filter(stop_words)
+            .filter(AsciiFoldingFilter)
+            .filter(only.clone().then(FEMININE_ENDING))
+            .filter(only.then(FRENCH_STEMMER))
+            .build(),
+        None => builder
+            .filter(AsciiFoldingFilter)
+            .filter(only.clone().then(FEMININE_ENDING))
+            .filter(only.then(FRENCH_STEMMER))
+            .build(),
+    }
+}
+
+/// The first two bytes of the terms highlighted.
+#[derive(Clone)]
+struct OnlyStarting(Arc<Vec<[u8; 2]>>);
+
+impl OnlyStarting {
+    /// `filter`, applied only to the words that start as one of the terms.
+    fn then(self, filter: EachToken) -> Only {
+        Only(self.0, filter.0)
+    }
+}
+
+/// A rewrite applied only to the words whose first two bytes start one of the terms.
+#[derive(Clone)]
+struct Only(Arc<Vec<[u8; 2]>>, fn(&mut String));
+
+impl TokenFilter for Only {
+    type Tokenizer<T: Tokenizer> = OnlyFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> OnlyFilter<T> {
+        OnlyFilter(tokenizer, self)
+    }
+}
+
+#[derive(Clone)]
+pub struct OnlyFilter<T>(T, Only);
+
+impl<T: Tokenizer> Tokenizer for OnlyFilter<T> {
+    type TokenStream<'a> = OnlyStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        OnlyStream(self.0.token_stream(text), &self.1)
+    }
+}
+
+pub struct OnlyStream<'a, T>(T, &'a Only);
+
+impl<T: TokenStream> TokenStream for OnlyStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        if !self.0.advance() {
+            return false;
+        }
+        let text = &mut self.0.token_mut().text;
+        if let [a, b, ..] = text.as_bytes() {
+            if self.1 .0.contains(&[*a, *b]) {
+                (self.1 .1)(text);
+            }
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.0.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.0.token_mut()
     }
 }
 
@@ -188,6 +279,51 @@ mod tests {
         for _ in 0..2 {
             let expected: Vec<String> = text.split(' ').map(|w| stemmer.stem(w).into_owned()).collect();
             assert_eq!(terms(text), expected);
+        }
+    }
+
+    /// Words of the trade, inflected, with accents, stop words, and words of one or two letters.
+    const SAMPLE: &str = "La formation des stagiaires financée par l'OPCO : feuilles d'émargement signées, \
+        attestations de présence, certificat de réalisation, factures acquittées et devis. Les \
+        rémunérations, hébergements et déplacements sont pris en charge ; yeux, aïeul, œuvre, \
+        quelques essayées, créées, reçues, Noël, août, bâtiments, clôturés, intérêts, échéances, \
+        qualité, sécurité électrique, habilitations, apprentissage, professionnalisation, a, à, \
+        y, es, ès, ut, ils, une, ai, eu, ouï, ayant, payer, fuyant, aujourd'hui, parmi, tapis, \
+        colis, partie, pariant, rapidement, rationnellement, équipes, managements.";
+
+    #[test]
+    fn a_stem_keeps_the_first_two_letters_of_its_word() {
+        for word in whole_words(SAMPLE) {
+            for stem in terms(&word) {
+                let keep = word.len().min(2).min(stem.len());
+                assert_eq!(stem.as_bytes()[..keep], word.as_bytes()[..keep], "{word} → {stem}");
+            }
+        }
+    }
+
+    #[test]
+    fn highlighting_finds_the_terms_the_full_analysis_finds() {
+        let all = terms(SAMPLE);
+        // Every term alone, every pair of neighbours, and terms of one letter.
+        let mut queries: Vec<Vec<String>> = all.iter().map(|t| vec![t.clone()]).collect();
+        queries.extend(all.windows(2).map(|w| w.to_vec()));
+        queries.push(vec!["a".into(), "format".into()]);
+        for query in queries {
+            let wanted = |analyzer: TextAnalyzer| -> Vec<(usize, usize)> {
+                let mut analyzer = analyzer;
+                let mut stream = analyzer.token_stream(SAMPLE);
+                let mut found = Vec::new();
+                while stream.advance() {
+                    let token = stream.token();
+                    if query.contains(&token.text) {
+                        found.push((token.offset_from, token.offset_to));
+                    }
+                }
+                found
+            };
+            let full = wanted(french());
+            assert!(!full.is_empty() || query.iter().any(|t| t.len() < 2), "{query:?} found nothing");
+            assert_eq!(wanted(french_highlighting(query.iter().map(String::as_str))), full, "{query:?}");
         }
     }
 

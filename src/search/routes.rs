@@ -3,16 +3,18 @@
 //! company; a highlighted snippet per hit. The caller's périmètre is a clause of the query itself,
 //! so hits, totals and facets never include another company's piece.
 
+use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, QueryParser};
-use tantivy::schema::Value;
+use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, Order, TantivyDocument, Term};
 use utoipa::{IntoParams, ToSchema};
@@ -166,15 +168,10 @@ pub fn run(
         }
     };
     let snippets = match &text_query {
-        Some(q) if params.snippets.unwrap_or(true) => {
-            let mut generator = SnippetGenerator::create(&searcher, &**q, f.text).map_err(search_failed)?;
-            generator.set_max_num_chars(240);
-            Some(generator)
-        }
+        Some(q) if params.snippets.unwrap_or(true) => Some(snippet_generator(&searcher, &**q, f.text)?),
         _ => None,
     };
-    let mut hits = Vec::with_capacity(found.hits.len());
-    for (score, address) in found.hits {
+    let one = |&(score, address): &(f32, tantivy::DocAddress)| {
         let doc: TantivyDocument = searcher.doc(address).map_err(search_failed)?;
         let snippet = match &snippets {
             Some(generator) => {
@@ -184,8 +181,14 @@ pub fn run(
             }
             None => String::new(),
         };
-        hits.push(hit(index, &doc, score, snippet));
-    }
+        Ok(hit(index, &doc, score, snippet))
+    };
+    // A snippet analyses its hit's text again: with snippets, the hits are shared out over the
+    // cores (without, reading a hit costs less than waking another core).
+    let hits = match snippets {
+        Some(_) => found.hits.par_iter().map(one).collect::<AppResult<Vec<Hit>>>()?,
+        None => found.hits.iter().map(one).collect::<AppResult<Vec<Hit>>>()?,
+    };
     let facets = found.facets.as_ref().map(super::facets::to_json);
     Ok(SearchResults { total: found.total, limit, offset, hits, facets })
 }
@@ -351,6 +354,27 @@ pub(super) fn hit(index: &super::SearchIndex, doc: &TantivyDocument, score: f32,
         score,
         snippet,
     }
+}
+
+/// Highlights `query`'s terms of `field` as tantivy's `SnippetGenerator::create` does (the rarer
+/// a term, the more its fragment counts), with an analysis that stems only the words that may be
+/// one of them.
+fn snippet_generator(searcher: &tantivy::Searcher, query: &dyn Query, field: Field) -> AppResult<SnippetGenerator> {
+    let mut terms = BTreeMap::new();
+    query.query_terms(&mut |term, _| {
+        if let (true, Some(text)) = (term.field() == field, term.value().as_str()) {
+            terms.insert(text.to_string(), term.clone());
+        }
+    });
+    let mut weights = BTreeMap::new();
+    for (text, term) in terms {
+        let found = searcher.doc_freq(&term).map_err(search_failed)?;
+        if found > 0 {
+            weights.insert(text, 1.0 / (1.0 + found as f32));
+        }
+    }
+    let analyzer = super::analysis::french_highlighting(weights.keys().map(String::as_str));
+    Ok(SnippetGenerator::new(weights, analyzer, field, 240))
 }
 
 pub(super) fn search_failed(error: tantivy::TantivyError) -> AppError {
