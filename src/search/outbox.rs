@@ -15,8 +15,26 @@ use tokio::sync::Notify;
 use super::SearchIndex;
 use crate::db::{new_id, now, Db};
 
-/// Outbox rows taken at once.
-pub const BATCH: usize = 1000;
+/// Outbox rows taken at once, at most.
+pub const BATCH: usize = 5000;
+/// Text taken at once, at most (in bytes; one piece at least): about half a second of indexing
+/// on 2 cores, so that a batch commits well within a second however long its pieces are.
+pub const TEXT_BUDGET: usize = 8 << 20;
+
+/// How many of the leading pieces, of these text sizes, make a batch: at most `max` and
+/// `TEXT_BUDGET` bytes of text, at least one.
+pub fn batch_len(sizes: impl IntoIterator<Item = usize>, max: usize) -> usize {
+    let mut total = 0;
+    let mut taken = 0;
+    for size in sizes.into_iter().take(max) {
+        total += size;
+        if taken > 0 && total > TEXT_BUDGET {
+            break;
+        }
+        taken += 1;
+    }
+    taken
+}
 /// The indexer looks at the outbox at least this often.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -94,13 +112,18 @@ pub fn start_indexer(db: Db, index: Arc<SearchIndex>, wake: Arc<Notify>) {
 
 /// Indexes one batch; returns how many outbox rows it took.
 pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>) -> anyhow::Result<usize> {
-    let rows = sqlx::query("select id, document_id from search_outbox order by id limit $1")
-        .bind(BATCH as i64)
-        .fetch_all(db)
-        .await?;
+    let mut rows = sqlx::query(
+        "select o.id, o.document_id, (select coalesce(sum(length(p.text)), 0) from document_pages p \
+         where p.document_id = o.document_id) as size from search_outbox o order by o.id limit $1",
+    )
+    .bind(BATCH as i64)
+    .fetch_all(db)
+    .await?;
     if rows.is_empty() {
         return Ok(0);
     }
+    let sizes: Vec<i64> = rows.iter().map(|r| r.try_get("size")).collect::<Result<_, _>>()?;
+    rows.truncate(batch_len(sizes.into_iter().map(|size| size.max(0) as usize), BATCH));
     let outbox_ids: Vec<String> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
     let mut document_ids: Vec<String> = rows.iter().map(|r| r.try_get("document_id")).collect::<Result<_, _>>()?;
     document_ids.sort();
@@ -233,4 +256,22 @@ pub async fn reindex(state: &crate::app::AppState) -> anyhow::Result<()> {
     eprintln!();
     println!("{queued} pieces indexed in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_stops_at_its_row_count_or_its_text_budget_and_takes_one_piece_at_least() {
+        assert_eq!(batch_len([10; 9000], BATCH), BATCH);
+        assert_eq!(batch_len([10; 30], 20), 20);
+        assert_eq!(batch_len([10; 3], BATCH), 3);
+        assert_eq!(batch_len([], BATCH), 0);
+        // 3 MiB pieces: two fit in 8 MiB, not three.
+        assert_eq!(batch_len([3 << 20; 5], BATCH), 2);
+        // A piece larger than the budget goes alone.
+        assert_eq!(batch_len([20 << 20, 10], BATCH), 1);
+        assert_eq!(batch_len([10, 20 << 20], BATCH), 1);
+    }
 }

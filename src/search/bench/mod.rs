@@ -34,7 +34,8 @@ pub struct SearchBench {
     /// PostgreSQL for the comparison (`none` to skip it).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
     postgres: String,
-    /// Documents per indexing batch (one commit each), as the service's indexer takes them.
+    /// Documents per indexing batch at most (one commit each); a batch also stops at 8 MiB of
+    /// text, as the service's indexer takes them.
     #[arg(long, default_value_t = super::outbox::BATCH)]
     batch: usize,
     /// The service's data folder is a fresh folder under `--data-dir`.
@@ -144,17 +145,19 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
     let index = state.search.clone();
     let f = index.fields;
     let started = Instant::now();
-    let batch = bench.batch.max(1);
-    let mut done = 0;
-    for chunk in docs.chunks(batch) {
+    let (mut done, mut batches) = (0, 0);
+    while done < docs.len() {
+        let take = super::outbox::batch_len(docs[done..].iter().map(|doc| doc.body.len()), bench.batch.max(1));
+        let chunk = &docs[done..done + take];
         let ids: Vec<String> = chunk.iter().map(|doc| doc.id.clone()).collect();
         let entries = chunk.iter().map(|doc| entry(f, doc)).collect();
         let index = index.clone();
         tokio::task::spawn_blocking(move || index.apply(&ids, entries)).await??;
-        done += chunk.len();
-        if done % 20_000 < batch {
-            eprint!("\r  indexed {done} of {}", docs.len());
+        if (done + take) / 20_000 > done / 20_000 {
+            eprint!("\r  indexed {} of {}", done + take, docs.len());
         }
+        done += take;
+        batches += 1;
     }
     eprintln!();
     let seconds = started.elapsed().as_secs_f64();
@@ -168,7 +171,7 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
     let segments = index.reader.searcher().segment_readers().len();
     let size = folder_size(&config.index_dir())?;
     println!(
-        "  tantivy: indexed {} documents in {seconds:.1} s (batches of {batch}, a commit each): {:.0} docs/s; \
+        "  tantivy: indexed {} documents in {seconds:.1} s ({batches} batches, a commit each): {:.0} docs/s; \
          index {:.1} MB, {:.0} bytes per document, {segments} segments once its merges ended ({settled:.1} s later)",
         docs.len(),
         docs.len() as f64 / seconds,
