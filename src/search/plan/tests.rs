@@ -1,6 +1,8 @@
 //! The plan against tantivy's own collectors, on a random index of several segments with
 //! deletions.
 
+use std::sync::Arc;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tantivy::TantivyDocument;
