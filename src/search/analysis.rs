@@ -34,14 +34,7 @@ pub fn whole_words(text: &str) -> Vec<String> {
 }
 
 pub fn french() -> TextAnalyzer {
-    let builder =
-        TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
-    match StopWordFilter::new(Language::French) {
-        Some(stop_words) => {
-            builder.filter(stop_words).filter(AsciiFoldingFilter).filter(FEMININE_ENDING).filter(FRENCH_STEMMER).build()
-        }
-        None => builder.filter(AsciiFoldingFilter).filter(FEMININE_ENDING).filter(FRENCH_STEMMER).build(),
-    }
+    french_stemming(EachToken(stem, None))
 }
 
 /// The French analysis, for highlighting `terms` in a hit's text: the same words, except that a
@@ -57,114 +50,60 @@ pub fn french_highlighting<'a>(terms: impl IntoIterator<Item = &'a str>) -> Text
             _ => return french(),
         }
     }
-    let only = OnlyStarting(Arc::new(starts));
+    french_stemming(EachToken(stem, Some(Arc::new(starts))))
+}
+
+/// Words split, lower-cased, stop words out, accents folded, then `stemming`.
+fn french_stemming(stemming: EachToken) -> TextAnalyzer {
     let builder =
         TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
     match StopWordFilter::new(Language::French) {
-        Some(stop_words) => builder
-            .filter(stop_words)
-            .filter(AsciiFoldingFilter)
-            .filter(only.clone().then(FEMININE_ENDING))
-            .filter(only.then(FRENCH_STEMMER))
-            .build(),
-        None => builder
-            .filter(AsciiFoldingFilter)
-            .filter(only.clone().then(FEMININE_ENDING))
-            .filter(only.then(FRENCH_STEMMER))
-            .build(),
+        Some(stop_words) => builder.filter(stop_words).filter(AsciiFoldingFilter).filter(stemming).build(),
+        None => builder.filter(AsciiFoldingFilter).filter(stemming).build(),
     }
 }
 
-/// The first two bytes of the terms highlighted.
+/// A filter that rewrites each token's text in place with a plain function; with first two
+/// bytes, only the tokens that start with one of them.
 #[derive(Clone)]
-struct OnlyStarting(Arc<Vec<[u8; 2]>>);
-
-impl OnlyStarting {
-    /// `filter`, applied only to the words that start as one of the terms.
-    fn then(self, filter: EachToken) -> Only {
-        Only(self.0, filter.0)
-    }
-}
-
-/// A rewrite applied only to the words whose first two bytes start one of the terms.
-#[derive(Clone)]
-struct Only(Arc<Vec<[u8; 2]>>, fn(&mut String));
-
-impl TokenFilter for Only {
-    type Tokenizer<T: Tokenizer> = OnlyFilter<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> OnlyFilter<T> {
-        OnlyFilter(tokenizer, self)
-    }
-}
-
-#[derive(Clone)]
-pub struct OnlyFilter<T>(T, Only);
-
-impl<T: Tokenizer> Tokenizer for OnlyFilter<T> {
-    type TokenStream<'a> = OnlyStream<'a, T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        OnlyStream(self.0.token_stream(text), &self.1)
-    }
-}
-
-pub struct OnlyStream<'a, T>(T, &'a Only);
-
-impl<T: TokenStream> TokenStream for OnlyStream<'_, T> {
-    fn advance(&mut self) -> bool {
-        if !self.0.advance() {
-            return false;
-        }
-        let text = &mut self.0.token_mut().text;
-        if let [a, b, ..] = text.as_bytes() {
-            if self.1 .0.contains(&[*a, *b]) {
-                (self.1 .1)(text);
-            }
-        }
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.0.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.0.token_mut()
-    }
-}
-
-/// A filter that rewrites each token's text in place with a plain function.
-#[derive(Clone)]
-pub struct EachToken(fn(&mut String));
+pub struct EachToken(fn(&mut String), Option<Arc<Vec<[u8; 2]>>>);
 
 impl TokenFilter for EachToken {
     type Tokenizer<T: Tokenizer> = EachTokenFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> EachTokenFilter<T> {
-        EachTokenFilter(tokenizer, self.0)
+        EachTokenFilter(tokenizer, self)
     }
 }
 
 #[derive(Clone)]
-pub struct EachTokenFilter<T>(T, fn(&mut String));
+pub struct EachTokenFilter<T>(T, EachToken);
 
 impl<T: Tokenizer> Tokenizer for EachTokenFilter<T> {
-    type TokenStream<'a> = EachTokenStream<T::TokenStream<'a>>;
+    type TokenStream<'a> = EachTokenStream<'a, T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        EachTokenStream(self.0.token_stream(text), self.1)
+        EachTokenStream(self.0.token_stream(text), &self.1)
     }
 }
 
-pub struct EachTokenStream<T>(T, fn(&mut String));
+pub struct EachTokenStream<'a, T>(T, &'a EachToken);
 
-impl<T: TokenStream> TokenStream for EachTokenStream<T> {
+impl<T: TokenStream> TokenStream for EachTokenStream<'_, T> {
     fn advance(&mut self) -> bool {
         if !self.0.advance() {
             return false;
         }
-        (self.1)(&mut self.0.token_mut().text);
+        let EachToken(rewrite, only) = self.1;
+        let text = &mut self.0.token_mut().text;
+        let wanted = match (only, text.as_bytes()) {
+            (None, _) => true,
+            (Some(starts), [a, b, ..]) => starts.contains(&[*a, *b]),
+            (Some(_), _) => false,
+        };
+        if wanted {
+            rewrite(text);
+        }
         true
     }
 
@@ -177,9 +116,15 @@ impl<T: TokenStream> TokenStream for EachTokenStream<T> {
     }
 }
 
+/// A folded word's stem: its feminine ending reduced, then the French stemmer.
+fn stem(text: &mut String) {
+    feminine_ending(text);
+    french_stemmer(text);
+}
+
 /// `financee(s)` → `finance`: once accents are folded, the stemmer no longer sees a past
 /// participle's feminine `-ée(s)` and would keep an extra `e` that `financé` does not have.
-const FEMININE_ENDING: EachToken = EachToken(|text| {
+fn feminine_ending(text: &mut String) {
     if text.len() > 4 {
         if text.ends_with("ees") {
             text.truncate(text.len() - 2);
@@ -187,12 +132,12 @@ const FEMININE_ENDING: EachToken = EachToken(|text| {
             text.truncate(text.len() - 1);
         }
     }
-});
+}
 
 /// The French Snowball stemmer (as tantivy's `Stemmer`), with a per-thread memory of the words
 /// already stemmed: words repeat a lot (a few thousand make most of any French text), and a
 /// look-up costs far less than the stemmer. The memory is emptied when it reaches its bound.
-const FRENCH_STEMMER: EachToken = EachToken(|text| {
+fn french_stemmer(text: &mut String) {
     STEMS.with_borrow_mut(|stems| {
         if let Some(stem) = stems.get(text.as_str()) {
             text.clone_from(stem);
@@ -204,7 +149,7 @@ const FRENCH_STEMMER: EachToken = EachToken(|text| {
         }
         stems.insert(std::mem::replace(text, stem.clone()), stem);
     })
-});
+}
 
 /// Words remembered per thread before the memory is emptied.
 const STEMS_KEPT: usize = 100_000;

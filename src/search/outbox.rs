@@ -21,6 +21,9 @@ pub const BATCH: usize = 5000;
 /// on 2 cores, so that a batch commits well within a second however long its pieces are.
 pub const TEXT_BUDGET: usize = 8 << 20;
 
+/// The indexer looks at the outbox at least this often.
+const POLL: Duration = Duration::from_millis(500);
+
 /// How many of the leading pieces, of these text sizes, make a batch: at most `max` and
 /// `TEXT_BUDGET` bytes of text, at least one.
 pub fn batch_len(sizes: impl IntoIterator<Item = usize>, max: usize) -> usize {
@@ -35,8 +38,6 @@ pub fn batch_len(sizes: impl IntoIterator<Item = usize>, max: usize) -> usize {
     }
     taken
 }
-/// The indexer looks at the outbox at least this often.
-const POLL: Duration = Duration::from_millis(500);
 
 /// Asks for `document_id`'s index entry to be rewritten, in the caller's transaction.
 pub async fn touch(tx: &mut Transaction<'_, Any>, document_id: &str) -> sqlx::Result<()> {
