@@ -9,6 +9,10 @@
 //!   that costs little, as it is in few documents.
 //!
 //! Entries of segments merged away are dropped when the reader reloads (`keep_only`).
+//!
+//! Each term's number of documents in the whole index is also kept, for the searcher it was
+//! counted for (`doc_freq`): a search looks a word up in every field of every segment, and
+//! that costs more than the rest of a common search when done afresh each time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,8 +20,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::postings::Postings;
+use tantivy::query::Bm25StatisticsProvider;
+use tantivy::schema::Field;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, DocSet, SegmentReader, Term, TERMINATED};
+use tantivy::{DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::bits::Bits;
 
@@ -37,7 +43,18 @@ pub struct SegmentCache {
     columns: Mutex<HashMap<SegmentId, Arc<Columns>>>,
     alive: Mutex<HashMap<SegmentId, (u32, Arc<Alive>)>>,
     terms: Mutex<Terms>,
+    doc_freqs: Mutex<DocFreqs>,
 }
+
+/// Documents per term in the whole index, as the searcher of `generation` sees it.
+#[derive(Default)]
+struct DocFreqs {
+    generation: u64,
+    by_term: HashMap<Term, u64>,
+}
+
+/// Terms whose document counts are kept at most (then they are counted afresh).
+const DOC_FREQS: usize = 100_000;
 
 /// A faceted field's values, numbered in the order first read. Numbers are never reused: the
 /// list only grows with the values ever indexed (kinds, states, companies: a few thousand).
@@ -138,13 +155,34 @@ impl SegmentCache {
                 return Ok(docs.clone());
             }
         }
-        let inverted = segment.inverted_index(term.field())?;
-        let found = inverted.doc_freq(term)?;
         let docs = Arc::new(TermDocs::read(segment, term, freqs)?);
-        if found > 0 && found >= segment.max_doc() / FREQUENT {
+        let found = docs.bits.count();
+        if found > 0 && found >= u64::from(segment.max_doc() / FREQUENT) {
             lock(&self.terms).insert(key, docs.clone());
         }
         Ok(docs)
+    }
+
+    /// How many documents of `searcher` have `term` (deleted ones included, as tantivy counts).
+    pub fn doc_freq(&self, searcher: &Searcher, term: &Term) -> tantivy::Result<u64> {
+        let generation = searcher.generation().generation_id();
+        {
+            let kept = lock(&self.doc_freqs);
+            if let (true, Some(found)) = (kept.generation == generation, kept.by_term.get(term)) {
+                return Ok(*found);
+            }
+        }
+        let found = searcher.doc_freq(term)?;
+        let mut kept = lock(&self.doc_freqs);
+        // A newer searcher starts afresh; an older one (a search begun before a reload) keeps
+        // nothing.
+        if generation > kept.generation || kept.by_term.len() >= DOC_FREQS {
+            *kept = DocFreqs { generation: generation.max(kept.generation), by_term: HashMap::new() };
+        }
+        if kept.generation == generation {
+            kept.by_term.insert(term.clone(), found);
+        }
+        Ok(found)
     }
 
     /// Forgets the segments no longer searched (merged away).
@@ -155,6 +193,26 @@ impl SegmentCache {
         let mut terms = lock(&self.terms);
         terms.entries.retain(|(segment, _, _), _| live.contains(segment));
         terms.bytes = terms.entries.values().map(|(docs, _)| docs.bytes()).sum();
+    }
+}
+
+/// BM25's statistics for a searcher, with its terms' document counts from the cache.
+pub struct Statistics<'a> {
+    pub searcher: &'a Searcher,
+    pub cache: &'a SegmentCache,
+}
+
+impl Bm25StatisticsProvider for Statistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        self.searcher.total_num_tokens(field)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        self.searcher.total_num_docs()
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        self.cache.doc_freq(self.searcher, term)
     }
 }
 

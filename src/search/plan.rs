@@ -22,7 +22,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DateTime, DocAddress, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::bits::Bits;
-use super::cache::{add_counts, Alive, Columns, SegmentCache, FACETS};
+use super::cache::{add_counts, Alive, Columns, SegmentCache, Statistics, FACETS};
 use super::facets::FacetCounts;
 use super::top::Top;
 use rank::{rank, InSegment};
@@ -111,11 +111,12 @@ impl Plan {
         facets: bool,
     ) -> tantivy::Result<Found> {
         let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let statistics = Statistics { searcher, cache };
         let words: Vec<Vec<Weighted>> = match &self.words {
             None => Vec::new(),
             Some(words) => words
                 .iter()
-                .map(|clause| clause.iter().map(|part| Weighted::new(part, searcher, scoring)).collect())
+                .map(|clause| clause.iter().map(|part| Weighted::new(part, &statistics, scoring)).collect())
                 .collect::<tantivy::Result<_>>()?,
         };
         let mut by_score = Top::new(limit + offset);
@@ -203,10 +204,10 @@ enum Weighted {
 }
 
 impl Weighted {
-    fn new(part: &Part, searcher: &Searcher, scoring: EnableScoring) -> tantivy::Result<Weighted> {
+    fn new(part: &Part, statistics: &Statistics, scoring: EnableScoring) -> tantivy::Result<Weighted> {
         Ok(match part {
             Part::Term { term, boost } => {
-                let bm25 = Bm25Weight::for_terms(searcher, std::slice::from_ref(term))?.boost_by(*boost);
+                let bm25 = Bm25Weight::for_terms(statistics, std::slice::from_ref(term))?.boost_by(*boost);
                 Weighted::Term { term: term.clone(), bm25: Box::new(bm25) }
             }
             Part::Constant(query) => Weighted::Constant(query.weight(scoring)?),

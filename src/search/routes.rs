@@ -168,7 +168,7 @@ pub fn run(
         }
     };
     let snippets = match &text_query {
-        Some(q) if params.snippets.unwrap_or(true) => Some(snippet_generator(&searcher, &**q, f.text)?),
+        Some(q) if params.snippets.unwrap_or(true) => Some(snippet_generator(&searcher, &index.cache, &**q, f.text)?),
         _ => None,
     };
     let one = |&(score, address): &(f32, tantivy::DocAddress)| {
@@ -287,14 +287,14 @@ pub(super) fn plain_words(index: &super::SearchIndex, searcher: &tantivy::Search
             let mut parts = Vec::new();
             for field in fields {
                 let term = Term::from_field_text(field, stem);
-                if searcher.doc_freq(&term).unwrap_or(0) > 0 {
+                if index.cache.doc_freq(searcher, &term).unwrap_or(0) > 0 {
                     parts.push(Part::Term { term, boost: if field == f.title { 2.0 } else { 1.0 } });
                 }
             }
             // One word of five letters or more: also the words within one edit of it, ranked
             // below exact matches.
             if let ([_], [whole]) = (stems.as_slice(), whole.as_slice()) {
-                if whole.chars().count() >= 5 && !is_common(searcher, f.text, stem) {
+                if whole.chars().count() >= 5 && !is_common(index, searcher, f.text, stem) {
                     let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.words, whole), 1, true);
                     parts.push(Part::Constant(Box::new(BoostQuery::new(Box::new(fuzzy), 0.5))));
                 }
@@ -309,8 +309,8 @@ pub(super) fn plain_words(index: &super::SearchIndex, searcher: &tantivy::Search
 }
 
 /// Found as is in at least one piece in a thousand, and in at least 20 pieces.
-fn is_common(searcher: &tantivy::Searcher, field: tantivy::schema::Field, stem: &str) -> bool {
-    let found = searcher.doc_freq(&Term::from_field_text(field, stem)).unwrap_or(0);
+fn is_common(index: &super::SearchIndex, searcher: &tantivy::Searcher, field: Field, stem: &str) -> bool {
+    let found = index.cache.doc_freq(searcher, &Term::from_field_text(field, stem)).unwrap_or(0);
     found >= 20 && found >= searcher.num_docs() / 1000
 }
 
@@ -359,7 +359,12 @@ pub(super) fn hit(index: &super::SearchIndex, doc: &TantivyDocument, score: f32,
 /// Highlights `query`'s terms of `field` as tantivy's `SnippetGenerator::create` does (the rarer
 /// a term, the more its fragment counts), with an analysis that stems only the words that may be
 /// one of them.
-fn snippet_generator(searcher: &tantivy::Searcher, query: &dyn Query, field: Field) -> AppResult<SnippetGenerator> {
+fn snippet_generator(
+    searcher: &tantivy::Searcher,
+    cache: &super::cache::SegmentCache,
+    query: &dyn Query,
+    field: Field,
+) -> AppResult<SnippetGenerator> {
     let mut terms = BTreeMap::new();
     query.query_terms(&mut |term, _| {
         if let (true, Some(text)) = (term.field() == field, term.value().as_str()) {
@@ -368,7 +373,7 @@ fn snippet_generator(searcher: &tantivy::Searcher, query: &dyn Query, field: Fie
     });
     let mut weights = BTreeMap::new();
     for (text, term) in terms {
-        let found = searcher.doc_freq(&term).map_err(search_failed)?;
+        let found = cache.doc_freq(searcher, &term).map_err(search_failed)?;
         if found > 0 {
             weights.insert(text, 1.0 / (1.0 + found as f32));
         }

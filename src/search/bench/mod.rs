@@ -38,6 +38,10 @@ pub struct SearchBench {
     /// text, as the service's indexer takes them.
     #[arg(long, default_value_t = super::outbox::BATCH)]
     batch: usize,
+    /// Also print the slowest searches of each case in process, and their time when run again
+    /// at once (a slow first run that is fast again was reading from disk).
+    #[arg(long, default_value_t = 0)]
+    slowest: usize,
     /// The service's data folder is a fresh folder under `--data-dir`.
     #[command(flatten)]
     config: Config,
@@ -199,6 +203,9 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
             let began = Instant::now();
             std::hint::black_box(super::routes::run(&index, &params, None).map_err(|e| anyhow::anyhow!("{e:?}"))?);
             times.push(began.elapsed().as_secs_f64() * 1000.0);
+        }
+        if bench.slowest > 0 {
+            print_slowest(&index, *case, runs, &times, bench.slowest)?;
         }
         let (median, p99) = stats(&mut times);
         println!("  tantivy in process {:<42} median {median:.3} ms, p99 {p99:.3} ms", case.label());
@@ -380,6 +387,27 @@ fn search_params(case: Case, p: &Params) -> SearchParams {
             ..Default::default()
         },
     }
+}
+
+/// The `count` slowest runs of a case (`times` in the order of `runs`), each with its time when
+/// run again at once.
+fn print_slowest(
+    index: &super::SearchIndex,
+    case: Case,
+    runs: &[Params],
+    times: &[f64],
+    count: usize,
+) -> anyhow::Result<()> {
+    let mut order: Vec<usize> = (0..times.len()).collect();
+    order.sort_by(|a, b| times[*b].total_cmp(&times[*a]));
+    for i in order.into_iter().take(count) {
+        let params = search_params(case, &runs[i]);
+        let began = Instant::now();
+        std::hint::black_box(super::routes::run(index, &params, None).map_err(|e| anyhow::anyhow!("{e:?}"))?);
+        let again = began.elapsed().as_secs_f64() * 1000.0;
+        println!("    {:.3} ms, again {again:.3} ms: {:?}", times[i], params.q.unwrap_or_default());
+    }
+    Ok(())
 }
 
 /// (median, p99) in ms.
