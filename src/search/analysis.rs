@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer, Token,
@@ -22,10 +22,16 @@ pub const WORDS: &str = "pieces_words";
 pub fn words() -> TextAnalyzer {
     let builder =
         TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
-    match StopWordFilter::new(Language::French) {
+    match stop_words() {
         Some(stop_words) => builder.filter(stop_words).filter(AsciiFoldingFilter).build(),
         None => builder.filter(AsciiFoldingFilter).build(),
     }
+}
+
+/// French stop words, read once: building their set costs more than analysing a query.
+fn stop_words() -> Option<StopWordFilter> {
+    static STOP_WORDS: LazyLock<Option<StopWordFilter>> = LazyLock::new(|| StopWordFilter::new(Language::French));
+    STOP_WORDS.clone()
 }
 
 /// The whole words of `text`, as the typo-tolerant field holds them.
@@ -57,7 +63,7 @@ pub fn french_highlighting<'a>(terms: impl IntoIterator<Item = &'a str>) -> Text
 fn french_stemming(stemming: EachToken) -> TextAnalyzer {
     let builder =
         TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser);
-    match StopWordFilter::new(Language::French) {
+    match stop_words() {
         Some(stop_words) => builder.filter(stop_words).filter(AsciiFoldingFilter).filter(stemming).build(),
         None => builder.filter(AsciiFoldingFilter).filter(stemming).build(),
     }

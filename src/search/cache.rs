@@ -33,8 +33,9 @@ pub const FACETS: [(&str, usize); 3] = [("kind", 50), ("state", 10), ("company",
 pub const NO_VALUE: u32 = u32::MAX;
 /// A term in at least one document in this many of a segment is kept in memory.
 const FREQUENT: u32 = 256;
-/// Memory for the kept terms (bitsets and frequencies), all segments together.
-const TERMS_BUDGET: usize = 64 * 1024 * 1024;
+/// Memory for the kept terms (bitsets and frequencies), all segments together: at 200,000 pieces
+/// of 300 words, the terms in more than one piece in 2,000 (a common word takes about 250 KB).
+const TERMS_BUDGET: usize = 256 * 1024 * 1024;
 
 #[derive(Default)]
 pub struct SegmentCache {
@@ -62,6 +63,23 @@ const DOC_FREQS: usize = 100_000;
 struct Values {
     numbers: HashMap<String, u32>,
     words: Vec<String>,
+    /// Each number's place in the alphabetical order of the words (to break ties between
+    /// counts without comparing words); empty when words were added since.
+    alphabetical: Vec<u32>,
+}
+
+impl Values {
+    fn alphabetical(&mut self) -> &[u32] {
+        if self.alphabetical.len() != self.words.len() {
+            let mut order: Vec<u32> = (0..self.words.len() as u32).collect();
+            order.sort_unstable_by(|a, b| self.words[*a as usize].cmp(&self.words[*b as usize]));
+            self.alphabetical = vec![0; order.len()];
+            for (place, number) in order.into_iter().enumerate() {
+                self.alphabetical[number as usize] = place as u32;
+            }
+        }
+        &self.alphabetical
+    }
 }
 
 /// A segment's faceted fields and upload dates, by document.
@@ -283,26 +301,31 @@ impl SegmentCache {
 
     /// The `keep` most frequent values of each faceted field, from counts by value number.
     pub fn top_values(&self, counts: &[Vec<u32>]) -> Vec<Vec<(String, u64)>> {
-        let values = lock(&self.values);
+        let mut values = lock(&self.values);
         FACETS
             .iter()
             .zip(counts)
-            .zip(values.iter())
+            .zip(values.iter_mut())
             .map(|(((_, keep), counts), values)| {
-                let mut found: Vec<(&str, u32)> = counts
+                let alphabetical = values.alphabetical();
+                // (count, place in the alphabet, number): most frequent first, ties by value, so
+                // that the answer is stable.
+                let mut found: Vec<(u32, u32, u32)> = counts
                     .iter()
-                    .zip(&values.words)
-                    .filter(|(count, _)| **count > 0)
-                    .map(|(count, word)| (word.as_str(), *count))
+                    .enumerate()
+                    .filter(|(_, count)| **count > 0)
+                    .map(|(number, count)| (*count, alphabetical[number], number as u32))
                     .collect();
-                // Most frequent first, ties by value, so that the answer is stable.
-                let order = |a: &(&str, u32), b: &(&str, u32)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+                let order = |a: &(u32, u32, u32), b: &(u32, u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
                 if found.len() > *keep {
                     found.select_nth_unstable_by(*keep, order);
                     found.truncate(*keep);
                 }
                 found.sort_unstable_by(order);
-                found.into_iter().map(|(word, count)| (word.to_string(), u64::from(count))).collect()
+                found
+                    .into_iter()
+                    .map(|(count, _, number)| (values.words[number as usize].clone(), u64::from(count)))
+                    .collect()
             })
             .collect()
     }
