@@ -19,11 +19,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
-use tantivy::postings::Postings;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
+use tantivy::{DocId, Searcher, SegmentReader, Term};
 
 use super::bits::Bits;
 
@@ -379,45 +378,45 @@ pub fn add_counts(total: &mut Vec<Vec<u32>>, counts: &[Vec<u32>]) {
 }
 
 impl TermDocs {
+    /// Reads the term's postings a block (128 documents) at a time.
     fn read(segment: &SegmentReader, term: &Term, freqs: bool) -> tantivy::Result<TermDocs> {
-        let max_doc = segment.max_doc();
-        let mut bits = Bits::empty(max_doc);
         let mut docs = TermDocs {
+            bits: Bits::empty(segment.max_doc()),
             ranks: Vec::new(),
             freqs: Vec::new(),
             overflow: HashMap::new(),
             block_max: Vec::new(),
-            bits: Bits::empty(0),
         };
         let option = if freqs { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
-        let Some(mut postings) = segment.inverted_index(term.field())?.read_postings(term, option)? else {
-            docs.bits = bits;
+        let Some(mut postings) = segment.inverted_index(term.field())?.read_block_postings(term, option)? else {
             return Ok(docs);
         };
         let norms = if freqs { segment.fieldnorms_readers().get_field(term.field())? } else { None };
         if freqs {
-            docs.block_max = vec![(0, u8::MAX); bits.words()];
+            docs.block_max = vec![(0, u8::MAX); docs.bits.words()];
+            docs.freqs.reserve(postings.doc_freq() as usize);
         }
-        let mut doc = postings.doc();
-        while doc != TERMINATED {
-            bits.insert(doc);
-            if freqs {
-                let freq = postings.term_freq();
-                let short = u8::try_from(freq).unwrap_or(u8::MAX);
-                if short == u8::MAX {
-                    docs.overflow.insert(doc, freq);
+        while !postings.docs().is_empty() {
+            for (at, &doc) in postings.docs().iter().enumerate() {
+                docs.bits.insert(doc);
+                if freqs {
+                    // Without frequencies in the index, every document counts once (as tantivy).
+                    let freq = postings.freqs().get(at).copied().unwrap_or(1);
+                    let short = u8::try_from(freq).unwrap_or(u8::MAX);
+                    if short == u8::MAX {
+                        docs.overflow.insert(doc, freq);
+                    }
+                    docs.freqs.push(short);
+                    let norm = norms.as_ref().map_or(FieldNormReader::fieldnorm_to_id(1), |n| n.fieldnorm_id(doc));
+                    let block = &mut docs.block_max[doc as usize / 64];
+                    *block = (block.0.max(short), block.1.min(norm));
                 }
-                docs.freqs.push(short);
-                let norm = norms.as_ref().map_or(FieldNormReader::fieldnorm_to_id(1), |n| n.fieldnorm_id(doc));
-                let block = &mut docs.block_max[doc as usize / 64];
-                *block = (block.0.max(short), block.1.min(norm));
             }
-            doc = postings.advance();
+            postings.advance();
         }
         if freqs {
-            docs.ranks = ranks(&bits);
+            docs.ranks = ranks(&docs.bits);
         }
-        docs.bits = bits;
         Ok(docs)
     }
 
