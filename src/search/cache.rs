@@ -8,13 +8,15 @@
 //!   in memory, least recently used dropped first. A rare term is read afresh by each search:
 //!   that costs little, as it is in few documents.
 //!
-//! Entries of segments merged away are dropped when the reader reloads (`keep_only`).
+//! Entries of segments merged away are dropped when the reader reloads (`keep_only`). The
+//! commonest words of a new segment are read right then (`warm`, off the searches' path): the
+//! first search of such a word would otherwise read tens of thousands of postings.
 //!
 //! Each term's number of documents in the whole index is also kept, for the searcher it was
 //! counted for (`doc_freq`): a search looks a word up in every field of every segment, and
 //! that costs more than the rest of a common search when done afresh each time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tantivy::fieldnorm::FieldNormReader;
@@ -32,6 +34,10 @@ pub const FACETS: [(&str, usize); 3] = [("kind", 50), ("state", 10), ("company",
 pub const NO_VALUE: u32 = u32::MAX;
 /// A term in at least one document in this many of a segment is kept in memory.
 const FREQUENT: u32 = 256;
+/// A term in at least this many documents of a segment, and in one in `WARM_SHARE`, is read as
+/// soon as the segment is searched: a search would spend 10 µs or more reading it.
+const WARM: u32 = 4096;
+const WARM_SHARE: u32 = 16;
 /// Memory for the kept terms (bitsets and frequencies), all segments together: at 200,000 pieces
 /// of 300 words, the terms in more than one piece in 2,000 (a common word takes about 250 KB).
 const TERMS_BUDGET: usize = 256 * 1024 * 1024;
@@ -44,6 +50,8 @@ pub struct SegmentCache {
     alive: Mutex<HashMap<SegmentId, (u32, Arc<Alive>)>>,
     terms: Mutex<Terms>,
     doc_freqs: Mutex<DocFreqs>,
+    /// The segments whose common terms were read (`warm`).
+    warmed: Mutex<HashSet<SegmentId>>,
 }
 
 /// Documents per term in the whole index, as the searcher of `generation` sees it.
@@ -202,11 +210,44 @@ impl SegmentCache {
         Ok(found)
     }
 
+    /// Reads the common terms of `fields` (those of `WARM`) in the segments not warmed yet, most
+    /// common first. Blocking: seconds for millions of pieces.
+    pub fn warm(&self, searcher: &Searcher, fields: &[Field]) -> tantivy::Result<()> {
+        for segment in searcher.segment_readers() {
+            let least = WARM.max(segment.max_doc() / WARM_SHARE);
+            if segment.max_doc() < least || !lock(&self.warmed).insert(segment.segment_id()) {
+                continue;
+            }
+            let mut common = Vec::new();
+            for field in fields {
+                let inverted = segment.inverted_index(*field)?;
+                let mut stream = inverted.terms().stream()?;
+                while stream.advance() {
+                    if let (true, Ok(text)) = (stream.value().doc_freq >= least, std::str::from_utf8(stream.key())) {
+                        common.push((stream.value().doc_freq, Term::from_field_text(*field, text)));
+                    }
+                }
+            }
+            common.sort_unstable_by_key(|(found, _)| std::cmp::Reverse(*found));
+            for (_, term) in common {
+                self.term(segment, &term, true)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `term`'s documents and frequencies in `segment` are in memory.
+    #[cfg(test)]
+    pub fn is_kept(&self, segment: &SegmentReader, term: &Term) -> bool {
+        lock(&self.terms).entries.contains_key(&(segment.segment_id(), term.clone(), true))
+    }
+
     /// Forgets the segments no longer searched (merged away).
     pub fn keep_only(&self, searcher: &tantivy::Searcher) {
         let live: Vec<SegmentId> = searcher.segment_readers().iter().map(SegmentReader::segment_id).collect();
         lock(&self.columns).retain(|segment, _| live.contains(segment));
         lock(&self.alive).retain(|segment, _| live.contains(segment));
+        lock(&self.warmed).retain(|segment| live.contains(segment));
         let mut terms = lock(&self.terms);
         terms.entries.retain(|(segment, _, _), _| live.contains(segment));
         terms.bytes = terms.entries.values().map(|(docs, _)| docs.bytes()).sum();

@@ -212,11 +212,17 @@ impl SearchIndex {
         self.reload()
     }
 
-    /// Makes the next search see the last commit, and forgets what belonged to merged segments.
+    /// Makes the next search see the last commit, forgets what belonged to merged segments, and
+    /// reads the commonest words of new segments (in the text and titles; not while rebuilding:
+    /// most segments of a rebuild are soon merged away). Blocking.
     pub fn reload(&self) -> tantivy::Result<()> {
         self.reader.reload()?;
-        self.cache.keep_only(&self.reader.searcher());
-        Ok(())
+        let searcher = self.reader.searcher();
+        self.cache.keep_only(&searcher);
+        if self.is_rebuilding() {
+            return Ok(());
+        }
+        self.cache.warm(&searcher, &[self.fields.text, self.fields.title])
     }
 }
 

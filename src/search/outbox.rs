@@ -84,7 +84,8 @@ pub fn start_reloader(index: Arc<SearchIndex>) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            let _ = index.reload();
+            let index = index.clone();
+            let _ = tokio::task::spawn_blocking(move || index.reload()).await;
         }
     });
 }
@@ -92,6 +93,13 @@ pub fn start_reloader(index: Arc<SearchIndex>) {
 /// The indexer task: drains the outbox until the process stops.
 pub fn start_indexer(db: Db, index: Arc<SearchIndex>, wake: Arc<Notify>) {
     tokio::spawn(async move {
+        // The commonest words in memory before the first searches.
+        let warming = index.clone();
+        match tokio::task::spawn_blocking(move || warming.reload()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!("reading the index's common words failed: {error}"),
+            Err(error) => tracing::warn!("reading the index's common words failed: {error}"),
+        }
         loop {
             match drain_once(&db, &index).await {
                 Ok(0) => {

@@ -171,6 +171,35 @@ fn frequent_terms_are_kept_and_their_frequencies_read_back() {
     assert!(seen * 2 > u64::from(segment.max_doc()), "the commonest word is in most documents");
 }
 
+/// A new segment's commonest words are read when the reader reloads, before any search needs
+/// them; the others are left to the searches.
+#[test]
+fn the_commonest_words_of_a_new_segment_are_read_when_the_reader_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    index.rebuilt();
+    let f = index.fields;
+    let ids: Vec<String> = (0..20_000).map(|n| format!("doc-{n}")).collect();
+    let entries = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let mut entry = TantivyDocument::default();
+            entry.add_text(f.id, id);
+            // "formation" in every piece, "convention" in one in ten.
+            entry.add_text(f.text, if n % 10 == 0 { "formation convention" } else { "formation" });
+            entry
+        })
+        .collect();
+    index.apply(&ids, entries).unwrap();
+    let searcher = index.reader.searcher();
+    let segment = searcher.segment_readers().iter().max_by_key(|s| s.max_doc()).unwrap();
+    assert!(segment.max_doc() >= 10_000);
+    let term = |word: &str| Term::from_field_text(f.text, &crate::search::analysis::terms(word)[0]);
+    assert!(index.cache.is_kept(segment, &term("formation")), "a word of every piece is read at once");
+    assert!(!index.cache.is_kept(segment, &term("convention")), "a word of 1 piece in 10 waits for a search");
+}
+
 /// Ranking skips a group when its bound — each term's score at the group's highest frequency and
 /// shortest field — is below the worst kept score, with no margin: that is only right if a
 /// term's score, as tantivy rounds it, never falls when its frequency grows nor rises when its
