@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use tantivy::index::SegmentId;
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
     STORED, STRING,
@@ -210,6 +211,28 @@ impl SearchIndex {
             writer.wait_merging_threads()?;
         }
         self.reload()
+    }
+
+    /// Reloads when another process committed since the last reload (for a process that does not
+    /// index). A reload opens every segment afresh, dropping what tantivy keeps per segment: a
+    /// reload each second would make searches read it again each second.
+    pub fn reload_if_changed(&self) -> tantivy::Result<bool> {
+        let mut committed: Vec<(SegmentId, u32)> =
+            self.index.searchable_segment_metas()?.iter().map(|meta| (meta.id(), meta.num_deleted_docs())).collect();
+        let mut searched: Vec<(SegmentId, u32)> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|segment| (segment.segment_id(), segment.num_deleted_docs()))
+            .collect();
+        committed.sort_unstable();
+        searched.sort_unstable();
+        if committed == searched {
+            return Ok(false);
+        }
+        self.reload()?;
+        Ok(true)
     }
 
     /// Makes the next search see the last commit, forgets what belonged to merged segments, and

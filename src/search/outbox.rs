@@ -78,14 +78,14 @@ pub async fn pending(db: &Db) -> sqlx::Result<i64> {
     sqlx::query_scalar("select count(*) from search_outbox").fetch_one(db).await
 }
 
-/// For a process that does not index: reloads its reader every second to see other processes'
-/// commits.
+/// For a process that does not index: looks every second for other processes' commits, and
+/// reloads its reader when there are.
 pub fn start_reloader(index: Arc<SearchIndex>) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
             let index = index.clone();
-            let _ = tokio::task::spawn_blocking(move || index.reload()).await;
+            let _ = tokio::task::spawn_blocking(move || index.reload_if_changed()).await;
         }
     });
 }

@@ -200,6 +200,25 @@ fn the_commonest_words_of_a_new_segment_are_read_when_the_reader_reloads() {
     assert!(!index.cache.is_kept(segment, &term("convention")), "a word of 1 piece in 10 waits for a search");
 }
 
+/// A process that does not index reloads only when another one committed: a reload opens every
+/// segment afresh.
+#[test]
+fn a_follower_reloads_only_after_another_process_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (leader, _) = SearchIndex::open(dir.path()).unwrap();
+    let (follower, _) = SearchIndex::open(dir.path()).unwrap();
+    let f = leader.fields;
+    let mut entry = TantivyDocument::default();
+    entry.add_text(f.id, "doc-1");
+    leader.apply(&["doc-1".to_string()], vec![entry]).unwrap();
+    assert!(follower.reload_if_changed().unwrap(), "a new segment");
+    assert_eq!(follower.reader.searcher().num_docs(), 1);
+    assert!(!follower.reload_if_changed().unwrap(), "nothing new");
+    leader.apply(&["doc-1".to_string()], Vec::new()).unwrap();
+    assert!(follower.reload_if_changed().unwrap(), "a deletion");
+    assert_eq!(follower.reader.searcher().num_docs(), 0);
+}
+
 /// Ranking skips a group when its bound — each term's score at the group's highest frequency and
 /// shortest field — is below the worst kept score, with no margin: that is only right if a
 /// term's score, as tantivy rounds it, never falls when its frequency grows nor rises when its
