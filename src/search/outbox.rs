@@ -82,24 +82,35 @@ pub async fn pending(db: &Db) -> sqlx::Result<i64> {
 /// reloads its reader when there are.
 pub fn start_reloader(index: Arc<SearchIndex>) {
     tokio::spawn(async move {
+        reload(&index, false).await;
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            let index = index.clone();
-            let _ = tokio::task::spawn_blocking(move || index.reload_if_changed()).await;
+            reload(&index, true).await;
         }
     });
+}
+
+/// Reloads the reader off the executor (a reload reads the commonest words of new segments), or
+/// only when another process committed.
+async fn reload(index: &Arc<SearchIndex>, only_if_changed: bool) {
+    let index = index.clone();
+    let reloaded = tokio::task::spawn_blocking(move || match only_if_changed {
+        true => index.reload_if_changed().map(|_| ()),
+        false => index.reload(),
+    })
+    .await;
+    match reloaded {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!("cannot reload the search index: {error}"),
+        Err(error) => tracing::warn!("cannot reload the search index: {error}"),
+    }
 }
 
 /// The indexer task: drains the outbox until the process stops.
 pub fn start_indexer(db: Db, index: Arc<SearchIndex>, wake: Arc<Notify>) {
     tokio::spawn(async move {
         // The commonest words in memory before the first searches.
-        let warming = index.clone();
-        match tokio::task::spawn_blocking(move || warming.reload()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!("reading the index's common words failed: {error}"),
-            Err(error) => tracing::warn!("reading the index's common words failed: {error}"),
-        }
+        reload(&index, false).await;
         loop {
             match drain_once(&db, &index).await {
                 Ok(0) => {
