@@ -19,14 +19,17 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
-use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
-use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, Searcher, SegmentReader, Term};
 
 use super::bits::Bits;
+pub use statistics::Statistics;
+use statistics::{DocFreqs, DOC_FREQS};
+pub use term_docs::TermDocs;
+
+mod statistics;
+mod term_docs;
 
 /// The faceted fields (fast string fields of the schema) and how many values each keeps.
 pub const FACETS: [(&str, usize); 3] = [("kind", 50), ("state", 10), ("company", 100)];
@@ -54,16 +57,6 @@ pub struct SegmentCache {
     /// The segments whose common terms were read (`warm`).
     warmed: Mutex<HashSet<SegmentId>>,
 }
-
-/// Documents per term in the whole index, as the searcher of `generation` sees it.
-#[derive(Default)]
-struct DocFreqs {
-    generation: u64,
-    by_term: HashMap<Term, u64>,
-}
-
-/// Terms whose document counts are kept at most (then they are counted afresh).
-const DOC_FREQS: usize = 100_000;
 
 /// A faceted field's values, numbered in the order first read. Numbers are never reused: the
 /// list only grows with the values ever indexed (kinds, states, companies: a few thousand).
@@ -110,20 +103,6 @@ pub struct Alive {
     pub bits: Bits,
     pub count: u64,
     pub facet_counts: Vec<Vec<u32>>,
-}
-
-/// A term's documents in one segment, with what relevance ranking needs.
-pub struct TermDocs {
-    pub bits: Bits,
-    /// Number of documents before each 64-document word of `bits` (to find a document's frequency).
-    ranks: Vec<u32>,
-    /// The term's frequency in each of its documents, in document order (255: look in `overflow`).
-    freqs: Vec<u8>,
-    overflow: HashMap<DocId, u32>,
-    /// Per 64-document word: the highest frequency (255: 255 or more) and the shortest field
-    /// length (as tantivy's one-byte field norm id) among the term's documents there, to bound
-    /// their scores.
-    pub block_max: Vec<(u8, u8)>,
 }
 
 /// A term in a segment, read with or without its frequencies.
@@ -252,26 +231,6 @@ impl SegmentCache {
         let mut terms = lock(&self.terms);
         terms.entries.retain(|(segment, _, _), _| live.contains(segment));
         terms.bytes = terms.entries.values().map(|(docs, _)| docs.bytes()).sum();
-    }
-}
-
-/// BM25's statistics for a searcher, with its terms' document counts from the cache.
-pub struct Statistics<'a> {
-    pub searcher: &'a Searcher,
-    pub cache: &'a SegmentCache,
-}
-
-impl Bm25StatisticsProvider for Statistics<'_> {
-    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        self.searcher.total_num_tokens(field)
-    }
-
-    fn total_num_docs(&self) -> tantivy::Result<u64> {
-        self.searcher.total_num_docs()
-    }
-
-    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        self.cache.doc_freq(self.searcher, term)
     }
 }
 
@@ -417,83 +376,4 @@ pub fn add_counts(total: &mut Vec<Vec<u32>>, counts: &[Vec<u32>]) {
             *total += count;
         }
     }
-}
-
-impl TermDocs {
-    /// Reads the term's postings a block (128 documents) at a time.
-    fn read(segment: &SegmentReader, term: &Term, freqs: bool) -> tantivy::Result<TermDocs> {
-        let mut docs = TermDocs {
-            bits: Bits::empty(segment.max_doc()),
-            ranks: Vec::new(),
-            freqs: Vec::new(),
-            overflow: HashMap::new(),
-            block_max: Vec::new(),
-        };
-        let option = if freqs { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
-        let Some(mut postings) = segment.inverted_index(term.field())?.read_block_postings(term, option)? else {
-            return Ok(docs);
-        };
-        let norms = if freqs { segment.fieldnorms_readers().get_field(term.field())? } else { None };
-        if freqs {
-            docs.block_max = vec![(0, u8::MAX); docs.bits.words()];
-            docs.freqs.reserve(postings.doc_freq() as usize);
-        }
-        while !postings.docs().is_empty() {
-            for (at, &doc) in postings.docs().iter().enumerate() {
-                docs.bits.insert(doc);
-                if freqs {
-                    // Without frequencies in the index, every document counts once (as tantivy).
-                    let freq = postings.freqs().get(at).copied().unwrap_or(1);
-                    let short = u8::try_from(freq).unwrap_or(u8::MAX);
-                    if short == u8::MAX {
-                        docs.overflow.insert(doc, freq);
-                    }
-                    docs.freqs.push(short);
-                    let norm = norms.as_ref().map_or(FieldNormReader::fieldnorm_to_id(1), |n| n.fieldnorm_id(doc));
-                    let block = &mut docs.block_max[doc as usize / 64];
-                    *block = (block.0.max(short), block.1.min(norm));
-                }
-            }
-            postings.advance();
-        }
-        if freqs {
-            docs.ranks = ranks(&docs.bits);
-        }
-        Ok(docs)
-    }
-
-    /// The term's frequency in `doc` (0 when absent).
-    pub fn freq(&self, doc: DocId) -> u32 {
-        if !self.bits.contains(doc) {
-            return 0;
-        }
-        let word = doc as usize / 64;
-        let below = self.bits.as_words()[word] & ((1u64 << (doc % 64)) - 1);
-        let at = self.ranks[word] as usize + below.count_ones() as usize;
-        match self.freqs[at] {
-            u8::MAX => self.overflow.get(&doc).copied().unwrap_or(u32::from(u8::MAX)),
-            freq => u32::from(freq),
-        }
-    }
-
-    fn bytes(&self) -> usize {
-        self.bits.words() * 8
-            + self.ranks.len() * 4
-            + self.freqs.len()
-            + self.block_max.len() * 2
-            + self.overflow.len() * 16
-    }
-}
-
-/// Documents before each word of `bits`.
-fn ranks(bits: &Bits) -> Vec<u32> {
-    let mut before = 0u32;
-    bits.as_words()
-        .iter()
-        .map(|word| {
-            let at = before;
-            before += word.count_ones();
-            at
-        })
-        .collect()
 }
