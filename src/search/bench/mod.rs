@@ -210,11 +210,7 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
             print_slowest(&index, *case, runs, &times, bench.slowest)?;
         }
         let (median, p99) = stats(&mut times);
-        println!(
-            "  tantivy in process {:<42} median {median:.3} ms, p99 {p99:.3} ms{}",
-            case.label(),
-            steal.since()
-        );
+        println!("  tantivy in process {:<42} median {median:.3} ms, p99 {p99:.3} ms{}", case.label(), steal.since());
         in_process.push((median, p99));
     }
 
