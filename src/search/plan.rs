@@ -5,8 +5,9 @@
 //! - facets count the matches, or, when they are most of the live documents, the non-matches,
 //!   taken away from the live documents' counts;
 //! - relevance ranking skips every 64 documents whose best possible score (each term's highest
-//!   frequency and shortest field there) cannot enter the top: two common words no longer mean
-//!   scoring every document that has both.
+//!   frequency and shortest field there) cannot enter the top, and, once a term is one that every
+//!   document that may still enter must have, every match without it: two common words no longer
+//!   mean scoring every document that has both.
 //!
 //! Scores are tantivy's BM25, computed with the same weights, so that a plan finds what its
 //! tantivy query (`Plan::query`) finds, in the same order (tested).
