@@ -8,14 +8,16 @@
 use std::time::Instant;
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use tantivy::{DateTime, TantivyDocument};
+use rand::SeedableRng;
 
+mod cases;
+mod corpus;
 mod postgres;
 
-use super::routes::SearchParams;
+use cases::{cases, search_params, Case, Params};
+use corpus::{corpus, entry, Doc};
+
 use crate::config::Config;
-use crate::documents::DocKind;
 
 #[derive(clap::Args)]
 pub struct SearchBench {
@@ -46,92 +48,6 @@ pub struct SearchBench {
     /// The service's data folder is a fresh folder under `--data-dir`.
     #[command(flatten)]
     config: Config,
-}
-
-const STATES: [&str; 5] = ["draft", "pending", "granted", "refused", "closed"];
-
-/// A document of the corpus.
-struct Doc {
-    id: String,
-    title: String,
-    body: String,
-    kind: &'static str,
-    state: &'static str,
-    company: String,
-    siret: String,
-    uploaded_at: i64,
-}
-
-/// French words of the trade, then made-up ones, ranked: rank r is drawn with weight 1/r.
-fn vocabulary(rng: &mut StdRng) -> Vec<String> {
-    let base = "formation stagiaire convention programme facture devis attestation certificat réalisation \
-        émargement présence entreprise organisme salarié heures durée objectifs pédagogiques évaluation \
-        compétences employeur financement prise charge dossier montant total rémunération hébergement \
-        repas transport tuteur apprentissage contrat professionnalisation sécurité habilitation électrique \
-        management équipe bureautique anglais comptabilité gestion conflits prévention risques incendie \
-        secourisme santé travail qualité hygiène alimentaire logistique conduite chariot élévateur soudure \
-        maintenance industrielle numérique commerce vente relation client accueil paie social juridique \
-        signature cachet date lieu session module séquence jour matin après-midi formateur intervenant \
-        référent handicap accessibilité modalités accès délais tarif paiement échéance acompte règlement";
-    let mut words: Vec<String> = base.split_whitespace().map(str::to_string).collect();
-    let syllables = [
-        "ma", "ri", "to", "que", "lan", "por", "ti", "on", "ement", "ure", "bel", "gra", "vi", "deu", "cha", "ssé",
-        "fé", "ro",
-    ];
-    while words.len() < 20_000 {
-        let n = rng.random_range(2..5);
-        let word: String = (0..n).map(|_| syllables[rng.random_range(0..syllables.len())]).collect();
-        words.push(word);
-    }
-    words
-}
-
-fn corpus(count: usize, words_per_doc: usize) -> Vec<Doc> {
-    let mut rng = StdRng::seed_from_u64(2026);
-    let vocabulary = vocabulary(&mut rng);
-    let weights: Vec<f64> = (1..=vocabulary.len()).map(|r| 1.0 / r as f64).collect();
-    let total: f64 = weights.iter().sum();
-    let mut cumulative = Vec::with_capacity(weights.len());
-    let mut sum = 0.0;
-    for w in weights {
-        sum += w / total;
-        cumulative.push(sum);
-    }
-    let companies: Vec<(String, String)> = (0..2000)
-        .map(|i| {
-            (
-                format!("{}.001", 1000 + i),
-                format!("{:09}{:05}", rng.random_range(100_000_000..999_999_999u64), rng.random_range(10..99_999)),
-            )
-        })
-        .collect();
-    let start = time::macros::datetime!(2019-01-01 0:00 UTC).unix_timestamp();
-    let end = time::macros::datetime!(2026-11-01 0:00 UTC).unix_timestamp();
-    (0..count)
-        .map(|i| {
-            let mut body = String::with_capacity(words_per_doc * 9);
-            for n in 0..words_per_doc {
-                let x: f64 = rng.random();
-                let rank = cumulative.partition_point(|&c| c < x).min(vocabulary.len() - 1);
-                if n > 0 {
-                    body.push(if n % 14 == 0 { '\n' } else { ' ' });
-                }
-                body.push_str(&vocabulary[rank]);
-            }
-            let (company, siret) = companies[rng.random_range(0..companies.len())].clone();
-            let kind = DocKind::ALL[rng.random_range(0..DocKind::ALL.len())].code();
-            Doc {
-                id: format!("doc-{i:07}"),
-                title: format!("{} {}", kind, vocabulary[rng.random_range(0..200)]),
-                body,
-                kind,
-                state: STATES[rng.random_range(0..STATES.len())],
-                company,
-                siret,
-                uploaded_at: rng.random_range(start..end),
-            }
-        })
-        .collect()
 }
 
 pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
@@ -247,24 +163,6 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The index entry of a corpus document, with the fields the service fills.
-fn entry(f: super::Fields, doc: &Doc) -> TantivyDocument {
-    let mut entry = TantivyDocument::default();
-    entry.add_text(f.id, &doc.id);
-    entry.add_text(f.company_id, &doc.company);
-    entry.add_text(f.company, &doc.company);
-    entry.add_text(f.title, &doc.title);
-    entry.add_text(f.words, &doc.title);
-    entry.add_text(f.text, &doc.body);
-    entry.add_text(f.words, &doc.body);
-    entry.add_text(f.kind, doc.kind);
-    entry.add_text(f.state, doc.state);
-    entry.add_text(f.siret, &doc.siret);
-    entry.add_text(f.siren, &doc.siret[..9]);
-    entry.add_date(f.uploaded_at, DateTime::from_timestamp_secs(doc.uploaded_at));
-    entry
-}
-
 fn folder_size(dir: &std::path::Path) -> anyhow::Result<u64> {
     Ok(std::fs::read_dir(dir)?.flatten().map(|e| e.metadata().map(|m| m.len()).unwrap_or(0)).sum())
 }
@@ -318,82 +216,6 @@ async fn http_times(
     .await;
     let _ = child.kill().await;
     result
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Case {
-    TwoWords,
-    Filtered,
-    Snippets,
-    Count,
-}
-
-impl Case {
-    fn label(self) -> &'static str {
-        match self {
-            Case::TwoWords => "(a) two words",
-            Case::Filtered => "(b) two words + SIRET + date range",
-            Case::Snippets => "(c) top 20 by relevance, with snippets",
-            Case::Count => "(d) filter-only count (kind + state)",
-        }
-    }
-}
-
-/// One run's parameters.
-#[derive(Clone)]
-struct Params {
-    words: [String; 2],
-    siret: Option<String>,
-    range: Option<(i64, i64)>,
-    kind: &'static str,
-    state: &'static str,
-}
-
-fn cases(docs: &[Doc], runs: usize, rng: &mut StdRng) -> Vec<(Case, Vec<Params>)> {
-    // Two words of the same document, so that queries match something.
-    let pick = |rng: &mut StdRng, filtered: bool| {
-        let doc = &docs[rng.random_range(0..docs.len())];
-        let words: Vec<&str> = doc.body.split_whitespace().collect();
-        let a = words[rng.random_range(0..words.len())].to_string();
-        let b = words[rng.random_range(0..words.len())].to_string();
-        let year = 365 * 24 * 3600;
-        Params {
-            words: [a, b],
-            siret: filtered.then(|| doc.siret.clone()),
-            range: filtered.then(|| (doc.uploaded_at - year, doc.uploaded_at + year)),
-            kind: doc.kind,
-            state: doc.state,
-        }
-    };
-    [Case::TwoWords, Case::Filtered, Case::Snippets, Case::Count]
-        .into_iter()
-        .map(|case| (case, (0..runs).map(|_| pick(rng, case == Case::Filtered)).collect()))
-        .collect()
-}
-
-/// The search request of a case, as a user of the API sends it.
-fn search_params(case: Case, p: &Params) -> SearchParams {
-    let day = |at: i64| time::OffsetDateTime::from_unix_timestamp(at).map(|t| t.date().to_string()).unwrap_or_default();
-    let words = Some(format!("{} {}", p.words[0], p.words[1]));
-    match case {
-        Case::TwoWords => SearchParams { q: words, limit: Some(10), snippets: Some(false), ..Default::default() },
-        Case::Filtered => SearchParams {
-            q: words,
-            siret: p.siret.clone(),
-            from: p.range.map(|r| day(r.0)),
-            to: p.range.map(|r| day(r.1)),
-            limit: Some(10),
-            snippets: Some(false),
-            ..Default::default()
-        },
-        Case::Snippets => SearchParams { q: words, limit: Some(20), ..Default::default() },
-        Case::Count => SearchParams {
-            kind: Some(p.kind.to_string()),
-            state: Some(p.state.to_string()),
-            limit: Some(10),
-            ..Default::default()
-        },
-    }
 }
 
 /// The `count` slowest runs of a case (`times` in the order of `runs`), each with its time when
