@@ -90,7 +90,6 @@ pub(super) fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &m
     let mut checked: Score = 0.0;
     let mut within: Option<Bits> = None;
     let mut done = Vec::new();
-    let mut group: Vec<(u64, Score)> = Vec::with_capacity(parts.len());
     while let Some((bound, Reverse(at))) = groups.pop() {
         let worst = top.worst_entry();
         // Groups come by bound, then in document order: a document that ties with the worst
@@ -107,10 +106,7 @@ pub(super) fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &m
         if let Some(worst) = worst.filter(|worst| *worst > checked) {
             checked = worst;
             if needs_more(&best, &mut required, worst) {
-                let mut left = matches.clone();
-                for (part, _) in parts.iter().zip(&required).filter(|(_, required)| **required) {
-                    left.intersect(part.bits());
-                }
+                let left = with_all(matches, &parts, &required);
                 let fewer = left.as_words().iter().filter(|word| **word != 0).count() * 2 < groups.len();
                 if fewer {
                     done.sort_unstable();
@@ -125,16 +121,28 @@ pub(super) fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &m
         let word = within.as_ref().unwrap_or(matches).word(at);
         done.push(at);
         let candidates = match worst {
-            Some(worst) => {
-                group.clear();
-                group.extend(parts.iter().map(|part| (part.bits().word(at) & word, part.bound(at, word))));
-                group.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
-                reaching(&group, word, 0.0, worst * (1.0 - MARGIN))
-            }
+            Some(worst) => candidates(&parts, at, word, worst),
             None => word,
         };
         each_in_word(at, candidates, |doc| top.push(total(clauses, |part| part.score(doc)), DocAddress::new(ord, doc)));
     }
+}
+
+/// The matches that have every `required` part.
+fn with_all(matches: &Bits, parts: &[&InSegment], required: &[bool]) -> Bits {
+    let mut left = matches.clone();
+    for (part, _) in parts.iter().zip(required).filter(|(_, required)| **required) {
+        left.intersect(part.bits());
+    }
+    left
+}
+
+/// The documents of the `at`-th group (`word`: its matches) whose parts' bounds may reach `worst`.
+fn candidates(parts: &[&InSegment], at: usize, word: u64, worst: Score) -> u64 {
+    let mut group: Vec<(u64, Score)> =
+        parts.iter().map(|part| (part.bits().word(at) & word, part.bound(at, word))).collect();
+    group.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+    reaching(&group, word, 0.0, worst * (1.0 - MARGIN))
 }
 
 /// Relative margin between sums of the same bounds added in different orders (a float's
