@@ -1,6 +1,7 @@
 //! Relevance ranking of one segment's matches: groups of 64 documents by best possible score,
 //! then, within a group, the documents whose own best possible score may enter the top (see `rank`).
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -88,7 +89,8 @@ pub(super) fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &m
     let mut groups = bounded_groups(matches, clauses, &[], Some(&mut best));
     let mut required = vec![false; parts.len()];
     let mut checked: Score = 0.0;
-    let mut within: Option<Bits> = None;
+    // The matches left to rank.
+    let mut within = Cow::Borrowed(matches);
     let mut done = Vec::new();
     while let Some((bound, Reverse(at))) = groups.pop() {
         let worst = top.worst_entry();
@@ -106,19 +108,15 @@ pub(super) fn rank(matches: &Bits, clauses: &[Vec<InSegment>], ord: u32, top: &m
         if let Some(worst) = worst.filter(|worst| *worst > checked) {
             checked = worst;
             if needs_more(&best, &mut required, worst) {
-                let left = with_all(matches, &parts, &required);
-                let fewer = left.as_words().iter().filter(|word| **word != 0).count() * 2 < groups.len();
-                if fewer {
+                within = Cow::Owned(with_all(matches, &parts, &required));
+                if within.as_words().iter().filter(|word| **word != 0).count() * 2 < groups.len() {
                     done.sort_unstable();
-                    groups = bounded_groups(&left, clauses, &done, None);
-                }
-                within = Some(left);
-                if fewer {
+                    groups = bounded_groups(&within, clauses, &done, None);
                     continue;
                 }
             }
         }
-        let word = within.as_ref().unwrap_or(matches).word(at);
+        let word = within.word(at);
         done.push(at);
         let candidates = match worst {
             Some(worst) => candidates(&parts, at, word, worst),
