@@ -108,7 +108,7 @@ async fn http_rate(bench: &InvoiceBench) -> anyhow::Result<f64> {
     drop(state);
     let token = login.employers.first().map(|e| e.token.clone()).ok_or_else(|| anyhow::anyhow!("no demo employer"))?;
 
-    let (mut child, base) = crate::bench::start_server(&config, 1).await?;
+    let (mut child, base) = crate::bench::start_server(&config, Some(1)).await?;
     let http = reqwest::Client::new();
     let result = async {
         let body = serde_json::json!({

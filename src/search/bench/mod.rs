@@ -175,7 +175,7 @@ async fn http_times(
     warm_up: &[(Case, Vec<Params>)],
     cases: &[(Case, Vec<Params>)],
 ) -> anyhow::Result<Vec<(f64, f64)>> {
-    let (mut child, base) = crate::bench::start_server(config, 0).await?;
+    let (mut child, base) = crate::bench::start_server(config, Some(0)).await?;
     let http = reqwest::Client::new();
     let result = async {
         for (case, runs) in warm_up {
