@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod bench;
 mod bits;
+pub mod bounds;
 pub mod cache;
 pub mod facets;
 pub mod outbox;

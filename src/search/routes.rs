@@ -141,6 +141,9 @@ pub fn run(
     let mut plan = Plan { words: None, filters: filters(f, params, companies)?, uploaded_at, by_date };
     let facets = params.facets.unwrap_or(true);
     let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if let Some(q) = words {
+        super::bounds::check(q)?;
+    }
     let (found, text_query) = match words {
         Some(q) if !is_plain(q) => {
             let mut parser = QueryParser::for_index(
@@ -149,13 +152,7 @@ pub fn run(
             );
             parser.set_conjunction_by_default();
             parser.set_field_boost(f.title, 2.0);
-            let parsed = parser.parse_query(q).map_err(|error| {
-                AppError::bad_request(
-                    "invalid_query",
-                    format!("The query cannot be read: {error}."),
-                    format!("La recherche ne peut pas être lue : {error}."),
-                )
-            })?;
+            let parsed = super::bounds::parse(&parser, q)?;
             let mut clauses = vec![(Occur::Must, parsed.box_clone())];
             clauses.extend(plan.filter_queries().into_iter().map(|query| (Occur::Must, query)));
             let query = BooleanQuery::new(clauses);

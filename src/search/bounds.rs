@@ -1,0 +1,193 @@
+//! The bounds of a search's words, checked before anything parses them. tantivy's query parser
+//! recurses once per parenthesis (5,000 of them overflowed a worker's stack and aborted the
+//! process) and backtracks at each level (its time doubles with every level: 5 s at depth 22);
+//! each word becomes a clause per searched field and, from five letters, an automaton for its
+//! typing errors (5,000 words held 200–490 MB). A person's search is a few words: these bounds
+//! are far above what one types and far below what costs. The parser also panics on some inputs
+//! (`"- *)' (INa[~1)(TO^2:"`, a field-less "exists" leaf): [`parse`] turns that into a 400.
+
+use axum::http::StatusCode;
+use tantivy::query::{Query, QueryParser};
+
+use crate::error::AppError;
+
+/// The most characters of `q`.
+pub const MAX_CHARS: usize = 500;
+/// The most words of `q` once analysed (stop words such as « le », « de » do not count).
+pub const MAX_WORDS: usize = 32;
+/// The most parentheses open at once.
+pub const MAX_DEPTH: usize = 4;
+
+/// Checks `q` against the bounds: a 400 naming `q` with a stable code when it is past one.
+pub fn check(q: &str) -> Result<(), AppError> {
+    let count = q.chars().count();
+    if count > MAX_CHARS {
+        return Err(refused(
+            "query_too_long",
+            format!("A search has at most {MAX_CHARS} characters (this one has {count})."),
+            format!("Une recherche compte au plus {MAX_CHARS} caractères (celle-ci en compte {count})."),
+        ));
+    }
+    let depth = depth(q);
+    if depth > MAX_DEPTH {
+        return Err(refused(
+            "query_too_deep",
+            format!("A search nests at most {MAX_DEPTH} levels of parentheses (this one {depth})."),
+            format!("Une recherche imbrique au plus {MAX_DEPTH} niveaux de parenthèses (celle-ci {depth})."),
+        ));
+    }
+    let words = super::analysis::terms(q).len();
+    if words > MAX_WORDS {
+        return Err(refused(
+            "query_too_many_words",
+            format!("A search has at most {MAX_WORDS} words (this one has {words})."),
+            format!("Une recherche compte au plus {MAX_WORDS} mots (celle-ci en compte {words})."),
+        ));
+    }
+    Ok(())
+}
+
+/// `q`, checked against the bounds, parsed by `parser`; a 400 `invalid_query` when it cannot be
+/// read, whether the parser says so or panics.
+pub fn parse(parser: &QueryParser, q: &str) -> Result<Box<dyn Query>, AppError> {
+    check(q)?;
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse_query(q)));
+    let why = match parsed {
+        Ok(Ok(query)) => return Ok(query),
+        Ok(Err(error)) => error.to_string(),
+        Err(_panic) => {
+            tracing::warn!(query = q, "the query parser panicked");
+            "unexpected syntax".to_string()
+        }
+    };
+    let mut error = AppError::bad_request(
+        "invalid_query",
+        format!("The query cannot be read: {why}."),
+        format!("La recherche ne peut pas être lue : {why}."),
+    );
+    error.field = Some("q".into());
+    Err(error)
+}
+
+/// The most parentheses open at once (a `)` without its `(` closes nothing).
+fn depth(q: &str) -> usize {
+    let (mut open, mut most) = (0usize, 0usize);
+    for c in q.chars() {
+        match c {
+            '(' => {
+                open += 1;
+                most = most.max(open);
+            }
+            ')' => open = open.saturating_sub(1),
+            _ => {}
+        }
+    }
+    most
+}
+
+fn refused(code: &'static str, en: String, fr: String) -> AppError {
+    let mut error = AppError::new(StatusCode::BAD_REQUEST, code, en, fr);
+    error.field = Some("q".into());
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_attacks_of_the_review_are_refused_before_parsing() {
+        let nested = format!("{}a{}", "(".repeat(5000), ")".repeat(5000));
+        assert_eq!(check(&nested).unwrap_err().code, "query_too_long");
+        let deep = format!("{}a{}", "(".repeat(22), ")".repeat(22));
+        assert_eq!(check(&deep).unwrap_err().code, "query_too_deep");
+        let unbalanced = format!("{}a", "(".repeat(5));
+        assert_eq!(check(&unbalanced).unwrap_err().code, "query_too_deep");
+        let words = (0..40).map(|i| format!("mot{i}")).collect::<Vec<_>>().join(" ");
+        assert_eq!(check(&words).unwrap_err().code, "query_too_many_words");
+        // One "word" that the analysis cuts into many.
+        let glued = (0..40).map(|i| format!("x{i}")).collect::<Vec<_>>().join(".");
+        assert_eq!(check(&glued).unwrap_err().code, "query_too_many_words");
+    }
+
+    #[test]
+    fn what_people_type_passes() {
+        for q in [
+            "convention de formation",
+            "\"feuille d'émargement\" -brouillon",
+            "(facture OR devis) AND (signé OR signée)",
+            "((a OR b) AND (c OR (d AND (e OR f))))",
+            "title:programme sécurité incendie",
+        ] {
+            assert!(check(q).is_ok(), "{q}");
+        }
+        let stop_words = "le la les de des du un une et ou ".repeat(10);
+        assert!(check(&stop_words).is_ok(), "stop words do not count");
+    }
+
+    #[test]
+    fn a_query_the_parser_panics_on_is_a_400() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = crate::search::SearchIndex::open(dir.path()).unwrap();
+        let parser = QueryParser::for_index(&index.index, vec![index.fields.text]);
+        let Err(error) = parse(&parser, "- *)' (INa[~1)(TO^2:") else { panic!("accepted") };
+        assert_eq!((error.status, error.code), (StatusCode::BAD_REQUEST, "invalid_query"));
+        assert!(parse(&parser, "convention -devis").is_ok());
+    }
+
+    /// Within the bounds, tantivy's parser neither overflows nor blows up, whatever the mix of
+    /// its syntax: 3,000 random queries of the worst shapes (nesting to the bound, operators,
+    /// ranges, phrases, fields), none parsed in more than a second (they take microseconds; a
+    /// blow-up takes seconds to minutes).
+    #[test]
+    fn queries_within_the_bounds_parse_quickly() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = crate::search::SearchIndex::open(dir.path()).unwrap();
+        let f = index.fields;
+        let mut parser = tantivy::query::QueryParser::for_index(&index.index, vec![f.title, f.text, f.comment]);
+        parser.set_conjunction_by_default();
+        let pieces = [
+            "(", "(", "(", ")", ")", "\"", "-", "+", ":", "[", "]", "{", "}", "^2", "~1", "*", " ", " ", " ", "a", "b",
+            "AND", "OR", "NOT", "IN", "TO", "title:", "text:", "12", "é", "\\", "'", "*",
+        ];
+        let mut random = StdRng::seed_from_u64(15);
+        let mut slowest = std::time::Duration::ZERO;
+        let mut tried = 0;
+        while tried < 3000 {
+            let length = random.random_range(1..200);
+            let q: String = (0..length).map(|_| pieces[random.random_range(0..pieces.len())]).collect();
+            if check(&q).is_err() {
+                continue;
+            }
+            tried += 1;
+            let started = std::time::Instant::now();
+            let _ = parse(&parser, &q);
+            slowest = slowest.max(started.elapsed());
+            assert!(started.elapsed() < std::time::Duration::from_secs(1), "{q:?} took {:?}", started.elapsed());
+        }
+        let shapes = [
+            format!("{}a", "-".repeat(499)),
+            format!("{}a", "+-".repeat(249)),
+            format!("{}a", "NOT ".repeat(124)),
+            "\"".repeat(500),
+            "a^".repeat(250),
+            "((((a OR b) AND c) OR d) AND e) ".repeat(15),
+            format!("(((( a{}", ")".repeat(494)),
+            "title:".repeat(83),
+            "[a TO b] ".repeat(55),
+            "a IN [".repeat(83),
+        ];
+        for q in shapes {
+            let q: String = q.chars().take(MAX_CHARS).collect();
+            if check(&q).is_err() {
+                continue; // refused before parsing: safe
+            }
+            let started = std::time::Instant::now();
+            let _ = parse(&parser, &q);
+            assert!(started.elapsed() < std::time::Duration::from_secs(1), "{q:?} took {:?}", started.elapsed());
+        }
+        eprintln!("slowest parse of {tried} random queries within the bounds: {slowest:?}");
+    }
+}
