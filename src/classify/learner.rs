@@ -34,13 +34,13 @@ impl Learner {
         let learner = self.clone();
         tokio::spawn(async move {
             if let Err(error) = learner.retrain(&db).await {
-                tracing::warn!("cannot retrain the classifier: {error}");
+                tracing::warn!("cannot retrain the classifier: {error:#}");
             }
         });
     }
 
     /// Base model + every confirmed piece's text.
-    pub async fn retrain(&self, db: &Db) -> sqlx::Result<()> {
+    pub async fn retrain(&self, db: &Db) -> anyhow::Result<()> {
         let _one_at_a_time = self.retraining.lock().await;
         let rows = sqlx::query(
             "select d.id, d.kind, p.text from documents d join document_pages p on p.document_id = d.id \
@@ -62,11 +62,16 @@ impl Learner {
                 _ => documents.push((id, kind, text)),
             }
         }
-        let mut model = Model::base();
-        for (_, kind, text) in &documents {
-            model.learn(*kind, text);
-        }
         let learned = documents.len();
+        // Every confirmed piece's text: counted off the async executor.
+        let model = tokio::task::spawn_blocking(move || {
+            let mut model = Model::base();
+            for (_, kind, text) in &documents {
+                model.learn(*kind, text);
+            }
+            model
+        })
+        .await?;
         tracing::info!(confirmed = learned, "classifier retrained");
         if let Ok(mut slot) = self.current.write() {
             *slot = Arc::new(model);

@@ -40,7 +40,12 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
     let reader = Reader::new(state.config.helper_exe.as_deref(), &state.config.ocr)?;
     let understanding = reader::read(&reader, &path, &mime_type, work.path()).await?;
     let model = state.learner.current();
-    let classification = classify(&understanding.texts(), understanding.facturx.as_ref(), Some(&model));
+    // Up to half a million characters to weigh: off the async executor.
+    let (understanding, classification) = tokio::task::spawn_blocking(move || {
+        let classification = classify(&understanding.texts(), understanding.facturx.as_ref(), Some(&model));
+        (understanding, classification)
+    })
+    .await?;
     let mismatch = given.is_some_and(|g| g != classification.kind && classification.confidence >= MISMATCH_CONFIDENCE);
     record(&state.db, job, &understanding, &classification, mismatch).await?;
     state.search_wake.notify_one();

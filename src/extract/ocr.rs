@@ -1,19 +1,34 @@
 //! OCR of scans with Tesseract and its French model (`tesseract-ocr`, `tesseract-ocr-fra`).
-//! Images are read as they are (a multi-page TIFF gives one text per page); PDF pages without a
-//! text layer are first rendered to greyscale PNG with poppler's `pdftoppm`. Each tool runs as a
-//! child process with a deadline.
+//! Images are read as they are (a multi-page TIFF gives one text per page) when their size in
+//! pixels is sane; PDF pages without a text layer are first rendered to greyscale PNG with
+//! poppler's `pdftoppm`, within a box of pixels whatever the page's size. Each tool runs in the
+//! sandbox (`sandbox`): memory, CPU, file size and a deadline.
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
+use super::sandbox::{self, Limits};
 use super::Problem;
 
-const DEADLINE: Duration = Duration::from_secs(180);
-/// Rendering resolution of PDF pages for OCR.
-const DPI: &str = "300";
+/// One OCR tool's run. Tesseract reads an A4 page at 300 dpi in a few seconds and under 500 MiB;
+/// a 671-byte PDF of three blank 5500×5500 pt pages drove it to 5.5 GiB for 267 s before these.
+const LIMITS: Limits = Limits {
+    memory: 2 * 1024 * 1024 * 1024,
+    cpu_secs: 120,
+    file_size: 256 * 1024 * 1024,
+    deadline: Duration::from_secs(180),
+};
+/// PDF pages are rendered within a square of this many pixels a side: an A4 page at 300 dpi
+/// (2480×3508), whatever size the page claims.
+const RENDER_BOX: &str = "3508";
+/// The most pixels of an image given to OCR: an A4 page scanned at 600 dpi is 35 million.
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// The most text read from one tool's output.
+const MAX_OUTPUT: u64 = 16 * 1024 * 1024;
 
 /// Whether OCR can run here: `tesseract` with the `fra` model, and `pdftoppm`.
 pub fn available() -> bool {
@@ -29,8 +44,9 @@ pub fn available() -> bool {
     })
 }
 
-/// The text of each page of an image file (JPEG, PNG, TIFF).
+/// The text of each page of an image file (JPEG, PNG, TIFF), unless it is too large to read.
 pub async fn image_pages(path: &Path) -> Result<Vec<String>, Problem> {
+    check_pixels(path)?;
     let text = tesseract(path).await?;
     // Tesseract separates the pages of a multi-page image with a form feed.
     let mut pages: Vec<String> = text.split('\u{c}').map(|p| p.trim().to_string()).collect();
@@ -44,8 +60,8 @@ pub async fn image_pages(path: &Path) -> Result<Vec<String>, Problem> {
 pub async fn pdf_page(pdf: &Path, page: usize, work: &Path) -> Result<String, Problem> {
     let prefix = work.join(format!("page-{page}"));
     let number = page.to_string();
-    let rendered = run(Command::new("pdftoppm")
-        .args(["-r", DPI, "-gray", "-png", "-singlefile", "-f", &number, "-l", &number])
+    let rendered = run(sandbox::command("pdftoppm", &LIMITS)
+        .args(["-scale-to", RENDER_BOX, "-gray", "-png", "-singlefile", "-f", &number, "-l", &number])
         .arg(pdf)
         .arg(&prefix))
     .await
@@ -61,27 +77,56 @@ pub async fn pdf_page(pdf: &Path, page: usize, work: &Path) -> Result<String, Pr
 }
 
 async fn tesseract(image: &Path) -> Result<String, Problem> {
-    let output =
-        run(Command::new("tesseract").arg(image).args(["stdout", "-l", "fra", "--psm", "3"])).await.map_err(|why| {
+    let output = run(sandbox::command("tesseract", &LIMITS).arg(image).args(["stdout", "-l", "fra", "--psm", "3"]))
+        .await
+        .map_err(|why| {
             tracing::warn!("tesseract failed: {why}");
             Problem::new("ocr_failed", "La reconnaissance de texte (OCR) a échoué sur cette image.")
         })?;
     Ok(String::from_utf8_lossy(&output).into_owned())
 }
 
-/// Runs a tool to its end within the deadline; its stdout, or why it failed.
+/// Refuses an image whose header claims more than [`MAX_PIXELS`] (a valid 30000×30000 PNG took
+/// Tesseract to 3.2 GiB), or that has no readable size.
+fn check_pixels(path: &Path) -> Result<(), Problem> {
+    let size = imagesize::size(path).map_err(|e| {
+        tracing::warn!("an image's size cannot be read: {e}");
+        Problem::new("unreadable", "L'image est endommagée : sa taille ne peut pas être lue.")
+    })?;
+    let pixels = (size.width as u64).saturating_mul(size.height as u64);
+    if pixels > MAX_PIXELS {
+        return Err(Problem::new(
+            "image_too_large",
+            format!(
+                "L'image fait {} × {} pixels : au-delà de {} millions de pixels, son texte n'est pas lu.",
+                size.width,
+                size.height,
+                MAX_PIXELS / 1_000_000
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs a sandboxed tool to its end within the deadline; its stdout (at most [`MAX_OUTPUT`]
+/// bytes), or why it failed.
 async fn run(command: &mut Command) -> Result<Vec<u8>, String> {
-    command
-        .env("OMP_THREAD_LIMIT", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let child = command.spawn().map_err(|e| e.to_string())?;
-    match tokio::time::timeout(DEADLINE, child.wait_with_output()).await {
-        Err(_) => Err(format!("no answer within {} s", DEADLINE.as_secs())),
+    command.stdout(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| e.to_string())?;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let outcome = tokio::time::timeout(LIMITS.deadline, async {
+        let mut output = Vec::new();
+        (&mut stdout).take(MAX_OUTPUT).read_to_end(&mut output).await?;
+        std::io::Result::Ok((child.wait().await?, output))
+    })
+    .await;
+    match outcome {
+        Err(_) => {
+            let _ = child.kill().await;
+            Err(format!("no answer within {} s", LIMITS.deadline.as_secs()))
+        }
         Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(output)) if output.status.success() => Ok(output.stdout),
-        Ok(Ok(output)) => Err(format!("{}: {}", output.status, String::from_utf8_lossy(&output.stderr).trim())),
+        Ok(Ok((status, output))) if status.success() => Ok(output),
+        Ok(Ok((status, _))) => Err(format!("stopped: {status}")),
     }
 }

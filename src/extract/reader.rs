@@ -10,6 +10,9 @@ use super::{ocr, pdf_text, sandbox, FacturX, Problem};
 
 /// At most this many scanned pages of one PDF are OCR'd.
 const MAX_OCR_PAGES: usize = 50;
+/// The OCR of one PDF's pages stops after this long (a page takes a few seconds): the worker
+/// is not held for hours by one piece.
+const OCR_BUDGET: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// How to read: the executable that runs the sandboxed PDF reader, and whether OCR runs.
 #[derive(Clone, Debug)]
@@ -43,11 +46,13 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// `done` or `failed`: failed when nothing could be read. (With OCR off or past the page
-    /// cap, what could be read is kept, and the problem says what was not.)
+    /// `done` or `failed`: failed when nothing could be read. (With OCR off, or past the page or
+    /// text cap, what could be read is kept, and the problem says what was not.)
     pub fn status(&self) -> &'static str {
         match &self.problem {
-            Some(problem) if !["ocr_off", "page_cap"].contains(&problem.code.as_str()) || self.pages.is_empty() => {
+            Some(problem)
+                if !["ocr_off", "page_cap", "text_cap"].contains(&problem.code.as_str()) || self.pages.is_empty() =>
+            {
                 "failed"
             }
             _ => "done",
@@ -75,7 +80,8 @@ pub async fn read_file(reader: &Reader, path: &Path, work: &Path) -> anyhow::Res
 }
 
 /// Reads the file at `path` of type `mime_type`; `work` is a private scratch folder. An error
-/// is worth retrying (a tool that failed); a piece that cannot be read is a `problem`.
+/// is worth retrying (the sandbox could not start); a piece that cannot be read, or whose OCR
+/// failed within its limits, is a `problem` (retrying would fail the same way).
 pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) -> anyhow::Result<Reading> {
     if mime_type == "application/pdf" {
         return read_pdf(reader, path, work).await;
@@ -91,8 +97,20 @@ pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) ->
             ..Reading::default()
         });
     }
-    let pages = ocr::image_pages(path).await.map_err(|p| anyhow::anyhow!("{}", p.detail_fr))?;
+    let mut pages = match ocr::image_pages(path).await {
+        Ok(pages) => pages,
+        Err(problem) => {
+            return Ok(Reading {
+                problem: Some(problem),
+                page_count: 1,
+                pages_without_text: vec![1],
+                ..Reading::default()
+            })
+        }
+    };
+    let problem = super::cap_text(&mut pages).then(text_cap);
     Ok(Reading {
+        problem,
         page_count: pages.len(),
         // An image has no text layer: every page of it is a scan.
         pages_without_text: (1..=pages.len()).collect(),
@@ -115,11 +133,25 @@ async fn read_pdf(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<R
             format!("Seules les {} premières pages sur {} ont été lues.", pages.len(), found.page_count),
         )
     });
-    if !pages_without_text.is_empty() {
+    // A text layer that fills the cap already: the text of the scanned pages could not be kept.
+    let full = pages.iter().map(|(text, _)| text.chars().count()).sum::<usize>() >= super::MAX_TEXT_CHARS;
+    if full {
+        problem = problem.or_else(|| Some(text_cap()));
+    } else if !pages_without_text.is_empty() {
         if reader.ocr {
+            let started = std::time::Instant::now();
             for &page in pages_without_text.iter().take(MAX_OCR_PAGES) {
-                let text = ocr::pdf_page(path, page, work).await.map_err(|p| anyhow::anyhow!("{}", p.detail_fr))?;
-                pages[page - 1] = (text, "ocr");
+                if started.elapsed() > OCR_BUDGET {
+                    problem = problem.or_else(|| Some(ocr_budget(page)));
+                    break;
+                }
+                match ocr::pdf_page(path, page, work).await {
+                    Ok(text) => pages[page - 1] = (text, "ocr"),
+                    Err(failed) => {
+                        problem = Some(failed);
+                        break;
+                    }
+                }
             }
         } else if problem.is_none() {
             problem = Some(Problem::new(
@@ -128,5 +160,24 @@ async fn read_pdf(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<R
             ));
         }
     }
+    if super::cap_text(pages.iter_mut().map(|(text, _)| text)) && problem.is_none() {
+        problem = Some(text_cap());
+    }
     Ok(Reading { problem, page_count: found.page_count, pages, pages_without_text, facturx: found.facturx })
+}
+
+fn ocr_budget(page: usize) -> Problem {
+    Problem::new(
+        "page_cap",
+        format!(
+            "Le temps permis pour l'OCR est épuisé : les pages scannées à partir de la page {page} n'ont pas été lues."
+        ),
+    )
+}
+
+fn text_cap() -> Problem {
+    Problem::new(
+        "text_cap",
+        format!("Seuls les {} premiers caractères du texte ont été gardés.", super::MAX_TEXT_CHARS),
+    )
 }

@@ -1,8 +1,15 @@
-//! The PDF reader runs as a child process (`pieces extract-pdf FILE`) under `prlimit`, with a
-//! memory cap, a CPU-time cap and a wall-clock deadline. A PDF that exhausts memory, overflows the
-//! parser's stack or loops forever kills only the child; the piece is then marked unreadable,
-//! with the reason. The child prints one JSON `PdfReading` on stdout.
+//! Every child process that reads an uploaded file (the PDF reader `pieces extract-pdf FILE`,
+//! the merger of printed dossiers, `pdftoppm` and `tesseract` for OCR) runs in one sandbox:
+//! - `prlimit` caps its memory (address space), CPU time and the size of any file it writes;
+//! - `setpriv --pdeathsig KILL` has the kernel kill it when the service dies (a `kill -9` of
+//!   the service left `pdftoppm` running, orphaned, with no deadline);
+//! - it has a wall-clock deadline, no input, a quiet environment, and is killed when dropped.
+//!
+//! A file that exhausts memory, overflows a parser's stack or loops forever kills only its
+//! child; the piece is then marked unreadable, with the reason. The PDF reader prints one JSON
+//! `PdfReading` on stdout.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,14 +19,59 @@ use tokio::process::Command;
 
 use super::{PdfReading, Problem};
 
-/// Address space the reader may map.
-const MEMORY_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
-/// CPU seconds the reader may use.
-const CPU_LIMIT_SECS: u64 = 30;
-/// Wall-clock time before the reader is killed.
-const DEADLINE: Duration = Duration::from_secs(60);
-/// Largest report read from the child.
-const MAX_REPORT: u64 = (super::MAX_PAGES * super::MAX_PAGE_CHARS * 4) as u64;
+/// What one child process may use.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Address space, in bytes.
+    pub memory: u64,
+    /// CPU seconds.
+    pub cpu_secs: u64,
+    /// The largest file it may write, in bytes.
+    pub file_size: u64,
+    /// Wall-clock time before it is killed.
+    pub deadline: Duration,
+}
+
+const GIB: u64 = 1024 * 1024 * 1024;
+
+/// The PDF reader and the merger of printed dossiers.
+pub const READER: Limits = Limits { memory: 2 * GIB, cpu_secs: 30, file_size: GIB, deadline: Duration::from_secs(60) };
+
+/// `program` in the sandbox under `limits` (when util-linux's `prlimit` and `setpriv` are here,
+/// as on every Debian), quiet, with no input, killed when dropped; its stdout is the caller's to
+/// set, and the deadline the caller's to enforce.
+pub fn command(program: impl AsRef<OsStr>, limits: &Limits) -> Command {
+    let (prlimit, setpriv) = tools();
+    let mut command = if prlimit {
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--as={}", limits.memory))
+            .arg(format!("--cpu={}", limits.cpu_secs))
+            .arg(format!("--fsize={}", limits.file_size))
+            .arg("--");
+        command
+    } else {
+        tracing::warn!("prlimit is not installed: child processes run without a memory or CPU cap");
+        Command::new(program.as_ref())
+    };
+    if prlimit && setpriv {
+        command.args(["setpriv", "--pdeathsig", "KILL", "--"]).arg(program);
+    } else if prlimit {
+        command.arg(program);
+    }
+    command
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LOG", "off")
+        .env("OMP_THREAD_LIMIT", "1")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .kill_on_drop(true);
+    command
+}
+/// Largest report read from the child: its text (at most six bytes a character once escaped in
+/// JSON), and 8 MiB for the rest (page count, Factur-X data).
+const MAX_REPORT: u64 = (super::MAX_TEXT_CHARS * 6 + 8 * 1024 * 1024) as u64;
 
 /// Reads the PDF at `path` in a sandboxed child of `exe`.
 pub async fn read_pdf(exe: &Path, path: &Path) -> PdfReading {
@@ -29,33 +81,13 @@ pub async fn read_pdf(exe: &Path, path: &Path) -> PdfReading {
     }
 }
 
-/// `exe` under the memory and CPU caps (when `prlimit` is installed), quiet, with no input,
-/// killed when dropped; its stdout is the caller's to set.
-fn limited(exe: &Path) -> Command {
-    let mut command = if prlimit_available() {
-        let mut command = Command::new("prlimit");
-        command.arg(format!("--as={MEMORY_LIMIT}")).arg(format!("--cpu={CPU_LIMIT_SECS}")).arg("--").arg(exe);
-        command
-    } else {
-        tracing::warn!("prlimit is not installed: the PDF child process runs without a memory cap");
-        Command::new(exe)
-    };
-    command
-        .env("RUST_BACKTRACE", "0")
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    command
-}
-
 /// Joins the PDFs `inputs`, in order, into `output`, in a child process (`pieces merge-pdf`)
 /// under the reader's limits: the inputs may be uploaded pieces. False when it could not.
 pub async fn merge_pdfs(exe: &Path, inputs: &[std::path::PathBuf], output: &Path) -> bool {
-    let mut command = limited(exe);
+    let mut command = command(exe, &READER);
     command.arg("merge-pdf").arg(output).args(inputs).stdout(Stdio::null());
     let Ok(mut child) = command.spawn() else { return false };
-    match tokio::time::timeout(DEADLINE, child.wait()).await {
+    match tokio::time::timeout(READER.deadline, child.wait()).await {
         Ok(Ok(status)) => status.success(),
         _ => {
             let _ = child.kill().await;
@@ -75,14 +107,14 @@ pub fn merge_main(output: &Path, inputs: &[std::path::PathBuf]) -> std::process:
 }
 
 async fn run(exe: &Path, path: &Path) -> Result<PdfReading, Problem> {
-    let mut command = limited(exe);
+    let mut command = command(exe, &READER);
     command.arg("extract-pdf").arg(path).stdout(Stdio::piped());
     let mut child = command.spawn().map_err(|e| {
         tracing::error!("cannot start the PDF reader {}: {e}", exe.display());
         Problem::new("reader_unavailable", "Le lecteur de PDF n'a pas pu être lancé.")
     })?;
     let mut stdout = child.stdout.take().expect("stdout is piped");
-    let outcome = tokio::time::timeout(DEADLINE, async {
+    let outcome = tokio::time::timeout(READER.deadline, async {
         let mut report = Vec::new();
         (&mut stdout).take(MAX_REPORT).read_to_end(&mut report).await?;
         let status = child.wait().await?;
@@ -107,21 +139,27 @@ async fn run(exe: &Path, path: &Path) -> Result<PdfReading, Problem> {
             "La lecture du PDF a dépassé la mémoire ou le temps permis, ou l'a fait échouer.",
         ));
     }
-    serde_json::from_slice(&report).map_err(|e| {
+    // Several megabytes of JSON: parsed off the async executor.
+    let parsed = tokio::task::spawn_blocking(move || serde_json::from_slice::<PdfReading>(&report)).await;
+    parsed.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())).map_err(|e| {
         tracing::error!("the PDF reader's report is not valid: {e}");
         Problem::new("reader_unavailable", "Le lecteur de PDF a rendu un résultat illisible.")
     })
 }
 
-fn prlimit_available() -> bool {
-    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+/// Whether `prlimit` and `setpriv` are installed.
+fn tools() -> (bool, bool) {
+    static FOUND: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
     *FOUND.get_or_init(|| {
-        std::process::Command::new("prlimit")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        let runs = |tool: &str| {
+            std::process::Command::new(tool)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        (runs("prlimit"), runs("setpriv"))
     })
 }
 
@@ -134,5 +172,70 @@ pub fn child_main(path: &Path) -> std::process::ExitCode {
     match serde_json::to_writer(std::io::stdout().lock(), &reading) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(_) => std::process::ExitCode::from(3),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: Limits =
+        Limits { memory: 256 * 1024 * 1024, cpu_secs: 1, file_size: 1024 * 1024, deadline: Duration::from_secs(30) };
+
+    async fn status_of(mut command: Command) -> std::process::ExitStatus {
+        let started = std::time::Instant::now();
+        let status = command.status().await.expect("the sandbox starts");
+        assert!(started.elapsed() < Duration::from_secs(20), "the limit stopped it late");
+        status
+    }
+
+    #[tokio::test]
+    async fn a_child_past_its_memory_or_cpu_is_stopped() {
+        // `tail` keeps /dev/zero's endless line in memory: stopped at 256 MiB.
+        let mut tail = command("tail", &SMALL);
+        tail.arg("/dev/zero").stdout(Stdio::null());
+        assert!(!status_of(tail).await.success());
+        let mut spin = command("sh", &SMALL);
+        spin.args(["-c", "while :; do :; done"]);
+        assert!(!status_of(spin).await.success());
+        let mut big = command("sh", &SMALL);
+        let target = std::env::temp_dir().join(format!("pieces-fsize-{}", std::process::id()));
+        big.arg("-c").arg(format!("head -c 4194304 /dev/zero > {}", target.display()));
+        assert!(!status_of(big).await.success(), "a file past its cap cannot be written");
+        let _ = std::fs::remove_file(target);
+    }
+
+    /// After a `kill -9` of the service, `pdftoppm` used to go on, orphaned, with no deadline.
+    #[test]
+    fn a_child_dies_with_its_parent() {
+        let sandboxed = command("sleep", &SMALL);
+        let std = sandboxed.as_std();
+        let words: Vec<String> = std::iter::once(std.get_program())
+            .chain(std.get_args())
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        // A parent shell starts the sandboxed `sleep 60`, prints its pid, then waits.
+        let script = format!("{} 60 & echo $!; wait", words.join(" "));
+        let mut parent =
+            std::process::Command::new("sh").args(["-c", &script]).stdout(Stdio::piped()).spawn().expect("sh");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(parent.stdout.take().unwrap()), &mut line).unwrap();
+        let child: u32 = line.trim().parse().expect("the child's pid");
+        let alive = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        };
+        let started = std::time::Instant::now();
+        while !std::fs::read_to_string(format!("/proc/{child}/cmdline")).is_ok_and(|c| c.starts_with("sleep")) {
+            assert!(started.elapsed() < Duration::from_secs(10), "the child never ran sleep");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        parent.kill().expect("kill -9 the parent");
+        parent.wait().unwrap();
+        let killed = std::time::Instant::now();
+        while alive(child) {
+            assert!(killed.elapsed() < Duration::from_secs(10), "the child outlived its parent");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
