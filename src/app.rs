@@ -32,6 +32,15 @@ pub struct AppState {
     pub search: Arc<crate::search::SearchIndex>,
     #[from_ref(skip)]
     pub search_wake: Arc<tokio::sync::Notify>,
+    /// The uploads under way, capped per user and in all.
+    #[from_ref(skip)]
+    pub uploads: crate::slots::Slots,
+    /// The dossiers being printed with their pieces, capped per company and in all.
+    #[from_ref(skip)]
+    pub prints: crate::slots::Slots,
+    /// `/readyz`'s last probe.
+    #[from_ref(skip)]
+    pub last_probe: crate::health::LastProbe,
 }
 
 impl AppState {
@@ -59,6 +68,12 @@ impl AppState {
             learner,
             search: Arc::new(search),
             search_wake,
+            uploads: crate::slots::Slots::new(
+                crate::documents::routes::UPLOADS_PER_USER,
+                crate::documents::routes::UPLOADS,
+            ),
+            prints: crate::slots::Slots::new(1, crate::dossiers::print::PRINTS),
+            last_probe: Default::default(),
         })
     }
 }
@@ -139,8 +154,8 @@ impl App {
             storage = %self.state.storage.describe(),
             "pieces is listening"
         );
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
+        let timeouts = self.state.config.timeouts;
+        crate::serve::serve(self.listener, router(self.state), timeouts, shutdown)
             .await
             .context("the server stopped on an error")
     }

@@ -57,6 +57,10 @@ pub struct Config {
     /// The `pieces` executable run as the sandboxed PDF reader (default: this executable).
     #[arg(skip)]
     pub helper_exe: Option<PathBuf>,
+
+    /// How long a client may take (tests shorten them).
+    #[arg(skip)]
+    pub timeouts: crate::serve::Timeouts,
 }
 
 /// Static S3 credentials, read from the standard AWS variables.
@@ -82,6 +86,7 @@ impl Config {
             opco: Default::default(),
             s3_credentials: None,
             helper_exe: None,
+            timeouts: Default::default(),
         }
     }
 

@@ -42,6 +42,10 @@ pub mod openapi;
 pub mod render;
 /// French full-text search over the pieces (tantivy), fed by the database's outbox.
 pub mod search;
+/// The HTTP server: connections and requests bounded in time.
+pub mod serve;
+/// Caps on long work at once, per user or company and in all.
+pub mod slots;
 /// Content-addressed blob storage: local files or S3.
 pub mod storage;
 /// Logging set-up.

@@ -1,6 +1,7 @@
 //! Pieces attached to dossiers: the upload (spooled, hashed, sniffed, stored, recorded), the
 //! metadata, and the verified download.
 
+pub mod form;
 pub mod ingest;
 pub mod kind;
 pub mod routes;

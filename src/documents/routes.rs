@@ -2,9 +2,7 @@
 //! download its bytes (verified against their SHA-256 while they stream).
 
 use axum::body::Body;
-use axum::extract::multipart::Field;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -14,6 +12,7 @@ use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use utoipa::ToSchema;
 
+use super::form::{from_multer, Form};
 use super::ingest::check_open;
 use super::spool::spool_field;
 use super::sql::{self, Document};
@@ -63,7 +62,7 @@ pub async fn upload_document(
     caller: Caller,
     Path(number): Path<String>,
     headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
+    body: Body,
 ) -> AppResult<(StatusCode, Json<Document>)> {
     let dossier = load_dossier(&state, &caller, &number).await?;
     check_open(&dossier, &caller)?;
@@ -71,31 +70,50 @@ pub async fn upload_document(
     if content_length(&headers).is_some_and(|length| length > request_limit(max)) {
         return Err(AppError::request_too_large());
     }
-    let mut multipart = multipart.map_err(|rejection| {
-        AppError::bad_request(
-            "multipart_expected",
-            format!("Send the piece as multipart/form-data with a `file` part ({rejection})."),
-            "Envoyez la pièce en multipart/form-data avec une partie `file`.",
-        )
-    })?;
-    let (spooled, piece) = read_form(&state, &mut multipart, max).await?;
+    let _slot = state.uploads.take(&caller.user_id).map_err(too_many_uploads)?;
+    let mut form = Form::new(&headers, body, request_limit(max).saturating_add(DRAIN_ALLOWANCE))?;
+    let (spooled, piece) = read_form(&state, &mut form, max).await?;
     let (mut document, duplicate) = store_piece(&state, &dossier, &caller, spooled, piece).await?;
     document.duplicate = Some(duplicate);
     let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(document)))
 }
 
-async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> AppResult<(Spooled, NewPiece)> {
+/// Uploads one user may send at once (a browser sends a few files in parallel), and uploads the
+/// process receives at once: an upload holds a spool file and a connection up to the upload
+/// deadline, and a few slow clients must not hold them all.
+pub const UPLOADS_PER_USER: usize = 4;
+pub const UPLOADS: usize = 64;
+
+fn too_many_uploads(busy: crate::slots::Busy) -> AppError {
+    let (en, fr) = match busy {
+        crate::slots::Busy::Yours => (
+            format!("You are already sending {UPLOADS_PER_USER} files: wait until one is received."),
+            format!("Vous envoyez déjà {UPLOADS_PER_USER} fichiers : attendez que l'un d'eux soit reçu."),
+        ),
+        crate::slots::Busy::Everyone => (
+            "The service is receiving many files: try again in a moment.".to_string(),
+            "Le service reçoit beaucoup de fichiers : réessayez dans un instant.".to_string(),
+        ),
+    };
+    AppError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_uploads", en, fr)
+}
+
+/// Bytes past the request's limit still read (and dropped) so that a client sending too much
+/// receives the 413 rather than a reset connection (see `spool`).
+const DRAIN_ALLOWANCE: u64 = 64 * 1024 * 1024;
+
+async fn read_form(state: &AppState, form: &mut Form, max: u64) -> AppResult<(Spooled, NewPiece)> {
     let mut piece = NewPiece::default();
     let mut spooled = None;
-    while let Some(field) = multipart.next_field().await? {
+    while let Some(field) = form.next_field().await? {
         match field.name().unwrap_or_default() {
             "file" if spooled.is_none() => {
                 piece.original_name = clean_name(field.file_name().unwrap_or("document"));
                 spooled = Some(spool_field(&state.config.storage_dir().join("tmp"), field, max).await?);
             }
             "kind" => {
-                let code = small_text("kind", field, 50).await?;
+                let code = small_text("kind", field, 50, false).await?;
                 piece.kind = Some(DocKind::parse(code.trim()).ok_or_else(|| {
                     AppError::invalid(
                         "kind",
@@ -104,8 +122,10 @@ async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> App
                     )
                 })?);
             }
-            "title" => piece.title = Some(small_text("title", field, 300).await?).filter(|t| !t.is_empty()),
-            "comment" => piece.comment = Some(small_text("comment", field, 4000).await?).filter(|t| !t.is_empty()),
+            "title" => piece.title = Some(small_text("title", field, 300, false).await?).filter(|t| !t.is_empty()),
+            "comment" => {
+                piece.comment = Some(small_text("comment", field, 4000, true).await?).filter(|t| !t.is_empty())
+            }
             _ => {}
         }
     }
@@ -115,12 +135,13 @@ async fn read_form(state: &AppState, multipart: &mut Multipart, max: u64) -> App
     Ok((spooled, piece))
 }
 
-/// A text part of at most `max` characters, read without ever holding more than that.
-async fn small_text(name: &str, mut field: Field<'_>, max: usize) -> AppResult<String> {
+/// A text part of at most `max` characters (of one line, or of several when `multiline`), read
+/// without ever holding more than that, and checked by the rule of every typed text.
+async fn small_text(name: &str, mut field: multer::Field<'_>, max: usize, multiline: bool) -> AppResult<String> {
     let too_long =
         || AppError::invalid(name, format!("At most {max} characters."), format!("{max} caractères au plus."));
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await? {
+    while let Some(chunk) = field.chunk().await.map_err(from_multer)? {
         if bytes.len() + chunk.len() > max * 4 {
             return Err(too_long());
         }
@@ -128,15 +149,15 @@ async fn small_text(name: &str, mut field: Field<'_>, max: usize) -> AppResult<S
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| AppError::invalid(name, "Text must be UTF-8.", "Le texte doit être en UTF-8."))?;
-    if text.chars().count() > max {
-        return Err(too_long());
-    }
-    Ok(text.trim().to_string())
+    let text = text.trim();
+    crate::domain::text::check(name, text, max, multiline)?;
+    Ok(text.to_string())
 }
 
-/// The name as sent, kept as data: at most 1,000 characters, never used as a path.
+/// The name as sent, kept as data: at most 1,000 characters, those the rule of typed texts
+/// refuses replaced by `_` (it is the title when none is given), never used as a path.
 fn clean_name(name: &str) -> String {
-    let name: String = name.chars().take(1000).collect();
+    let name = crate::domain::text::cleaned(&name.chars().take(1000).collect::<String>(), false);
     if name.trim().is_empty() {
         "document".to_string()
     } else {

@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use axum::extract::multipart::Field;
 use axum::http::StatusCode;
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
@@ -40,12 +39,12 @@ impl Spooled {
 }
 
 /// Spools the multipart `file` field.
-pub async fn spool_field(dir: &Path, field: Field<'_>, max: u64) -> AppResult<Spooled> {
+pub async fn spool_field(dir: &Path, field: multer::Field<'_>, max: u64) -> AppResult<Spooled> {
     let chunks = futures_util::stream::unfold(field, |mut field| async move {
         match field.chunk().await {
             Ok(Some(chunk)) => Some((Ok(chunk), field)),
             Ok(None) => None,
-            Err(error) => Some((Err(AppError::from(error)), field)),
+            Err(error) => Some((Err(super::form::from_multer(error)), field)),
         }
     });
     spool(dir, chunks, max).await

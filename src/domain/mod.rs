@@ -4,6 +4,7 @@ mod amount;
 mod dossier_number;
 mod sha256;
 mod siret;
+pub mod text;
 
 pub use amount::{Amount, DecimalError, Hours};
 pub use dossier_number::DossierNumber;

@@ -269,20 +269,7 @@ fn nda(value: String) -> AppResult<String> {
 }
 
 fn text(field: &str, value: String, max: usize) -> AppResult<String> {
-    if value.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("At most {max} characters."),
-            format!("{max} caractères au plus."),
-        ));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(AppError::invalid(
-            field,
-            "Control characters are not allowed.",
-            "Caractères de contrôle interdits.",
-        ));
-    }
+    crate::domain::text::check(field, &value, max, true)?;
     Ok(value)
 }
 

@@ -4,6 +4,7 @@
 //! Pieces are joined in a sandboxed child process (they are uploaded files), and only those the
 //! reader has read whole and without trouble; the others' separator says why they are not joined.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +20,7 @@ use crate::domain::{Amount, Sha256Hex};
 use crate::error::{AppError, AppResult};
 use crate::input::{Path, Query};
 use crate::invoice::format::{format_date, format_eur};
-use tokio::sync::Semaphore;
+use crate::slots::Busy;
 
 use crate::render::{self, or_dash as text, PdfIdentity, Template};
 
@@ -28,6 +29,9 @@ const SEPARATOR: Template = Template { name: "separator", source: include_str!("
 
 /// The most bytes of pieces joined into one printed dossier.
 const MAX_JOINED_BYTES: u64 = 200 * 1024 * 1024;
+/// Dossiers printed with their pieces at once in the process (one per company): joining is
+/// CPU-heavy and holds up to [`MAX_JOINED_BYTES`] on disk.
+pub const PRINTS: usize = 2;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +61,7 @@ pub async fn print_dossier(
     } else {
         let pages = move || render_pages(&dossier, &documents, today, false);
         let mut pages = blocking(pages).await?;
-        pages.swap_remove(0)
+        Body::from(pages.swap_remove(0))
     };
     let mut response = pdf.into_response();
     let out = response.headers_mut();
@@ -69,13 +73,14 @@ pub async fn print_dossier(
 }
 
 /// The dossier page, then each piece behind its separator, joined in a sandboxed child process
-/// (`pieces merge-pdf`, under the PDF reader's limits), one print at a time.
+/// (`pieces merge-pdf`, under the PDF reader's limits), one print per company at a time and
+/// [`PRINTS`] in all; the joined file is streamed from disk, never held in memory.
 async fn with_pieces(
     state: &AppState,
     dossier: DossierRecord,
     documents: Vec<Document>,
     today: time::Date,
-) -> AppResult<Vec<u8>> {
+) -> AppResult<Body> {
     let total: u64 = documents.iter().filter(|d| joinable(d)).map(|d| d.size as u64).sum();
     if total > MAX_JOINED_BYTES {
         return Err(AppError::new(
@@ -85,8 +90,19 @@ async fn with_pieces(
             "Les pièces du dossier sont trop volumineuses pour un seul PDF : imprimez-les une à une.",
         ));
     }
-    static ONE_AT_A_TIME: Semaphore = Semaphore::const_new(1);
-    let _turn = ONE_AT_A_TIME.acquire().await.map_err(|e| AppError::internal(e.into()))?;
+    let _turn = state.prints.take(&dossier.company_id).map_err(|busy| {
+        let (en, fr) = match busy {
+            Busy::Yours => (
+                "A dossier of this company is being printed with its pieces: try again when it is done.",
+                "Un dossier de cette entreprise est en cours d'impression avec ses pièces : réessayez ensuite.",
+            ),
+            Busy::Everyone => (
+                "Dossiers are being printed with their pieces: try again in a moment.",
+                "Des dossiers sont en cours d'impression avec leurs pièces : réessayez dans un instant.",
+            ),
+        };
+        AppError::new(StatusCode::TOO_MANY_REQUESTS, "print_busy", en, fr)
+    })?;
     let work =
         tempfile::tempdir_in(state.config.storage_dir().join("tmp")).map_err(|e| AppError::internal(e.into()))?;
     let failed = |e: std::io::Error| AppError::internal(e.into());
@@ -114,7 +130,13 @@ async fn with_pieces(
             "Les pièces n'ont pas pu être jointes : imprimez le dossier sans elles, ou les pièces une à une.",
         ));
     }
-    tokio::fs::read(&output).await.map_err(failed)
+    let file = tokio::fs::File::open(&output).await.map_err(failed)?;
+    // The work folder goes when the stream ends (or the client leaves).
+    let chunks = tokio_util::io::ReaderStream::new(file).map(move |chunk| {
+        let _kept = &work;
+        chunk
+    });
+    Ok(Body::from_stream(chunks))
 }
 
 /// Runs `work` (Typst, CPU-heavy) off the async executor.
@@ -322,5 +344,30 @@ fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> F
         comment: f.comment.clone().unwrap_or_default(),
         pieces: documents.iter().enumerate().map(|(i, d)| piece_row(i + 1, d)).collect(),
         printed_on: format_date(today),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A title stored before texts were checked (a NUL, an escape, a bidi override) must not make
+    /// the dossier unprintable for good: such characters print as U+FFFD.
+    #[test]
+    fn stored_control_characters_do_not_break_printing() {
+        let separator = Separator {
+            dossier: "26.A.90101.1".into(),
+            n: "1".into(),
+            total: "1".into(),
+            title: "facture\0 \u{1b}[2J \u{202E}fdp.exe".into(),
+            file: "facture\0.pdf".into(),
+            kind: "Facture".into(),
+            pages: "1".into(),
+            date: "1 décembre 2026".into(),
+            sha256: "0".repeat(64),
+        };
+        let identity = PdfIdentity { ident: "test", date: time::macros::date!(2026 - 12 - 01) };
+        let pdf = render::render_pdf(&SEPARATOR, &separator, &[], &identity).expect("printed");
+        assert!(pdf.starts_with(b"%PDF-"));
     }
 }

@@ -38,9 +38,12 @@ static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
 
 static LIBRARY: LazyLock<LazyHash<Library>> = LazyLock::new(|| LazyHash::new(Library::default()));
 
-/// Whether the embedded fonts can print `c` (a character none has makes the PDF/A export fail).
+/// Whether the embedded fonts can print `c` (a character none has makes the PDF/A export fail),
+/// and the rule of typed texts allows it (a control character, such as a NUL stored before the
+/// rule existed, makes the export fail too, whatever the fonts).
 pub fn is_printable(c: char) -> bool {
-    c.is_whitespace() || FONTS.fonts.iter().any(|font| font.info().coverage.contains(c as u32))
+    crate::domain::text::is_allowed(c, true)
+        && (c.is_whitespace() || FONTS.fonts.iter().any(|font| font.info().coverage.contains(c as u32)))
 }
 
 fn file_id(path: &str) -> FileId {

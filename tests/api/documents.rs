@@ -234,7 +234,8 @@ async fn hostile_file_names_are_kept_as_data_and_returned_safely() {
         let response = app.upload(app.employer_a(), DRAFT_A, name, pdf(&format!("hostile {i}"))).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{name:?}");
         let document: Value = response.json().await.unwrap();
-        assert_eq!(document["original_name"], name, "kept as sent");
+        // Kept as sent, but for what the rule of typed texts refuses in a line (here a tab).
+        assert_eq!(document["original_name"], name.replace('\t', "_"), "kept as sent");
         let download =
             app.get(app.employer_a(), &format!("/api/v1/documents/{}/content", document["id"].as_str().unwrap())).await;
         assert_eq!(download.status(), StatusCode::OK);

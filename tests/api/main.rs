@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod documents;
 mod dossiers;
+mod hostile;
 mod invoice_pdf;
 mod invoices;
 mod s3_only;
