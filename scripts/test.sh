@@ -7,7 +7,8 @@
 #   3. installs and starts SeaweedFS (a real S3 server) on loopback, and runs the integration
 #      suite again against PostgreSQL (127.0.0.1:5432, a fresh database per test) and S3 (a fresh
 #      key prefix per test in one bucket);
-#   4. stops the server, drops the test databases, and prints the passed and failed counts.
+#   4. fuzzes each parser of untrusted input for 20 s (scripts/fuzz.sh: cargo-fuzz, nightly);
+#   5. stops the server, drops the test databases, and prints the passed and failed counts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PIECES_CACHE=${PIECES_CACHE:-$HOME/.cache/pieces}
@@ -63,6 +64,12 @@ if ! psql "$PIECES_TEST_DATABASE_URL" -qc 'select 1' >/dev/null 2>&1; then
 elif seaweedfs_start "$WORK/seaweedfs"; then
   cargo test --locked --test api 2>&1 | tee "$LOGS/2-postgres-s3.log" || status=1
 else
+  status=1
+fi
+
+echo "== fuzzing: each parser of untrusted input for 20 s (scripts/fuzz.sh; longer by hand)"
+if ! scripts/fuzz.sh 20; then
+  echo "(fuzzing found a failure: counted as one failure)"
   status=1
 fi
 

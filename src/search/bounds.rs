@@ -4,12 +4,9 @@
 //! each word becomes a clause per searched field and, from five letters, an automaton for its
 //! typing errors (5,000 words held 200–490 MB). A person's search is a few words: these bounds
 //! are far above what one types and far below what costs. The parser also panics on some inputs
-//! (`"- *)' (INa[~1)(TO^2:"`, a field-less "exists" leaf): [`parse`] turns that into a 400.
+//! (`"- *)' (INa[~1)(TO^2:"`, a field-less "exists" leaf): [`parse`] refuses it as unreadable.
 
-use axum::http::StatusCode;
 use tantivy::query::{Query, QueryParser};
-
-use crate::error::AppError;
 
 /// The most characters of `q`.
 pub const MAX_CHARS: usize = 500;
@@ -18,55 +15,79 @@ pub const MAX_WORDS: usize = 32;
 /// The most parentheses open at once.
 pub const MAX_DEPTH: usize = 4;
 
-/// Checks `q` against the bounds: a 400 naming `q` with a stable code when it is past one.
-pub fn check(q: &str) -> Result<(), AppError> {
+/// Why `q` is refused (a 400 naming `q`, see `routes`). This file depends on nothing of the
+/// service but the analysis, so that the fuzz target `query` runs it as it is.
+#[derive(Debug)]
+pub enum Refused {
+    TooLong(usize),
+    TooDeep(usize),
+    TooManyWords(usize),
+    /// The parser's own message, or that it panicked.
+    Unreadable(String),
+}
+
+impl Refused {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refused::TooLong(_) => "query_too_long",
+            Refused::TooDeep(_) => "query_too_deep",
+            Refused::TooManyWords(_) => "query_too_many_words",
+            Refused::Unreadable(_) => "invalid_query",
+        }
+    }
+
+    /// The English and French sentences.
+    pub fn sentences(&self) -> (String, String) {
+        match self {
+            Refused::TooLong(count) => (
+                format!("A search has at most {MAX_CHARS} characters (this one has {count})."),
+                format!("Une recherche compte au plus {MAX_CHARS} caractères (celle-ci en compte {count})."),
+            ),
+            Refused::TooDeep(depth) => (
+                format!("A search nests at most {MAX_DEPTH} levels of parentheses (this one {depth})."),
+                format!("Une recherche imbrique au plus {MAX_DEPTH} niveaux de parenthèses (celle-ci {depth})."),
+            ),
+            Refused::TooManyWords(words) => (
+                format!("A search has at most {MAX_WORDS} words (this one has {words})."),
+                format!("Une recherche compte au plus {MAX_WORDS} mots (celle-ci en compte {words})."),
+            ),
+            Refused::Unreadable(why) => (
+                format!("The query cannot be read: {why}."),
+                format!("La recherche ne peut pas être lue : {why}."),
+            ),
+        }
+    }
+}
+
+/// Checks `q` against the bounds.
+pub fn check(q: &str) -> Result<(), Refused> {
     let count = q.chars().count();
     if count > MAX_CHARS {
-        return Err(refused(
-            "query_too_long",
-            format!("A search has at most {MAX_CHARS} characters (this one has {count})."),
-            format!("Une recherche compte au plus {MAX_CHARS} caractères (celle-ci en compte {count})."),
-        ));
+        return Err(Refused::TooLong(count));
     }
     let depth = depth(q);
     if depth > MAX_DEPTH {
-        return Err(refused(
-            "query_too_deep",
-            format!("A search nests at most {MAX_DEPTH} levels of parentheses (this one {depth})."),
-            format!("Une recherche imbrique au plus {MAX_DEPTH} niveaux de parenthèses (celle-ci {depth})."),
-        ));
+        return Err(Refused::TooDeep(depth));
     }
     let words = super::analysis::terms(q).len();
     if words > MAX_WORDS {
-        return Err(refused(
-            "query_too_many_words",
-            format!("A search has at most {MAX_WORDS} words (this one has {words})."),
-            format!("Une recherche compte au plus {MAX_WORDS} mots (celle-ci en compte {words})."),
-        ));
+        return Err(Refused::TooManyWords(words));
     }
     Ok(())
 }
 
-/// `q`, checked against the bounds, parsed by `parser`; a 400 `invalid_query` when it cannot be
-/// read, whether the parser says so or panics.
-pub fn parse(parser: &QueryParser, q: &str) -> Result<Box<dyn Query>, AppError> {
+/// `q`, checked against the bounds, parsed by `parser`; refused when it cannot be read, whether
+/// the parser says so or panics.
+pub fn parse(parser: &QueryParser, q: &str) -> Result<Box<dyn Query>, Refused> {
     check(q)?;
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse_query(q)));
-    let why = match parsed {
-        Ok(Ok(query)) => return Ok(query),
-        Ok(Err(error)) => error.to_string(),
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse_query(q))) {
+        Ok(Ok(query)) => Ok(query),
+        Ok(Err(error)) => Err(Refused::Unreadable(error.to_string())),
         Err(_panic) => {
             tracing::warn!(query = q, "the query parser panicked");
-            "unexpected syntax".to_string()
+            Err(Refused::Unreadable("unexpected syntax".into()))
         }
-    };
-    let mut error = AppError::bad_request(
-        "invalid_query",
-        format!("The query cannot be read: {why}."),
-        format!("La recherche ne peut pas être lue : {why}."),
-    );
-    error.field = Some("q".into());
-    Err(error)
+    }
 }
 
 /// The most parentheses open at once (a `)` without its `(` closes nothing).
@@ -85,12 +106,6 @@ fn depth(q: &str) -> usize {
     most
 }
 
-fn refused(code: &'static str, en: String, fr: String) -> AppError {
-    let mut error = AppError::new(StatusCode::BAD_REQUEST, code, en, fr);
-    error.field = Some("q".into());
-    error
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,16 +113,16 @@ mod tests {
     #[test]
     fn the_attacks_of_the_review_are_refused_before_parsing() {
         let nested = format!("{}a{}", "(".repeat(5000), ")".repeat(5000));
-        assert_eq!(check(&nested).unwrap_err().code, "query_too_long");
+        assert_eq!(check(&nested).unwrap_err().code(), "query_too_long");
         let deep = format!("{}a{}", "(".repeat(22), ")".repeat(22));
-        assert_eq!(check(&deep).unwrap_err().code, "query_too_deep");
+        assert_eq!(check(&deep).unwrap_err().code(), "query_too_deep");
         let unbalanced = format!("{}a", "(".repeat(5));
-        assert_eq!(check(&unbalanced).unwrap_err().code, "query_too_deep");
+        assert_eq!(check(&unbalanced).unwrap_err().code(), "query_too_deep");
         let words = (0..40).map(|i| format!("mot{i}")).collect::<Vec<_>>().join(" ");
-        assert_eq!(check(&words).unwrap_err().code, "query_too_many_words");
+        assert_eq!(check(&words).unwrap_err().code(), "query_too_many_words");
         // One "word" that the analysis cuts into many.
         let glued = (0..40).map(|i| format!("x{i}")).collect::<Vec<_>>().join(".");
-        assert_eq!(check(&glued).unwrap_err().code, "query_too_many_words");
+        assert_eq!(check(&glued).unwrap_err().code(), "query_too_many_words");
     }
 
     #[test]
@@ -130,8 +145,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (index, _) = crate::search::SearchIndex::open(dir.path()).unwrap();
         let parser = QueryParser::for_index(&index.index, vec![index.fields.text]);
-        let Err(error) = parse(&parser, "- *)' (INa[~1)(TO^2:") else { panic!("accepted") };
-        assert_eq!((error.status, error.code), (StatusCode::BAD_REQUEST, "invalid_query"));
+        let Err(refused) = parse(&parser, "- *)' (INa[~1)(TO^2:") else { panic!("accepted") };
+        assert_eq!(refused.code(), "invalid_query");
         assert!(parse(&parser, "convention -devis").is_ok());
     }
 

@@ -142,7 +142,7 @@ pub fn run(
     let facets = params.facets.unwrap_or(true);
     let words = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if let Some(q) = words {
-        super::bounds::check(q)?;
+        super::bounds::check(q).map_err(refused)?;
     }
     let (found, text_query) = match words {
         Some(q) if !is_plain(q) => {
@@ -152,7 +152,7 @@ pub fn run(
             );
             parser.set_conjunction_by_default();
             parser.set_field_boost(f.title, 2.0);
-            let parsed = super::bounds::parse(&parser, q)?;
+            let parsed = super::bounds::parse(&parser, q).map_err(refused)?;
             let mut clauses = vec![(Occur::Must, parsed.box_clone())];
             clauses.extend(plan.filter_queries().into_iter().map(|query| (Occur::Must, query)));
             let query = BooleanQuery::new(clauses);
@@ -309,6 +309,14 @@ pub(super) fn plain_words(index: &super::SearchIndex, searcher: &tantivy::Search
 fn is_common(index: &super::SearchIndex, searcher: &tantivy::Searcher, field: Field, stem: &str) -> bool {
     let found = index.cache.doc_freq(searcher, &Term::from_field_text(field, stem)).unwrap_or(0);
     found >= 20 && found >= searcher.num_docs() / 1000
+}
+
+/// A 400 naming `q`.
+fn refused(why: super::bounds::Refused) -> AppError {
+    let (en, fr) = why.sentences();
+    let mut error = AppError::bad_request(why.code(), en, fr);
+    error.field = Some("q".into());
+    error
 }
 
 pub(super) fn rebuilding() -> AppError {
