@@ -51,10 +51,9 @@ impl Refused {
                 format!("A search has at most {MAX_WORDS} words (this one has {words})."),
                 format!("Une recherche compte au plus {MAX_WORDS} mots (celle-ci en compte {words})."),
             ),
-            Refused::Unreadable(why) => (
-                format!("The query cannot be read: {why}."),
-                format!("La recherche ne peut pas être lue : {why}."),
-            ),
+            Refused::Unreadable(why) => {
+                (format!("The query cannot be read: {why}."), format!("La recherche ne peut pas être lue : {why}."))
+            }
         }
     }
 }
