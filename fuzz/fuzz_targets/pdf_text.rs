@@ -7,6 +7,6 @@ use pieces_fuzz::pdf_text;
 
 fuzz_target!(|bytes: &[u8]| {
     if let Ok(doc) = pdf_text::load(bytes) {
-        let _ = pdf_text::read_text(&doc, 500);
+        let _ = pdf_text::read_text_within(&doc, 500, 20_000, 500_000);
     }
 });

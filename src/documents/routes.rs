@@ -79,10 +79,10 @@ pub async fn upload_document(
     Ok((status, Json(document)))
 }
 
-/// Uploads one user may send at once (a browser sends a few files in parallel), and uploads the
+/// Uploads one user may send at once (a browser opens at most six connections to a server), and uploads the
 /// process receives at once: an upload holds a spool file and a connection up to the upload
 /// deadline, and a few slow clients must not hold them all.
-pub const UPLOADS_PER_USER: usize = 4;
+pub const UPLOADS_PER_USER: usize = 6;
 pub const UPLOADS: usize = 64;
 
 fn too_many_uploads(busy: crate::slots::Busy) -> AppError {

@@ -90,8 +90,7 @@ fn read_pdf_unguarded(bytes: &[u8]) -> PdfReading {
             };
         }
     };
-    let (page_count, mut pages) = pdf_text::read_text(&doc, MAX_PAGES);
-    cap_text(&mut pages);
+    let (page_count, pages) = pdf_text::read_text_within(&doc, MAX_PAGES, MAX_PAGE_CHARS, MAX_TEXT_CHARS);
     let facturx = facturx::read_document(&doc).ok().flatten();
     PdfReading { page_count, pages, problem: None, facturx }
 }

@@ -28,8 +28,27 @@ pub enum PdfError {
 
 /// The text of every page, in order, up to `max_pages`; also the page count of the document.
 pub fn read_text(doc: &Document, max_pages: usize) -> (usize, Vec<String>) {
+    read_text_within(doc, max_pages, usize::MAX, usize::MAX)
+}
+
+/// As [`read_text`], each page cut to `page_chars` characters, and no page read once
+/// `max_chars` are: 500 pages drawing the same 100,000-character stream are not decoded 500
+/// times. Fewer texts than pages then says the others were not read.
+pub fn read_text_within(doc: &Document, max_pages: usize, page_chars: usize, max_chars: usize) -> (usize, Vec<String>) {
     let pages = doc.get_pages();
-    let texts = pages.values().take(max_pages).map(|&page| page_text(doc, page).unwrap_or_default()).collect();
+    let mut left = max_chars;
+    let mut texts = Vec::new();
+    for &page in pages.values().take(max_pages) {
+        if left == 0 {
+            break;
+        }
+        let mut text = page_text(doc, page).unwrap_or_default();
+        if let Some((end, _)) = text.char_indices().nth(page_chars.min(left)) {
+            text.truncate(end);
+        }
+        left -= text.chars().count();
+        texts.push(text);
+    }
     (pages.len(), texts)
 }
 

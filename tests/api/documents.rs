@@ -275,13 +275,13 @@ async fn oversized_text_parts_and_padding_are_refused_without_being_held() {
         Form::new().part("file", Part::bytes(pdf("c")).file_name("c.pdf")).text("comment", "x".repeat(200_000));
     assert_invalid(app.upload_form(app.employer_a(), DRAFT_A, long_comment).await, "comment").await;
 
-    // 4 MiB of an unknown part, sent chunked (no declared length), with a 1 MiB upload limit:
-    // the request is cut at its limit.
+    // 4 MiB of an unknown part, sent chunked (no declared length): the form is refused once
+    // 1 MiB passed without a next part (`documents::form`), before the upload limit.
     let padding = "p".repeat(4 * 1024 * 1024);
     let form = format!("--X\r\nContent-Disposition: form-data; name=\"padding\"\r\n\r\n{padding}\r\n--X--\r\n");
     let body = format!("{:x}\r\n{form}\r\n0\r\n\r\n", form.len());
     let answer = app.raw_upload("Transfer-Encoding: chunked", body.into_bytes()).await;
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("request_too_large"), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("malformed_multipart"), "{answer}");
     assert!(app.documents_of(app.employer_a(), DRAFT_A).await.is_empty());
 }

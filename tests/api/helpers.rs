@@ -73,7 +73,7 @@ pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     TestApp { base, http: reqwest::Client::new(), dir, state, login, s3 }
 }
 
-async fn fresh_postgres_database(base: &str) -> String {
+pub async fn fresh_postgres_database(base: &str) -> String {
     sqlx::any::install_default_drivers();
     let name = format!("pieces_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = sqlx::AnyConnection::connect(base).await.expect("PostgreSQL answers");

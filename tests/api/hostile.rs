@@ -81,7 +81,7 @@ async fn control_characters_are_refused_before_anything_is_stored() {
 
 /// One stream of 100,000 characters drawn on each of 500 pages: 137 KB that stored 50 MB of
 /// text, 58 MB of index, and stalled the other companies for 46 s.
-fn amplifying_pdf() -> Vec<u8> {
+pub(crate) fn amplifying_pdf() -> Vec<u8> {
     let pages = 500;
     let text = "abcdefghij ".repeat(9_091);
     let content = format!("BT /F1 1 Tf 0 0 Td ({text}) Tj ET");
@@ -121,7 +121,11 @@ async fn text_amplification_is_capped_and_does_not_stall_other_companies() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(document["text_status"], "done", "{document}");
-    assert_eq!(document["text_problem"]["code"], "text_cap", "{document}");
+    // The pages are read until the piece's text is full; the others are said unread.
+    assert_eq!(document["text_problem"]["code"], "page_cap", "{document}");
+    let said = document["text_problem"]["detail_fr"].as_str().unwrap();
+    assert!(said.starts_with("Seules les 25 premières pages sur 500"), "{said}");
+    assert_eq!(document["pages_without_text"], serde_json::json!([]), "unread pages are not scans");
     let kept: Vec<String> = sqlx::query_scalar("select text from document_pages where document_id = $1")
         .bind(&id)
         .fetch_all(&app.state.db)
@@ -151,7 +155,7 @@ async fn text_amplification_is_capped_and_does_not_stall_other_companies() {
 }
 
 /// A PNG of `width`×`height` black-and-white pixels, all white: a few hundred kilobytes.
-fn huge_png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn huge_png(width: u32, height: u32) -> Vec<u8> {
     use flate2::write::ZlibEncoder;
     use std::io::Write;
     let chunk = |kind: &[u8], data: &[u8]| {
@@ -181,7 +185,7 @@ fn huge_png(width: u32, height: u32) -> Vec<u8> {
 }
 
 /// Three blank pages of 5500×5500 pt in 671 bytes: rendered at 300 dpi, 525 million pixels each.
-fn giant_pages_pdf() -> Vec<u8> {
+pub(crate) fn giant_pages_pdf() -> Vec<u8> {
     let page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 5500 5500] >>".to_vec();
     pdf_of(
         &[

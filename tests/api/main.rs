@@ -6,7 +6,9 @@
 mod helpers;
 
 mod auth;
+mod child;
 mod cli;
+mod corpus;
 mod documents;
 mod dossiers;
 mod hostile;

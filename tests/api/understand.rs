@@ -112,7 +112,7 @@ async fn hostile_pdfs_are_kept_with_the_reason_their_text_could_not_be_read() {
     assert_eq!(health.status(), StatusCode::OK, "the server lives on");
 }
 
-fn encrypted_pdf() -> Vec<u8> {
+pub(crate) fn encrypted_pdf() -> Vec<u8> {
     let objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
@@ -132,7 +132,7 @@ fn garbage_xref(pdf: &[u8]) -> Vec<u8> {
 }
 
 /// A page whose content stream inflates to 3 GiB.
-fn deflate_bomb() -> Vec<u8> {
+pub(crate) fn deflate_bomb() -> Vec<u8> {
     use std::io::Write;
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     let zeros = vec![0u8; 1 << 20];

@@ -1,0 +1,116 @@
+//! The real `pieces serve` as a child process, for what only a whole process shows: its memory,
+//! its children, a `kill -9`. Its data are its own folder and, in the PostgreSQL + S3 suite, a
+//! fresh database and S3 key prefix; the demo data are seeded by `pieces demo --json`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+pub struct ChildServer {
+    pub dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    child: Option<Child>,
+    pub base: String,
+    pub http: reqwest::Client,
+    /// `pieces demo --json`: the tokens and the dossiers.
+    pub demo: Value,
+}
+
+impl ChildServer {
+    /// Seeds the demo data into a fresh data folder (and database, and S3 prefix), then serves.
+    pub async fn start() -> ChildServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = vec![("PIECES_DATA_DIR".to_string(), dir.path().display().to_string())];
+        if let Ok(base) = std::env::var("PIECES_TEST_DATABASE_URL") {
+            env.push(("PIECES_DATABASE_URL".into(), crate::helpers::fresh_postgres_database(&base).await));
+        }
+        if let Ok(endpoint) = std::env::var("PIECES_TEST_S3_ENDPOINT") {
+            env.push(("PIECES_S3_ENDPOINT".into(), endpoint));
+            env.push(("PIECES_S3_PREFIX".into(), format!("child-{}/", uuid::Uuid::new_v4().simple())));
+            if let Ok(region) = std::env::var("PIECES_TEST_S3_REGION") {
+                env.push(("PIECES_S3_REGION".into(), region));
+            }
+        }
+        let mut server =
+            ChildServer { dir, env, child: None, base: String::new(), http: reqwest::Client::new(), demo: Value::Null };
+        let output = server.command(&["demo", "--json"]).stderr(Stdio::inherit()).output().expect("pieces demo");
+        assert!(output.status.success(), "pieces demo failed");
+        server.demo = serde_json::from_slice(&output.stdout).expect("demo --json prints one object");
+        server.serve().await;
+        server
+    }
+
+    /// `pieces ARGS` on this server's data.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pieces"));
+        command.args(args).env_remove("PIECES_DATABASE_URL").env_remove("PIECES_S3_ENDPOINT");
+        command.envs(self.env.iter().map(|(k, v)| (k, v))).env("RUST_LOG", "warn");
+        command
+    }
+
+    /// Starts `pieces serve` (again) on a fresh port and waits until it is ready.
+    pub async fn serve(&mut self) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = self
+            .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pieces serve");
+        self.child = Some(child);
+        self.base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match self.http.get(self.url("/readyz")).send().await {
+                Ok(response) if response.status() == StatusCode::OK => return,
+                _ if Instant::now() > deadline => panic!("pieces serve did not become ready"),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// `kill -9` of the server (its sandboxed children die with it).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9");
+            child.wait().unwrap();
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("serving").id()
+    }
+
+    /// Whether the server process still runs.
+    pub fn is_alive(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|child| child.try_wait().unwrap().is_none())
+    }
+
+    /// The server's peak resident memory so far (VmHWM), in MiB.
+    pub fn peak_rss_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
+        let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kib / 1024
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn employer(&self, company: usize) -> String {
+        self.demo["employers"][company]["token"].as_str().unwrap().to_string()
+    }
+
+    pub fn assistant(&self) -> String {
+        self.demo["assistant_token"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
