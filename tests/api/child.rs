@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 pub struct ChildServer {
-    pub dir: tempfile::TempDir,
+    /// The data folder, removed when the server is dropped.
+    _dir: tempfile::TempDir,
     env: Vec<(String, String)>,
     child: Option<Child>,
     pub base: String,
@@ -102,10 +103,6 @@ impl ChildServer {
 
     pub fn employer(&self, company: usize) -> String {
         self.demo["employers"][company]["token"].as_str().unwrap().to_string()
-    }
-
-    pub fn assistant(&self) -> String {
-        self.demo["assistant_token"].as_str().unwrap().to_string()
     }
 }
 
