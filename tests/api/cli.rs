@@ -189,8 +189,9 @@ async fn gc_and_verify_look_after_the_stored_blobs_from_the_command_line() {
         let sha = crate::helpers::sha256_hex(bytes);
         d.join(format!("storage/blobs/sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]))
     };
-    let (old, fresh) = (blob_path(b"%PDF-1.4 old orphan"), blob_path(b"%PDF-1.4 fresh orphan"));
-    for (path, bytes) in [(&old, b"%PDF-1.4 old orphan"), (&fresh, b"%PDF-1.4 fresh orphan")] {
+    let (old_bytes, fresh_bytes): (&[u8], &[u8]) = (b"%PDF-1.4 old orphan", b"%PDF-1.4 fresh orphan");
+    let (old, fresh) = (blob_path(old_bytes), blob_path(fresh_bytes));
+    for (path, bytes) in [(&old, old_bytes), (&fresh, fresh_bytes)] {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     }
