@@ -10,9 +10,8 @@ struct Queue {
 
 async fn queue() -> Queue {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("pieces.db").display()))
-        .await
-        .unwrap();
+    let db =
+        crate::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("pieces.db").display())).await.unwrap();
     sqlx::query("insert into users (id, login, display_name, role, created_at) values ('u', 'u', 'U', 'employer', $1)")
         .bind(now())
         .execute(&db)
@@ -98,7 +97,8 @@ async fn a_job_whose_worker_dies_at_every_attempt_is_given_up_with_the_reason() 
     assert_eq!(status, "failed");
     let reason: crate::extract::Problem = serde_json::from_str(&reason.unwrap()).unwrap();
     assert!(reason.detail_fr.contains("interrompu à chacun des 5 essais"), "{}", reason.detail_fr);
-    let job: String = sqlx::query_scalar("select id from jobs where document_id = $1").bind(&piece).fetch_one(&q.db).await.unwrap();
+    let job: String =
+        sqlx::query_scalar("select id from jobs where document_id = $1").bind(&piece).fetch_one(&q.db).await.unwrap();
     assert_eq!(q.job_row(&job).await.0, "failed");
     assert!(claim(&q.db).await.unwrap().is_none(), "and never after");
 }
@@ -116,7 +116,11 @@ async fn a_worker_whose_job_was_taken_again_can_neither_renew_nor_finish_nor_fai
 
     assert!(!renew(&q.db, &stale).await.unwrap(), "the stale worker cannot renew");
     let mut tx = q.db.begin().await.unwrap();
-    sqlx::query("update documents set text_status = 'done' where id = $1").bind(&piece).execute(&mut *tx).await.unwrap();
+    sqlx::query("update documents set text_status = 'done' where id = $1")
+        .bind(&piece)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     let error = finish(&mut tx, &stale).await.expect_err("the stale worker cannot finish");
     assert!(error.downcast_ref::<Lost>().is_some(), "{error:#}");
     drop(tx);

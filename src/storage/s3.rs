@@ -221,9 +221,14 @@ impl S3Store {
     /// Removes the object of `key` (as listed, without the prefix).
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let key = format!("{}{key}", self.prefix);
-        self.client.delete_object().bucket(&self.bucket).key(&key).send().await.map(|_| ()).map_err(|e| {
-            StorageError::unavailable(anyhow::Error::new(e).context(format!("DELETE {key}")))
-        })
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| StorageError::unavailable(anyhow::Error::new(e).context(format!("DELETE {key}"))))
     }
 
     pub async fn check(&self) -> Result<(), StorageError> {

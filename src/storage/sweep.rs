@@ -48,8 +48,8 @@ fn sweep(dir: &Path, max_age: Duration) -> usize {
     let mut swept = 0;
     for entry in entries.flatten() {
         let path = entry.path();
-        if !last_change(&path).is_some_and(|at| at < before) {
-            continue;
+        if last_change(&path).is_none_or(|at| at >= before) {
+            continue; // changed lately, or unreadable: kept
         }
         let removed = match entry.file_type() {
             Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),

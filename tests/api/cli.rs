@@ -217,6 +217,9 @@ async fn gc_and_verify_look_after_the_stored_blobs_from_the_command_line() {
     assert!(!output.status.success(), "a bad blob fails the command");
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("1 corrompus") && said.contains("corrompu (ne correspond pas"), "{said}");
-    assert!(said.contains("pièce perdue") && said.contains("26.A.90102.1") && said.contains("employeur.1001"), "{said}");
+    assert!(
+        said.contains("pièce perdue") && said.contains("26.A.90102.1") && said.contains("employeur.1001"),
+        "{said}"
+    );
     assert!(said.contains("envoyé à nouveau"), "{said}");
 }
