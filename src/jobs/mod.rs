@@ -2,8 +2,9 @@
 //! `jobs` table, written in the same transaction as what asks for them, so that no work is lost
 //! to a crash. A pool of workers claims due jobs with a lease that they renew while they work; a
 //! worker that dies leaves its lease to run out and the job is claimed again. A failed attempt is
-//! retried with a growing delay, up to `MAX_ATTEMPTS`; so is an attempt whose worker died, so that
-//! a piece that kills the process at each reading is given up instead of looping forever.
+//! retried with a growing delay, up to `MAX_ATTEMPTS`. An attempt whose worker died counts too: a
+//! job whose lease lapsed during its last attempt is given up, its piece saying why, so that a
+//! piece that brings the process down at each reading does not loop forever.
 //!
 //! Each claim gets its own token: renewing the lease, finishing and failing touch the row only
 //! while it still holds that token, so a worker whose lease lapsed (and whose job was claimed

@@ -54,7 +54,7 @@ pub async fn run_command(config: crate::config::Config, repair: bool) -> anyhow:
     let audit = audit(&db, &storage).await?;
     let missing = audit.bad.iter().filter(|b| b.damage == Damage::Missing).count();
     println!(
-        "pieces verify : {} blobs relus ({} octets) : {} intacts, {missing} manquants, {} corrompus",
+        "pieces verify : blobs relus : {} ({} octets) ; intacts : {} ; manquants : {missing} ; corrompus : {}",
         audit.checked,
         audit.bytes,
         audit.checked - audit.bad.len() as u64,
@@ -75,7 +75,7 @@ pub async fn run_command(config: crate::config::Config, repair: bool) -> anyhow:
     } else {
         println!("`pieces verify --repair` nomme les pièces perdues et dit comment les réparer.");
     }
-    anyhow::bail!("{} blobs manquants ou corrompus (missing or corrupt blobs)", audit.bad.len())
+    anyhow::bail!("blobs manquants ou corrompus : {} (missing or corrupt blobs)", audit.bad.len())
 }
 
 async fn print_bad(db: &Db, bad: &Bad, repair: bool) -> anyhow::Result<()> {

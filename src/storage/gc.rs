@@ -42,8 +42,8 @@ pub async fn run_command(config: crate::config::Config, grace: Duration, dry_run
     let collected = collect(&db, &storage, before, dry_run).await?;
     let verb = if dry_run { "à supprimer (--dry-run : rien n'est supprimé)" } else { "supprimés" };
     println!(
-        "pieces gc : {} blobs orphelins {verb} ({} octets), {} fichiers temporaires {verb} ; gardés : {} blobs \
-         référencés, {} objets récents (écrits depuis moins de {} s)",
+        "pieces gc : blobs orphelins {verb} : {} ({} octets) ; fichiers temporaires {verb} : {} ; gardés : {} \
+         blobs référencés, {} objets écrits depuis moins de {} s",
         collected.removed,
         collected.removed_bytes,
         collected.temporaries,

@@ -199,14 +199,14 @@ async fn gc_and_verify_look_after_the_stored_blobs_from_the_command_line() {
     std::fs::File::open(&old).unwrap().set_modified(two_days_ago).unwrap();
 
     let said = ok(pieces(d, &["gc"]));
-    assert!(said.contains("1 blobs orphelins supprimés (19 octets)"), "{said}");
+    assert!(said.contains("blobs orphelins supprimés : 1 (19 octets)"), "{said}");
     assert!(!old.exists() && fresh.exists(), "the old orphan went, the fresh one stayed");
     let said = ok(pieces(d, &["gc", "--grace", "0s", "--dry-run"]));
-    assert!(said.contains("1 blobs orphelins à supprimer"), "{said}");
+    assert!(said.contains("à supprimer (--dry-run : rien n'est supprimé) : 1 "), "{said}");
     assert!(fresh.exists(), "a dry run removes nothing");
 
     let said = ok(pieces(d, &["verify"]));
-    assert!(said.contains("1 blobs relus") && said.contains("0 manquants, 0 corrompus"), "{said}");
+    assert!(said.contains("blobs relus : 1 ") && said.contains("manquants : 0 ; corrompus : 0"), "{said}");
     // The demo's seed piece, damaged on disk at its size.
     let seed = blob_path(&crate::helpers::sample("demo/convention-agence-fictive.pdf"));
     let mut bytes = std::fs::read(&seed).unwrap();
@@ -216,7 +216,7 @@ async fn gc_and_verify_look_after_the_stored_blobs_from_the_command_line() {
     let output = pieces(d, &["verify", "--repair"]);
     assert!(!output.status.success(), "a bad blob fails the command");
     let said = String::from_utf8_lossy(&output.stdout);
-    assert!(said.contains("1 corrompus") && said.contains("corrompu (ne correspond pas"), "{said}");
+    assert!(said.contains("corrompus : 1") && said.contains("corrompu (ne correspond pas"), "{said}");
     assert!(
         said.contains("pièce perdue") && said.contains("26.A.90102.1") && said.contains("employeur.1001"),
         "{said}"
