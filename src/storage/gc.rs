@@ -40,10 +40,11 @@ pub async fn run_command(config: crate::config::Config, grace: Duration, dry_run
     let storage = Storage::from_config(&config)?;
     let before = SystemTime::now().checked_sub(grace).context("the grace period is too long")?;
     let collected = collect(&db, &storage, before, dry_run).await?;
-    let verb = if dry_run { "à supprimer (--dry-run : rien n'est supprimé)" } else { "supprimés" };
+    let (verb, note) =
+        if dry_run { ("à supprimer", " (--dry-run : rien n'a été supprimé)") } else { ("supprimés", "") };
     println!(
         "pieces gc : blobs orphelins {verb} : {} ({} octets) ; fichiers temporaires {verb} : {} ; gardés : {} \
-         blobs référencés, {} objets écrits depuis moins de {} s",
+         blobs référencés, {} objets écrits depuis moins de {} s{note}",
         collected.removed,
         collected.removed_bytes,
         collected.temporaries,
