@@ -49,7 +49,7 @@ impl AppState {
         let config = config.with_env_credentials();
         std::fs::create_dir_all(config.storage_dir().join("tmp"))
             .with_context(|| format!("cannot create {}", config.storage_dir().display()))?;
-        crate::storage::sweep_spool(&config.storage_dir().join("tmp"));
+        crate::storage::sweep::sweep_leftovers(&config.storage_dir()).await;
         let db = crate::db::connect(&config.database_url()).await?;
         let storage = Storage::from_config(&config)?;
         let jobs_wake = Arc::new(tokio::sync::Notify::new());
@@ -117,6 +117,7 @@ impl App {
             tracing::warn!("the object store does not answer yet: {error:?}");
         }
         state.learner.retrain_later(state.db.clone());
+        crate::storage::sweep::start_sweeper(state.config.storage_dir(), crate::storage::sweep::EVERY);
         crate::jobs::start_workers(state.clone(), state.config.worker_count(), state.jobs_wake.clone());
         // The processes that do background work also index; the others only follow the index.
         if state.config.worker_count() > 0 {

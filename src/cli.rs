@@ -1,4 +1,4 @@
-//! The command line: `serve`, `demo`, `admin …`, `bench …`. Each command builds what it needs
+//! The command line: `serve`, `demo`, `admin …`, `bench …`, `gc`, `verify`. Each command builds what it needs
 //! from the shared `Config` and hands over to its module.
 
 use std::process::ExitCode;
@@ -51,6 +51,26 @@ enum Command {
     Reindex {
         #[command(flatten)]
         config: Config,
+    },
+    /// Remove the blobs that no piece references, written before a grace period (safe while the
+    /// service runs: an upload records its blob within seconds of storing it).
+    Gc {
+        #[command(flatten)]
+        config: Config,
+        /// Keep every object written within this period (`24h`, `90m`, `2d`, `3600s`).
+        #[arg(long, default_value = "24h", value_parser = crate::storage::gc::parse_duration)]
+        grace: std::time::Duration,
+        /// Say what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Re-read every stored piece against its checksum and size; exit non-zero when one is bad.
+    Verify {
+        #[command(flatten)]
+        config: Config,
+        /// Also name the lost pieces (dossier, uploader) and how to repair them.
+        #[arg(long)]
+        repair: bool,
     },
     /// Invoices without the server: `pieces invoice render input.json -o out.pdf`.
     Invoice {
@@ -159,6 +179,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             .await
             .unwrap_or_else(|panic| Err(anyhow::anyhow!("the render panicked: {panic}"))),
         Command::Reindex { config } => reindex(config).await,
+        Command::Gc { config, grace, dry_run } => crate::storage::gc::run_command(config, grace, dry_run).await,
+        Command::Verify { config, repair } => crate::storage::audit::run_command(config, repair).await,
         Command::ExtractPdf { file } => return crate::extract::sandbox::child_main(&file),
         Command::MergePdf { output, inputs } => return crate::extract::sandbox::merge_main(&output, &inputs),
     };

@@ -1,7 +1,7 @@
-//! Recording a spooled piece: store its blob (unless already stored), then write the document
-//! row and its history event in one transaction. A row is written only once its blob is durably
-//! stored; a storage failure leaves no row. The same bytes sent twice to a dossier give back the
-//! first document, so a client may safely retry.
+//! Recording a spooled piece: store its blob (again when already stored, which repairs a damaged
+//! one), then write the document row and its history event in one transaction. A row is written
+//! only once its blob is durably stored; a storage failure leaves no row. The same bytes sent twice
+//! to a dossier give back the first document, so a client may safely retry.
 
 use serde_json::json;
 
@@ -52,13 +52,15 @@ pub async fn record_piece(
     only_if_open: bool,
 ) -> AppResult<(Document, bool)> {
     let sha256 = spooled.sha256.as_str();
-    if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
-        return Ok((existing, true));
-    }
+    // Stored even when the dossier already has these bytes: sending a piece again repairs its
+    // blob if it was damaged or lost.
     state.storage.put_file(&spooled.sha256, spooled.path(), spooled.size).await.map_err(|error| match error {
         StorageError::Unavailable(cause) => AppError::storage_unavailable(cause),
         other => AppError::internal(other.into()),
     })?;
+    if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
+        return Ok((existing, true));
+    }
     let id = new_id();
     let original_name = piece.original_name;
     let title = piece.title.unwrap_or_else(|| original_name.clone());

@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use futures_util::StreamExt;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 use tokio::io::AsyncWriteExt;
 
 use crate::app::AppState;
@@ -73,7 +73,7 @@ async fn record(
     understanding: &Reading,
     classification: &Classification,
     mismatch: bool,
-) -> sqlx::Result<()> {
+) -> anyhow::Result<()> {
     let json = |value: serde_json::Result<String>| value.unwrap_or_else(|_| "null".into());
     let mut tx = db.begin().await?;
     sqlx::query("delete from document_pages where document_id = $1").bind(&job.document_id).execute(&mut *tx).await?;
@@ -106,16 +106,18 @@ async fn record(
     .await?;
     jobs::finish(&mut tx, job).await?;
     crate::search::outbox::touch(&mut tx, &job.document_id).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(())
 }
 
-/// After the last attempt failed: the piece's text is marked failed with the error.
-pub async fn give_up(state: &AppState, job: &Job, error: &str) -> sqlx::Result<()> {
+/// After the last attempt failed, in the transaction that gives the job up: the piece's text is
+/// marked failed with the reason.
+pub async fn give_up(tx: &mut Transaction<'_, Any>, document_id: &str, error: &str) -> sqlx::Result<()> {
     let problem = Problem::new("failed", format!("La lecture de la pièce a échoué : {error}"));
     sqlx::query("update documents set text_status = 'failed', text_reason = $2 where id = $1")
-        .bind(&job.document_id)
+        .bind(document_id)
         .bind(serde_json::to_string(&problem).unwrap_or_default())
-        .execute(&state.db)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }

@@ -1,18 +1,24 @@
 //! Content-addressed blob storage: `enum Storage { Fs, S3 }`. A blob's key is derived from its
-//! SHA-256 only (`sha256/ab/cd/abcd…`), never from user input; writes are idempotent (an
-//! existing blob is not written again) and reads are verified against the digest.
+//! SHA-256 only (`sha256/ab/cd/abcd…`), never from user input; writes are idempotent (the same
+//! bytes stored again replace the blob, repairing a damaged one) and reads are verified against
+//! the digest. Operators list the store to remove orphans (`pieces gc`) and re-read it against the
+//! database (`pieces verify`); leftovers of interrupted work are swept (`sweep`).
 
+pub mod audit;
 mod fs;
+pub mod gc;
 mod s3;
+pub mod sweep;
 mod verify;
 
 use std::path::Path;
 use std::pin::Pin;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures_util::Stream;
 
-pub use fs::{sweep_spool, FsStore};
+pub use fs::{FsStore, TEMPORARY};
 pub use s3::S3Store;
 pub use verify::verified;
 
@@ -36,6 +42,22 @@ impl StorageError {
     }
 }
 
+/// A stored object as listed: its key (`sha256/ab/cd/<hex>`, or a temporary file's name), its size
+/// and when it was last written.
+#[derive(Debug)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+    pub modified: SystemTime,
+}
+
+/// A page of the store's listing, and where the next one starts.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub listed: Vec<Listed>,
+    pub next: Option<String>,
+}
+
 pub enum Storage {
     Fs(FsStore),
     S3(S3Store),
@@ -50,11 +72,16 @@ impl Storage {
         }
     }
 
-    /// Stores the complete, fsynced file at `path` as the blob `sha256`, unless already there.
-    /// Returns whether bytes were written.
-    pub async fn put_file(&self, sha256: &Sha256Hex, path: &Path, size: u64) -> Result<bool, StorageError> {
+    /// Stores the complete, fsynced file at `path` as the blob `sha256`, replacing the blob when
+    /// it is already there. A present blob is not trusted: it may be damaged (even at its right
+    /// size), and storing the same bytes again must repair it. Always writing is the cheapest
+    /// correct choice on both backends: on local files the upload is hard-linked and renamed over
+    /// the blob (no byte copied), where checking the blob first would read and hash it whole; on
+    /// S3 one PUT (its SHA-256 checked by the server) sends the bytes that a check would have had
+    /// to download. It also renews the blob's last-modified time, which `pieces gc` relies on.
+    pub async fn put_file(&self, sha256: &Sha256Hex, path: &Path, size: u64) -> Result<(), StorageError> {
         match self {
-            Storage::Fs(store) => store.put_file(sha256, path, size).await,
+            Storage::Fs(store) => store.put_file(sha256, path).await,
             Storage::S3(store) => store.put_file(sha256, path, size).await,
         }
     }
@@ -72,6 +99,22 @@ impl Storage {
     pub async fn get_verified(&self, sha256: &Sha256Hex, size: u64) -> Result<BlobStream, StorageError> {
         let stream = self.get(sha256).await?;
         Ok(Box::pin(verified(stream, sha256.clone(), size)))
+    }
+
+    /// One page of the store's objects under `sha256/`, from `cursor` (`None`: the first page).
+    pub async fn list_page(&self, cursor: Option<String>) -> Result<Page, StorageError> {
+        match self {
+            Storage::Fs(store) => store.list_page(cursor).await,
+            Storage::S3(store) => store.list_page(cursor).await,
+        }
+    }
+
+    /// Removes the object `key`, as listed.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        match self {
+            Storage::Fs(store) => store.delete(key).await,
+            Storage::S3(store) => store.delete(key).await,
+        }
     }
 
     /// Readiness: the store answers and accepts writes.

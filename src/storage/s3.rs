@@ -2,10 +2,11 @@
 //! Each PUT carries the SHA-256 computed while spooling the upload, in a signed header, so the
 //! server verifies the bytes; the SDK therefore neither hashes the payload a second time for the
 //! signature nor adds its own CRC checksums (some servers reject their aws-chunked trailers).
-//! A blob already present is not sent again; large blobs go up in parts, each checksummed.
+//! A blob already present is sent again all the same (see `Storage::put_file`); large blobs go up
+//! in parts, each checksummed.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use aws_sdk_s3::config::retry::RetryConfig;
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
-use super::{BlobStream, StorageError};
+use super::{BlobStream, Listed, Page, StorageError};
 use crate::config::Config;
 use crate::domain::Sha256Hex;
 
@@ -86,15 +87,8 @@ impl S3Store {
         format!("{}{}", self.prefix, sha256.blob_key())
     }
 
-    pub async fn put_file(&self, sha256: &Sha256Hex, path: &Path, size: u64) -> Result<bool, StorageError> {
+    pub async fn put_file(&self, sha256: &Sha256Hex, path: &Path, size: u64) -> Result<(), StorageError> {
         let key = self.key(sha256);
-        match self.stored_size(sha256).await? {
-            Some(stored) if stored == size => return Ok(false),
-            Some(stored) => {
-                tracing::error!(blob = %key, found = stored, expected = size, "corruption: a stored blob has the wrong size; replacing it");
-            }
-            None => {}
-        }
         if size > MULTIPART_THRESHOLD {
             self.put_multipart(&key, path, sha256).await.map_err(StorageError::unavailable)?;
         } else {
@@ -112,7 +106,7 @@ impl S3Store {
                 .await
                 .map_err(|e| StorageError::unavailable(anyhow::Error::new(e).context(format!("PUT {key}"))))?;
         }
-        Ok(true)
+        Ok(())
     }
 
     async fn put_multipart(&self, key: &str, path: &Path, sha256: &Sha256Hex) -> anyhow::Result<()> {
@@ -196,14 +190,45 @@ impl S3Store {
         }
     }
 
-    /// The size of the stored blob, or `None` when there is none (one HEAD).
-    async fn stored_size(&self, sha256: &Sha256Hex) -> Result<Option<u64>, StorageError> {
-        let key = self.key(sha256);
-        match self.client.head_object().bucket(&self.bucket).key(&key).send().await {
-            Ok(head) => Ok(Some(head.content_length().unwrap_or_default().max(0) as u64)),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
-            Err(e) => Err(StorageError::unavailable(anyhow::Error::new(e).context(format!("HEAD {key}")))),
-        }
+    /// One page of the listing (up to 1,000 keys under `sha256/`, without the configured prefix),
+    /// from the continuation token `cursor`; the next page's token.
+    pub async fn list_page(&self, cursor: Option<String>) -> Result<Page, StorageError> {
+        let prefix = format!("{}sha256/", self.prefix);
+        let page = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .set_continuation_token(cursor)
+            .send()
+            .await
+            .map_err(|e| StorageError::unavailable(anyhow::Error::new(e).context(format!("LIST {prefix}"))))?;
+        let listed = page
+            .contents()
+            .iter()
+            .filter_map(|object| {
+                Some(Listed {
+                    key: object.key()?.strip_prefix(self.prefix.as_str())?.to_string(),
+                    size: object.size()?.max(0) as u64,
+                    modified: SystemTime::try_from(*object.last_modified()?).ok()?,
+                })
+            })
+            .collect();
+        let next = page.is_truncated().unwrap_or(false).then(|| page.next_continuation_token().map(str::to_string));
+        Ok(Page { listed, next: next.flatten() })
+    }
+
+    /// Removes the object of `key` (as listed, without the prefix).
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let key = format!("{}{key}", self.prefix);
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| StorageError::unavailable(anyhow::Error::new(e).context(format!("DELETE {key}"))))
     }
 
     pub async fn check(&self) -> Result<(), StorageError> {

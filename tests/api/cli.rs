@@ -179,3 +179,62 @@ fn the_sandboxed_pdf_joiner_joins_in_order_and_refuses_garbage() {
     assert!(!refused.status.success());
     assert!(!out.exists(), "nothing is written when a part cannot be read");
 }
+
+#[tokio::test]
+async fn gc_and_verify_look_after_the_stored_blobs_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(pieces(d, &["demo"]));
+    let blob_path = |bytes: &[u8]| {
+        let sha = crate::helpers::sha256_hex(bytes);
+        d.join(format!("storage/blobs/sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]))
+    };
+    let (old_bytes, fresh_bytes): (&[u8], &[u8]) = (b"%PDF-1.4 old orphan", b"%PDF-1.4 fresh orphan");
+    let (old, fresh) = (blob_path(old_bytes), blob_path(fresh_bytes));
+    for (path, bytes) in [(&old, old_bytes), (&fresh, fresh_bytes)] {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 86_400);
+    std::fs::File::open(&old).unwrap().set_modified(two_days_ago).unwrap();
+
+    let said = ok(pieces(d, &["gc"]));
+    assert!(said.contains("blobs orphelins supprimés : 1 (19 octets)"), "{said}");
+    assert!(!old.exists() && fresh.exists(), "the old orphan went, the fresh one stayed");
+    let said = ok(pieces(d, &["gc", "--grace", "0s", "--dry-run"]));
+    assert!(said.contains("blobs orphelins à supprimer : 1 ") && said.contains("rien n'a été supprimé"), "{said}");
+    assert!(fresh.exists(), "a dry run removes nothing");
+
+    let said = ok(pieces(d, &["verify"]));
+    assert!(said.contains("blobs relus : 1 ") && said.contains("manquants : 0 ; corrompus : 0"), "{said}");
+    // The demo's seed piece, damaged on disk at its size.
+    let seed = blob_path(&crate::helpers::sample("demo/convention-agence-fictive.pdf"));
+    let mut bytes = std::fs::read(&seed).unwrap();
+    bytes[100] ^= 0x01;
+    std::fs::remove_file(&seed).unwrap();
+    std::fs::write(&seed, bytes).unwrap();
+    let output = pieces(d, &["verify", "--repair"]);
+    assert!(!output.status.success(), "a bad blob fails the command");
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("corrompus : 1") && said.contains("corrompu (ne correspond pas"), "{said}");
+    assert!(
+        said.contains("pièce perdue") && said.contains("26.A.90102.1") && said.contains("employeur.1001"),
+        "{said}"
+    );
+    assert!(said.contains("envoyé à nouveau"), "{said}");
+}
+
+/// The default database is a new SQLite file: a `pieces gc` that forgot `--database-url` must
+/// not take every blob for an orphan.
+#[test]
+fn gc_refuses_a_database_without_a_single_piece() {
+    let dir = tempfile::tempdir().unwrap();
+    let sha = crate::helpers::sha256_hex(b"%PDF-1.4 someone's piece");
+    let blob = dir.path().join(format!("storage/blobs/sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]));
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(&blob, b"%PDF-1.4 someone's piece").unwrap();
+    let output = pieces(dir.path(), &["gc", "--grace", "0s"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--database-url"), "{output:?}");
+    assert!(blob.exists(), "nothing removed");
+}
