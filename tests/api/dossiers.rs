@@ -251,6 +251,28 @@ async fn new_numbers_skip_those_already_taken() {
     assert_eq!(created["number"], format!("{year:02}.A.00003.1"));
 }
 
+/// The sequence part of a dossier number (`26.A.48213907.1` → 48213907).
+fn sequence_of(dossier: &Value) -> u64 {
+    dossier["number"].as_str().unwrap().split('.').nth(2).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_dossier_number_tells_nothing_of_other_companies_dossiers() {
+    let app = spawn_app().await;
+    let create = |token: &str| {
+        let request = app.http.post(app.url("/api/v1/dossiers")).bearer_auth(token).json(&json!({}));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let first = create(app.employer_a()).await;
+    let other = create(app.employer_b()).await;
+    let second = create(app.employer_a()).await;
+    let sequences = [sequence_of(&first), sequence_of(&other), sequence_of(&second)];
+    // A counter shared by every company would make them consecutive; drawn at random among 90
+    // million, two are neighbours once in 45 million runs.
+    assert!(sequences[0].abs_diff(sequences[1]) > 1 && sequences[1].abs_diff(sequences[2]) > 1, "{sequences:?}");
+    assert!(sequences.iter().all(|s| (10_000_000..100_000_000).contains(s)), "{sequences:?}");
+}
+
 #[tokio::test]
 async fn the_database_refuses_to_send_an_incomplete_draft_even_behind_the_checks() {
     let app = spawn_app().await;

@@ -10,6 +10,7 @@ mod cli;
 mod documents;
 mod dossiers;
 mod invoice_pdf;
+mod invoice_safety;
 mod invoices;
 mod s3_only;
 mod search;
