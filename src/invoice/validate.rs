@@ -175,13 +175,7 @@ impl Checker {
         let path = |leaf: &str| format!("trainees[{i}].{leaf}");
         let name = self.required(&path("name"), input.name.as_deref());
         if let Some(name) = &name {
-            match roster.who(name) {
-                None => self.push(&path("name"), Problem::UnknownTrainee),
-                Some(who) => match seen.iter().find(|(known, _)| *known == who) {
-                    Some((_, first)) => self.push(&path("name"), Problem::DuplicateTrainee(*first)),
-                    None => seen.push((who, i)),
-                },
-            }
+            self.identify(&path("name"), name, i, roster, seen);
         }
         let hourly_cost = self.decimal(&path("hourly_cost"), input.hourly_cost.as_ref(), Amount::parse);
         let hours = self.decimal(&path("hours"), input.hours.as_ref(), Hours::parse);
@@ -191,6 +185,18 @@ impl Checker {
             }
         }
         Some(Trainee { name: name?, hourly_cost: hourly_cost?, hours: hours? })
+    }
+
+    /// Which of the dossier's trainees the `line`'s `name` is, once: `seen` holds who each earlier
+    /// line is for.
+    fn identify(&mut self, field: &str, name: &str, line: usize, roster: &Roster, seen: &mut Vec<(Who, usize)>) {
+        let Some(who) = roster.who(name) else {
+            return self.push(field, Problem::UnknownTrainee);
+        };
+        match seen.iter().find(|(known, _)| *known == who) {
+            Some(&(_, first)) => self.push(field, Problem::DuplicateTrainee(first)),
+            None => seen.push((who, line)),
+        }
     }
 
     /// "Autres frais": absent means none; a non-zero amount needs its "préciser" label.

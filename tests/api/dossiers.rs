@@ -247,12 +247,12 @@ async fn a_number_already_taken_is_drawn_again() {
         pieces::dossiers::sql::insert_draft(&mut tx, &id, &number, &company, &user).await.unwrap();
     }
     let draws = [12_345_678, 23_456_789, 34_567_890];
-    let number = pieces::dossiers::sql::first_free(&mut tx, year, draws).await.unwrap();
+    let number = pieces::dossiers::numbers::first_free(&mut tx, year, draws).await.unwrap();
     assert_eq!(number.as_str(), format!("{year:02}.A.34567890.1"));
     // The demo's fixed numbers are taken like any other.
-    let number = pieces::dossiers::sql::first_free(&mut tx, 19, [21_056, 21_057]).await.unwrap();
+    let number = pieces::dossiers::numbers::first_free(&mut tx, 19, [21_056, 21_057]).await.unwrap();
     assert_eq!((PILOTER_B, number.as_str()), ("19.A.21056.1", "19.A.21057.1"));
-    assert!(pieces::dossiers::sql::first_free(&mut tx, year, [12_345_678; 30]).await.is_err(), "no endless draw");
+    assert!(pieces::dossiers::numbers::first_free(&mut tx, year, [12_345_678; 30]).await.is_err(), "no endless draw");
 }
 
 /// The sequence part of a dossier number (`26.A.48213907.1` → 48213907).
