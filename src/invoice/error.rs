@@ -102,18 +102,8 @@ impl Problem {
             Problem::NoTrainees => {
                 ("The invoice needs at least one trainee.", "La facture doit compter au moins un stagiaire.")
             }
-            Problem::TooManyTrainees(max) => {
-                return (
-                    format!("At most {max} lines: one per trainee of the dossier."),
-                    format!("{max} lignes au plus : une par stagiaire du dossier."),
-                )
-            }
-            Problem::DuplicateTrainee(first) => {
-                return (
-                    format!("This trainee already has a line (trainees[{first}]): one line per trainee."),
-                    format!("Ce stagiaire a déjà une ligne (trainees[{first}]) : une ligne par stagiaire."),
-                )
-            }
+            Problem::TooManyTrainees(max) => return too_many_lines(*max),
+            Problem::DuplicateTrainee(first) => return duplicate_line(*first),
             Problem::AboveDuration(max) => {
                 return (
                     format!("More hours than the training lasts ({} h).", max.to_text()),
@@ -144,6 +134,20 @@ impl Problem {
         };
         (en.to_string(), fr.to_string())
     }
+}
+
+fn too_many_lines(max: usize) -> (String, String) {
+    (
+        format!("At most {max} lines: one per trainee of the dossier."),
+        format!("{max} lignes au plus : une par stagiaire du dossier."),
+    )
+}
+
+fn duplicate_line(first: usize) -> (String, String) {
+    (
+        format!("This trainee already has a line (trainees[{first}]): one line per trainee."),
+        format!("Ce stagiaire a déjà une ligne (trainees[{first}]) : une ligne par stagiaire."),
+    )
 }
 
 impl FieldError {
