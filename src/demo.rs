@@ -156,7 +156,7 @@ async fn seed_dossier(
     }
     let number = DossierNumber::parse(number).context("demo dossier numbers are valid")?;
     let company_id = admin::company_id(&state.db, adherent).await?;
-    let fields = demo_fields(number.as_str(), siret, title);
+    let fields = demo_fields(number.as_str(), siret, title, target);
     let id = crate::db::new_id();
     let mut tx = state.db.begin().await?;
     sql::insert_draft(&mut tx, &id, &number, &company_id, user_id).await?;
@@ -181,8 +181,14 @@ async fn seed_dossier(
     Ok(())
 }
 
-fn demo_fields(number: &str, siret: &str, title: &str) -> DossierFields {
+fn demo_fields(number: &str, siret: &str, title: &str, target: DossierState) -> DossierFields {
     let piloter = number == "19.A.21056.1";
+    // A granted or closed dossier's training has taken place (an invoice is dated from its start).
+    let (start, end) = match target {
+        _ if piloter => ("2019-06-06", "2019-07-05"),
+        DossierState::Granted | DossierState::Closed => ("2026-11-02", "2026-11-03"),
+        _ => ("2026-12-07", "2026-12-08"),
+    };
     DossierFields {
         siret: Some(siret.to_string()),
         provider: Provider {
@@ -200,8 +206,8 @@ fn demo_fields(number: &str, siret: &str, title: &str) -> DossierFields {
             title: Some(title.to_string()),
             cpf_code: None,
             hours: Some(if piloter { "21" } else { "14" }.into()),
-            start_date: Some(if piloter { "2019-06-06" } else { "2026-12-07" }.into()),
-            end_date: Some(if piloter { "2019-07-05" } else { "2026-12-08" }.into()),
+            start_date: Some(start.into()),
+            end_date: Some(end.into()),
         },
         costs: Costs {
             pedagogy: Some(if piloter { "2020.00" } else { "1200.00" }.into()),

@@ -20,7 +20,8 @@ impl DossierNumber {
         ok.then(|| DossierNumber(text.to_string()))
     }
 
-    /// The number of the `sequence`th dossier of year `yy` (scheme `A`, version 1).
+    /// The number of year `yy` with the sequence part `sequence` (at least 5 digits; scheme `A`,
+    /// version 1).
     pub fn new_in_year(yy: u8, sequence: u64) -> DossierNumber {
         DossierNumber(format!("{:02}.A.{:05}.1", yy % 100, sequence))
     }
@@ -44,6 +45,8 @@ mod tests {
     fn numbers_parse_and_generate() {
         assert!(DossierNumber::parse("19.A.21056.1").is_some());
         assert_eq!(DossierNumber::new_in_year(26, 7).as_str(), "26.A.00007.1");
+        let drawn = DossierNumber::new_in_year(26, 48_213_907);
+        assert_eq!(DossierNumber::parse(drawn.as_str()), Some(drawn));
         for bad in ["19.a.21056.1", "19.A.21056", "1.A.2.1", "19.A..1", "../../x", "19.A.21056.1.2"] {
             assert!(DossierNumber::parse(bad).is_none(), "{bad}");
         }

@@ -1,9 +1,10 @@
 //! Training-funding dossiers ("Action de formation"): the form's fields, the state machine
-//! (brouillon → en cours → accordé/refusé → clôturé), the SQL, the routes, and the append-only
-//! history of who did what.
+//! (brouillon → en cours → accordé/refusé → clôturé), their numbers, the SQL, the routes, and the
+//! append-only history of who did what.
 
 pub mod history;
 pub mod model;
+pub mod numbers;
 pub mod print;
 pub mod routes;
 pub mod sql;

@@ -293,9 +293,16 @@ fn date_field(field: &str, value: &mut Option<String>) -> AppResult<Option<Date>
     Ok(Some(date))
 }
 
+/// The most trainees a dossier may have (and so the most lines of its invoice).
+pub const MAX_TRAINEES: usize = 500;
+
 fn trainees(list: Vec<Trainee>) -> AppResult<Vec<Trainee>> {
-    if list.len() > 500 {
-        return Err(AppError::invalid("trainees", "At most 500 trainees.", "500 stagiaires au plus."));
+    if list.len() > MAX_TRAINEES {
+        return Err(AppError::invalid(
+            "trainees",
+            format!("At most {MAX_TRAINEES} trainees."),
+            format!("{MAX_TRAINEES} stagiaires au plus."),
+        ));
     }
     list.into_iter()
         .map(|t| {

@@ -80,7 +80,7 @@ pub async fn create_dossier(
     let id = crate::db::new_id();
     let yy = (time::OffsetDateTime::now_utc().year() % 100) as u8;
     let mut tx = state.db.begin().await?;
-    let number = sql::next_number(&mut tx, yy).await?;
+    let number = super::numbers::next_number(&mut tx, yy).await?;
     sql::insert_draft(&mut tx, &id, &number, &company_id, &caller.user_id).await?;
     sql::save_fields(&mut tx, &id, &fields).await?;
     history::record(&mut tx, &id, Some(&caller.user_id), "dossier_created", json!({ "number": number.as_str() }))

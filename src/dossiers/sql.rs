@@ -143,22 +143,6 @@ pub async fn establishment_belongs(db: &Db, company_id: &str, siret: &str) -> sq
     Ok(row.is_some())
 }
 
-/// The next free number of the year `yy`, from a counter row (atomic on both engines); numbers
-/// taken otherwise (imported or demo dossiers) are skipped.
-pub async fn next_number(tx: &mut Transaction<'_, Any>, yy: u8) -> sqlx::Result<DossierNumber> {
-    loop {
-        let value = crate::db::next_counter(tx, &format!("dossier:{yy:02}")).await?;
-        let number = DossierNumber::new_in_year(yy, value.unsigned_abs());
-        let taken = sqlx::query("select 1 as one from dossiers where number = $1")
-            .bind(number.as_str())
-            .fetch_optional(&mut **tx)
-            .await?;
-        if taken.is_none() {
-            return Ok(number);
-        }
-    }
-}
-
 /// Inserts an empty draft row; the caller then saves its fields.
 pub async fn insert_draft(
     tx: &mut Transaction<'_, Any>,

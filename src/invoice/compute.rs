@@ -107,7 +107,7 @@ pub fn round_cents(value: Decimal) -> Decimal {
 }
 
 /// Serde for amounts: `"2020.00"` out; in, any decimal string with at most two decimals.
-mod money {
+pub(super) mod money {
     use std::str::FromStr;
 
     use rust_decimal::Decimal;

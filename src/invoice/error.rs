@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::dates::DateProblem;
 use super::format::format_hours;
 use crate::domain::{DecimalError, Hours};
 
@@ -25,6 +26,13 @@ pub struct InvalidInvoice {
     pub errors: Vec<FieldError>,
 }
 
+impl InvalidInvoice {
+    /// One problem with one field.
+    pub(super) fn one(field: &str, problem: Problem) -> InvalidInvoice {
+        InvalidInvoice { errors: vec![FieldError::new(field, problem)] }
+    }
+}
+
 impl fmt::Display for InvalidInvoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("invalid invoice")?;
@@ -42,7 +50,13 @@ pub(super) enum Problem {
     NotAString,
     Number(DecimalError),
     InvalidDate,
+    /// A real date, but not one the invoice may bear.
+    Date(DateProblem),
     NoTrainees,
+    /// More lines than the dossier has trainees (or than any dossier may have).
+    TooManyTrainees(usize),
+    /// The trainee already has the line of this index.
+    DuplicateTrainee(usize),
     AboveDuration(Hours),
     UnknownTrainee,
     UnknownVatRate,
@@ -58,7 +72,10 @@ impl Problem {
             Problem::NotAString => "not_a_string",
             Problem::Number(why) => why.code(),
             Problem::InvalidDate => "invalid_date",
+            Problem::Date(why) => why.code(),
             Problem::NoTrainees => "no_trainees",
+            Problem::TooManyTrainees(_) => "too_many_trainees",
+            Problem::DuplicateTrainee(_) => "duplicate_trainee",
             Problem::AboveDuration(_) => "above_duration",
             Problem::UnknownTrainee => "unknown_trainee",
             Problem::UnknownVatRate => "unknown_vat_rate",
@@ -81,9 +98,12 @@ impl Problem {
             Problem::InvalidDate => {
                 ("Expected a date such as \"2026-11-27\".", "Une date est attendue, par exemple \"2026-11-27\".")
             }
+            Problem::Date(why) => return why.messages(),
             Problem::NoTrainees => {
                 ("The invoice needs at least one trainee.", "La facture doit compter au moins un stagiaire.")
             }
+            Problem::TooManyTrainees(max) => return too_many_lines(*max),
+            Problem::DuplicateTrainee(first) => return duplicate_line(*first),
             Problem::AboveDuration(max) => {
                 return (
                     format!("More hours than the training lasts ({} h).", max.to_text()),
@@ -114,6 +134,20 @@ impl Problem {
         };
         (en.to_string(), fr.to_string())
     }
+}
+
+fn too_many_lines(max: usize) -> (String, String) {
+    (
+        format!("At most {max} lines: one per trainee of the dossier."),
+        format!("{max} lignes au plus : une par stagiaire du dossier."),
+    )
+}
+
+fn duplicate_line(first: usize) -> (String, String) {
+    (
+        format!("This trainee already has a line (trainees[{first}]): one line per trainee."),
+        format!("Ce stagiaire a déjà une ligne (trainees[{first}]) : une ligne par stagiaire."),
+    )
 }
 
 impl FieldError {

@@ -1,11 +1,11 @@
 //! What an invoice is checked against and frozen with, read from the database at issue: the
-//! dossier's trainees and duration, the employer's identity and VAT number, and the OPCO
+//! dossier's trainees, duration and start, the employer's identity and VAT number, and the OPCO
 //! assistant who handles the company.
 
 use axum::http::StatusCode;
 
-use super::document::{Assistant, Employer};
-use super::{Computed, DossierFacts, InvoiceRequest};
+use super::document::{iso_date, Assistant, Employer};
+use super::{dates, Computed, DossierFacts, InvoiceRequest};
 use crate::app::AppState;
 use crate::domain::Hours;
 use crate::dossiers::sql::DossierRecord;
@@ -25,20 +25,17 @@ pub async fn read_request(
             format!("Le corps JSON n'a pas la forme attendue : {error}"),
         )
     })?;
-    let names: Vec<String> = dossier
-        .fields
-        .trainees
-        .iter()
-        .flat_map(|t| [format!("{} {}", t.first_name, t.last_name), format!("{} {}", t.last_name, t.first_name)])
-        .collect();
     let vat_number: Option<String> = sqlx::query_scalar("select vat_number from companies where id = $1")
         .bind(&dossier.company_id)
         .fetch_one(&state.db)
         .await?;
+    let action = &dossier.fields.action;
     let facts = DossierFacts {
-        total_hours: dossier.fields.action.hours.as_deref().and_then(|h| Hours::parse(h).ok()),
-        trainee_names: (!names.is_empty()).then_some(names.as_slice()),
+        total_hours: action.hours.as_deref().and_then(|h| Hours::parse(h).ok()),
+        trainees: Some(&dossier.fields.trainees),
         employer_vat_number: vat_number.as_deref().filter(|v| !v.trim().is_empty()),
+        start_date: action.start_date.as_deref().and_then(iso_date::parse),
+        latest_date: Some(dates::latest(time::OffsetDateTime::now_utc())),
     };
     let invoice = super::validate(&request, &facts)?;
     let computed = super::compute(&invoice);

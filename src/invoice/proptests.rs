@@ -22,13 +22,20 @@ fn hours_text() -> impl Strategy<Value = String> {
     (0..=100_000i64, 0u32..=2).prop_map(|(units, scale)| Decimal::new(units, scale).to_string())
 }
 
-fn trainee() -> impl Strategy<Value = Value> {
-    ("[A-Z][a-zé]{1,10} [A-Z][a-z]{1,10}", decimal_text(10_000), hours_text())
-        .prop_map(|(name, hourly_cost, hours)| json!({"name": name, "hourly_cost": hourly_cost, "hours": hours}))
+/// 1 to 15 trainee lines, each a different trainee (an invoice has one line per trainee).
+fn trainees() -> impl Strategy<Value = Vec<Value>> {
+    let lines =
+        prop::collection::btree_map("[A-Z][a-zé]{1,10} [A-Z][a-z]{1,10}", (decimal_text(10_000), hours_text()), 1..=15);
+    lines.prop_map(|lines| {
+        lines
+            .into_iter()
+            .map(|(name, (hourly_cost, hours))| json!({"name": name, "hourly_cost": hourly_cost, "hours": hours}))
+            .collect()
+    })
 }
 
 fn request() -> impl Strategy<Value = Value> {
-    let trainees = prop::collection::vec(trainee(), 1..=15);
+    let trainees = trainees();
     let costs = (decimal_text(1_000_000), decimal_text(1_000_000), decimal_text(1_000_000));
     (trainees, costs, prop::sample::select(VatRegime::ALL.to_vec())).prop_map(
         |(trainees, (meals, travel, other), vat)| {

@@ -2,7 +2,7 @@
 //! company's one sequence, idempotent with an `Idempotency-Key`), read it, and cancel it with a
 //! credit note that takes the next number of the same series.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -11,19 +11,23 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
+use super::accord::Lines;
 use super::document::DossierRef;
 use super::facts::{assistant_of, employer_of, read_request};
+use super::issue::{issue, Issue};
 use super::specimen::freeze;
-use super::sql::{self, InvoiceRecord, NewInvoice};
-use super::{pdf, Computed};
+use super::sql::{self, InvoiceRecord};
+use super::{dates, pdf, Computed};
 use crate::app::AppState;
 use crate::auth::{Caller, Role};
-use crate::db::new_id;
-use crate::dossiers::history;
 use crate::dossiers::model::DossierState;
 use crate::dossiers::sql::DossierRecord;
-use crate::error::{on_unique, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::input::{Json, Path, Query};
+
+/// The largest request body: room for [`MAX_LINES`](super::roster::MAX_LINES) lines with long
+/// names; thousands of lines are refused (413) before they are parsed.
+pub const MAX_BODY: usize = 256 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/invoices/{number}", get(get_invoice))
         .route("/api/v1/invoices/{number}/pdf", get(get_invoice_pdf))
         .route("/api/v1/invoices/{number}/credit-note", post(credit_invoice))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
 #[utoipa::path(post, path = "/api/v1/dossiers/{number}/invoices/preview", tag = "invoices",
@@ -73,6 +78,7 @@ pub async fn issue_invoice(
     }
     let fingerprint = hex::encode(Sha256::digest(body.to_string()));
     let (invoice, computed) = read_request(&state, &dossier, body.clone()).await?;
+    let accord = (Lines::claimed(&computed), Lines::granted(&dossier.fields.costs));
     // Frozen with the invoice: what its PDF prints, whatever changes later. (Read before the
     // transaction: on SQLite the pool has one connection, which the transaction holds.)
     let employer = employer_of(&state, &dossier).await?;
@@ -87,17 +93,17 @@ pub async fn issue_invoice(
             return replay(&state, done, &fingerprint).await;
         }
     }
-    let date = invoice.date.to_string();
     let computed = &frozen.computed;
     let totals = [&computed.total_ht, &computed.total_tva, &computed.total_ttc].map(|t| format!("{t:.2}"));
     let what = Issue {
-        date: &date,
+        date: invoice.date,
         type_code: "380",
         credits: None,
         data: &data,
         totals,
         idempotency_key: key.as_deref(),
         request_sha256: Some(&fingerprint),
+        accord: Some(accord),
     };
     let issued = issue(&mut tx, &caller, (&dossier.company_id, &dossier.id), what).await;
     match issued {
@@ -141,7 +147,7 @@ pub async fn get_invoice(
     Ok(Json(one_invoice(&state, &caller, &number, params.company.as_deref()).await?))
 }
 
-/// `{}` or `{"date": "2026-11-28"}`.
+/// `{}` or `{"date": "2026-11-28"}`: from the invoice's day to today.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CreditRequest {
@@ -172,23 +178,22 @@ pub async fn credit_invoice(
             "Un avoir annule une facture, pas un autre avoir.",
         ));
     }
-    let date = match body.date {
-        Some(date) => parse_date(&date)?.to_string(),
-        None => time::OffsetDateTime::now_utc().date().to_string(),
-    };
+    let now = time::OffsetDateTime::now_utc();
+    let date = dates::credit_note_date(body.date.as_deref(), &invoice.issue_date, now)?;
     let mut tx = state.db.begin().await?;
     let mut data = sql::data(&mut *tx, &invoice.id).await?;
     pdf::complete_early_data(&mut data, &state.config.opco, &invoice.issue_date);
     // The credit note is signed on its own date.
-    data["signed"]["date"] = serde_json::Value::String(date.clone());
+    data["signed"]["date"] = serde_json::Value::String(date.to_string());
     let what = Issue {
-        date: &date,
+        date,
         type_code: "381",
         credits: Some(&invoice.id),
         data: &data,
         totals: [invoice.total_ht.clone(), invoice.total_tva.clone(), invoice.total_ttc.clone()],
         idempotency_key: None,
         request_sha256: None,
+        accord: None,
     };
     let record =
         issue(&mut tx, &caller, (&invoice.company_id, &invoice.dossier_id), what).await.map_err(|error| match error
@@ -218,62 +223,6 @@ pub async fn get_invoice_pdf(
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} has no document {document_id}", invoice.id)))?;
     crate::documents::routes::send_document(&state, document, &headers).await
-}
-
-/// What an invoice or a credit note records, besides its number.
-struct Issue<'a> {
-    date: &'a str,
-    type_code: &'a str,
-    credits: Option<&'a str>,
-    data: &'a serde_json::Value,
-    totals: [String; 3],
-    idempotency_key: Option<&'a str>,
-    request_sha256: Option<&'a str>,
-}
-
-/// Takes the company's next number and records the invoice and its history event, in `tx`.
-async fn issue(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    caller: &Caller,
-    (company_id, dossier_id): (&str, &str),
-    issue: Issue<'_>,
-) -> AppResult<InvoiceRecord> {
-    // The number first: taking it locks the company's counter until the commit, so the date
-    // check below sees every invoice issued before this one.
-    let sequence = sql::next_sequence(tx, company_id).await?;
-    if let Some(last) = sql::last_issue_date(tx, company_id).await? {
-        if issue.date < last.as_str() {
-            return Err(AppError::invalid(
-                "date",
-                format!("The company's last invoice is dated {last}: a new one cannot be dated before it."),
-                format!("La dernière facture de l'entreprise est datée du {last} : une nouvelle ne peut l'être avant."),
-            ));
-        }
-    }
-    let number = format!("FE{}-{sequence:05}", &issue.date[..4]);
-    let id = new_id();
-    let new = NewInvoice {
-        id: &id,
-        company_id,
-        dossier_id,
-        sequence,
-        number: &number,
-        type_code: issue.type_code,
-        credited_invoice_id: issue.credits,
-        issue_date: issue.date,
-        issued_by: &caller.user_id,
-        data: issue.data,
-        totals: issue.totals,
-        idempotency_key: issue.idempotency_key,
-        request_sha256: issue.request_sha256,
-    };
-    sql::insert(tx, &new)
-        .await
-        .map_err(|e| on_unique(e, || AppError::conflict("duplicate_key", "Already issued.", "Déjà émise.")))?;
-    let action = if issue.type_code == "381" { "credit_note_issued" } else { "invoice_issued" };
-    let detail = serde_json::json!({ "number": number, "total_ttc": new.totals[2] });
-    history::record(tx, dossier_id, Some(&caller.user_id), action, detail).await?;
-    Ok(sql::find_by_id(&mut **tx, &id).await?)
 }
 
 /// The invoice with its PDF made and stored; without it (logged) if that fails: the invoice is
@@ -343,11 +292,6 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
             "Idempotency-Key doit compter de 1 à 200 caractères ASCII visibles.",
         )),
     }
-}
-
-fn parse_date(text: &str) -> AppResult<time::Date> {
-    time::Date::parse(text.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| AppError::invalid("date", "A day is written YYYY-MM-DD.", "Une date s'écrit AAAA-MM-JJ."))
 }
 
 fn already_credited() -> AppError {

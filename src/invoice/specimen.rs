@@ -62,10 +62,12 @@ pub fn specimen(input: &[u8], opco: &Opco) -> anyhow::Result<Frozen> {
     let input: SpecimenInput = serde_json::from_slice(input).map_err(|e| anyhow::anyhow!("invalid input: {e}"))?;
     let request: InvoiceRequest =
         serde_json::from_value(input.invoice.clone()).map_err(|e| anyhow::anyhow!("invalid \"invoice\": {e}"))?;
+    let action = &input.dossier.action;
     let facts = DossierFacts {
-        total_hours: input.dossier.action.hours.as_deref().and_then(|h| Hours::parse(h).ok()),
-        trainee_names: None,
+        total_hours: action.hours.as_deref().and_then(|h| Hours::parse(h).ok()),
         employer_vat_number: input.employer.vat_number.as_deref().filter(|v| !v.trim().is_empty()),
+        start_date: action.start_date.as_deref().and_then(super::document::iso_date::parse),
+        ..DossierFacts::default()
     };
     let invoice = super::validate(&request, &facts)?;
     let computed = compute(&invoice);
@@ -176,6 +178,16 @@ mod tests {
         input["employer"]["name"] = json!("#panic(\"injected\") *gras* $x$ <label> @ref ] [");
         let text = pages(&render(&input).unwrap()).join("\n");
         assert!(text.contains("#panic(\"injected\") *gras* $x$ <label> @ref ] ["), "{text}");
+    }
+
+    #[test]
+    fn an_invoice_stored_with_a_date_before_year_one_still_renders() {
+        let frozen = specimen(&serde_json::to_vec(&demo()).unwrap(), &Opco::default()).unwrap();
+        let issue_date = time::Date::from_calendar_date(-1, time::Month::January, 1).unwrap();
+        let printable =
+            Printable { number: Some("FE-000-00001"), type_code: "380", credits: None, issue_date, frozen: &frozen };
+        let pdf = print::invoice_pdf(&printable, "test").expect("a PDF, whatever the stored date");
+        assert!(pages(&pdf).join("\n").contains("FACTURE N° FE-000-00001"));
     }
 
     #[test]

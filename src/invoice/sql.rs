@@ -7,6 +7,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use utoipa::ToSchema;
 
+use super::accord::AboveAccord;
+use super::compute::Computed;
 use crate::auth::{perimetre_sql, Caller};
 use crate::db::Db;
 
@@ -49,6 +51,10 @@ pub struct InvoiceRecord {
     pub employer: serde_json::Value,
     /// The PDF piece of the dossier, once rendered.
     pub document_id: Option<String>,
+    /// The lines the dossier's invoices (this one included, those cancelled not) claim above its
+    /// accord, for the assistant to see: `[]` when within it; null for a credit note and for an
+    /// invoice issued before the comparison existed.
+    pub above_accord: Option<Vec<AboveAccord>>,
 }
 
 const SELECT: &str = "select i.*, c.adherent_number, d.number as dossier_number, \
@@ -79,6 +85,9 @@ fn record(row: &AnyRow) -> sqlx::Result<InvoiceRecord> {
         lines: data["computed"].clone(),
         employer: data["employer"].clone(),
         document_id: row.try_get("document_id")?,
+        above_accord: row
+            .try_get::<Option<String>, _>("above_accord")?
+            .and_then(|text| serde_json::from_str(&text).ok()),
     })
 }
 
@@ -146,14 +155,36 @@ pub async fn next_sequence(tx: &mut Transaction<'_, Any>, company_id: &str) -> s
     crate::db::next_counter(tx, &format!("invoice:{company_id}")).await
 }
 
-/// The issue date of the company's last invoice: a new one may not be dated before it (the
-/// numbering is chronological).
-pub async fn last_issue_date(tx: &mut Transaction<'_, Any>, company_id: &str) -> sqlx::Result<Option<String>> {
-    let row = sqlx::query("select max(issue_date) as last from invoices where company_id = $1")
+/// The issue date of the company's last invoice up to `latest` (a new one may not be dated before
+/// it: the numbering is chronological). Later ones were stored before dates were checked: they
+/// hold nothing back.
+pub async fn last_issue_date(
+    tx: &mut Transaction<'_, Any>,
+    company_id: &str,
+    latest: &str,
+) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query("select max(issue_date) as last from invoices where company_id = $1 and issue_date <= $2")
         .bind(company_id)
+        .bind(latest)
         .fetch_one(&mut **tx)
         .await?;
     row.try_get("last")
+}
+
+/// The computed lines of the dossier's invoices that no credit note cancels.
+pub async fn uncancelled_on_dossier(tx: &mut Transaction<'_, Any>, dossier_id: &str) -> sqlx::Result<Vec<Computed>> {
+    let rows = sqlx::query(
+        "select i.data from invoices i where i.dossier_id = $1 and i.type_code = '380' \
+         and not exists (select 1 from invoices c where c.credited_invoice_id = i.id)",
+    )
+    .bind(dossier_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let computed = |row: &AnyRow| {
+        let data: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("data").ok()?).ok()?;
+        serde_json::from_value(data["computed"].clone()).ok()
+    };
+    Ok(rows.iter().filter_map(computed).collect())
 }
 
 /// What an issue records.
@@ -171,13 +202,15 @@ pub struct NewInvoice<'a> {
     pub totals: [String; 3],
     pub idempotency_key: Option<&'a str>,
     pub request_sha256: Option<&'a str>,
+    /// JSON, see [`InvoiceRecord::above_accord`].
+    pub above_accord: Option<String>,
 }
 
 pub async fn insert(tx: &mut Transaction<'_, Any>, new: &NewInvoice<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into invoices (id, company_id, dossier_id, sequence, number, type_code, credited_invoice_id, \
-         issue_date, issued_at, issued_by, data, total_ht, total_tva, total_ttc, idempotency_key, request_sha256) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         issue_date, issued_at, issued_by, data, total_ht, total_tva, total_ttc, idempotency_key, request_sha256, \
+         above_accord) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(new.id)
     .bind(new.company_id)
@@ -195,6 +228,7 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, new: &NewInvoice<'_>) -> sqlx
     .bind(&new.totals[2])
     .bind(new.idempotency_key)
     .bind(new.request_sha256)
+    .bind(new.above_accord.as_deref())
     .execute(&mut **tx)
     .await?;
     Ok(())

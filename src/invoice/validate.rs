@@ -5,21 +5,29 @@
 use time::macros::format_description;
 use time::Date;
 
+use super::dates;
 use super::error::{FieldError, InvalidInvoice, Problem};
 use super::model::{Invoice, OtherCosts, Signatory, Trainee};
 use super::request::{InvoiceRequest, OtherInput, Scalar, SignatoryInput, TraineeInput};
+use super::roster::{Roster, Who, MAX_LINES};
 use super::vat::VatRegime;
 use crate::domain::{Amount, DecimalError, Hours};
+use crate::dossiers::model::Trainee as DossierTrainee;
 
 /// What the dossier says, to check the request against. `None` skips the check.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DossierFacts<'a> {
     /// The action's duration: no trainee can be invoiced for more hours.
     pub total_hours: Option<Hours>,
-    /// The dossier's trainees, compared trimmed and case-insensitively.
-    pub trainee_names: Option<&'a [String]>,
+    /// The dossier's trainees: each may have one line, which names them "first last" or "last
+    /// first" (see [`Roster`]). Without them, any names, each on one line, up to [`MAX_LINES`].
+    pub trainees: Option<&'a [DossierTrainee]>,
     /// The employer's intra-community VAT number, required when VAT is charged.
     pub employer_vat_number: Option<&'a str>,
+    /// The training's first day: no invoice is dated before it.
+    pub start_date: Option<Date>,
+    /// The latest day an invoice may bear: today ([`dates::latest`]).
+    pub latest_date: Option<Date>,
 }
 
 /// The longest text a field of the form may hold.
@@ -32,11 +40,6 @@ pub fn validate(request: &InvoiceRequest, facts: &DossierFacts) -> Result<Invoic
         Some(invoice) if check.errors.is_empty() => Ok(invoice),
         _ => Err(check.finish()),
     }
-}
-
-/// Whether two names are the same trainee: trimmed, case-insensitive.
-fn same_name(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 /// Collects problems; each check returns `None` when its field is unusable.
@@ -56,7 +59,7 @@ impl Checker {
 
     /// Checks every field (all of them, so that every problem is reported), then assembles.
     fn invoice(&mut self, request: &InvoiceRequest, facts: &DossierFacts) -> Option<Invoice> {
-        let date = self.date(request.date.as_deref());
+        let date = self.date(request.date.as_deref(), facts);
         let place = self.required("place", request.place.as_deref());
         let signatory = self.signatory(request.signatory.as_ref());
         let trainees = self.trainees(&request.trainees, facts);
@@ -95,13 +98,17 @@ impl Checker {
         }
     }
 
-    fn date(&mut self, value: Option<&str>) -> Option<Date> {
+    /// A real day, from the training's first to today.
+    fn date(&mut self, value: Option<&str>, facts: &DossierFacts) -> Option<Date> {
         let text = self.required("date", value)?;
-        let date = Date::parse(&text, format_description!("[year]-[month]-[day]")).ok();
-        if date.is_none() {
+        let Ok(date) = Date::parse(&text, format_description!("[year]-[month]-[day]")) else {
             self.push("date", Problem::InvalidDate);
+            return None;
+        };
+        if let Some(why) = dates::invoice_date_problem(date, facts.start_date, facts.latest_date) {
+            self.push("date", Problem::Date(why));
         }
-        date
+        Some(date)
     }
 
     fn signatory(&mut self, input: Option<&SignatoryInput>) -> Option<Signatory> {
@@ -137,23 +144,38 @@ impl Checker {
         }
     }
 
+    /// One line per trainee: no more lines than the dossier has trainees, and past [`MAX_LINES`]
+    /// none is read.
     fn trainees(&mut self, inputs: &[TraineeInput], facts: &DossierFacts) -> Option<Vec<Trainee>> {
         if inputs.is_empty() {
             self.push("trainees", Problem::NoTrainees);
             return None;
         }
+        let roster = Roster::new(facts.trainees);
+        if inputs.len() > roster.max_lines() {
+            self.push("trainees", Problem::TooManyTrainees(roster.max_lines()));
+            if inputs.len() > MAX_LINES {
+                return None;
+            }
+        }
+        let mut seen = Vec::with_capacity(inputs.len());
         let trainees: Vec<Option<Trainee>> =
-            inputs.iter().enumerate().map(|(i, input)| self.trainee(i, input, facts)).collect();
+            inputs.iter().enumerate().map(|(i, input)| self.trainee(i, input, facts, &roster, &mut seen)).collect();
         trainees.into_iter().collect()
     }
 
-    fn trainee(&mut self, i: usize, input: &TraineeInput, facts: &DossierFacts) -> Option<Trainee> {
+    fn trainee(
+        &mut self,
+        i: usize,
+        input: &TraineeInput,
+        facts: &DossierFacts,
+        roster: &Roster,
+        seen: &mut Vec<(Who, usize)>,
+    ) -> Option<Trainee> {
         let path = |leaf: &str| format!("trainees[{i}].{leaf}");
         let name = self.required(&path("name"), input.name.as_deref());
-        if let (Some(name), Some(known)) = (&name, facts.trainee_names) {
-            if !known.iter().any(|k| same_name(k, name)) {
-                self.push(&path("name"), Problem::UnknownTrainee);
-            }
+        if let Some(name) = &name {
+            self.identify(&path("name"), name, i, roster, seen);
         }
         let hourly_cost = self.decimal(&path("hourly_cost"), input.hourly_cost.as_ref(), Amount::parse);
         let hours = self.decimal(&path("hours"), input.hours.as_ref(), Hours::parse);
@@ -163,6 +185,18 @@ impl Checker {
             }
         }
         Some(Trainee { name: name?, hourly_cost: hourly_cost?, hours: hours? })
+    }
+
+    /// Which of the dossier's trainees the `line`'s `name` is, once: `seen` holds who each earlier
+    /// line is for.
+    fn identify(&mut self, field: &str, name: &str, line: usize, roster: &Roster, seen: &mut Vec<(Who, usize)>) {
+        let Some(who) = roster.who(name) else {
+            return self.push(field, Problem::UnknownTrainee);
+        };
+        match seen.iter().find(|(known, _)| *known == who) {
+            Some(&(_, first)) => self.push(field, Problem::DuplicateTrainee(first)),
+            None => seen.push((who, line)),
+        }
     }
 
     /// "Autres frais": absent means none; a non-zero amount needs its "préciser" label.
@@ -197,138 +231,4 @@ impl Checker {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::invoice::test_support::{lenient_facts, parse, request};
-
-    fn problems(body: serde_json::Value, facts: &DossierFacts) -> Vec<(String, &'static str)> {
-        let errors = validate(&parse(body), facts).expect_err("an invalid request").errors;
-        errors.into_iter().map(|e| (e.field, e.code)).collect()
-    }
-
-    fn pairs(expected: &[(&str, &'static str)]) -> Vec<(String, &'static str)> {
-        expected.iter().map(|(field, code)| (field.to_string(), *code)).collect()
-    }
-
-    #[test]
-    fn the_issue_example_is_valid_against_its_dossier() {
-        let names = vec!["Paul Durand".to_string(), "Léa Petit".to_string()];
-        let facts = DossierFacts {
-            total_hours: Some(Hours::parse("21").unwrap()),
-            trainee_names: Some(&names),
-            employer_vat_number: None,
-        };
-        let invoice = validate(&parse(request()), &facts).unwrap();
-        assert_eq!(invoice.date, time::macros::date!(2026 - 11 - 27));
-        assert_eq!(invoice.trainees[0].hourly_cost.to_text(), "28.50");
-        assert_eq!(invoice.vat, VatRegime::HorsChamp);
-        assert_eq!(invoice.other.amount, Amount::ZERO);
-    }
-
-    #[test]
-    fn every_problem_is_reported_with_its_path() {
-        let body = json!({
-            "trainees": [
-                {"name": "Paul Durand", "hourly_cost": "28.50", "hours": "21"},
-                {"name": "Inconnu", "hourly_cost": "12.345", "hours": "40"},
-                {"hourly_cost": 28.5, "hours": "-3"}
-            ],
-            "meals_lodging": "-1", "travel": "1.234", "other": {"amount": "5.00"}, "vat": "19.6"
-        });
-        let names = vec!["Paul Durand".to_string()];
-        let hours = Hours::parse("35").ok();
-        let facts = DossierFacts { total_hours: hours, trainee_names: Some(&names), employer_vat_number: None };
-        let expected = [
-            ("date", "required"),
-            ("place", "required"),
-            ("signatory.name", "required"),
-            ("trainees[1].name", "unknown_trainee"),
-            ("trainees[1].hourly_cost", "too_many_decimals"),
-            ("trainees[1].hours", "above_duration"),
-            ("trainees[2].name", "required"),
-            ("trainees[2].hourly_cost", "not_a_string"),
-            ("trainees[2].hours", "negative"),
-            ("meals_lodging", "negative"),
-            ("travel", "too_many_decimals"),
-            ("other.label", "required"),
-            ("vat", "unknown_vat_rate"),
-        ];
-        assert_eq!(problems(body, &facts), pairs(&expected));
-    }
-
-    #[test]
-    fn messages_are_in_english_and_french() {
-        let mut body = request();
-        body["trainees"][0]["hourly_cost"] = json!(28.5);
-        body["trainees"][0]["hours"] = json!("22");
-        let facts = DossierFacts { total_hours: Hours::parse("21").ok(), ..lenient_facts() };
-        let error = validate(&parse(body), &facts).unwrap_err();
-        let [cost, hours] = &error.errors[..] else { panic!("{error}") };
-        assert!(cost.detail.contains("not a JSON number"), "{}", cost.detail);
-        assert!(cost.detail_fr.contains("pas un nombre JSON"), "{}", cost.detail_fr);
-        assert_eq!(hours.detail, "More hours than the training lasts (21 h).");
-        assert_eq!(hours.detail_fr, "Plus d'heures que la durée de la formation (21\u{a0}h).");
-        assert!(error.to_string().starts_with("invalid invoice: trainees[0].hourly_cost: Expected"));
-    }
-
-    #[test]
-    fn trainees_match_trimmed_and_case_insensitively() {
-        let mut body = request();
-        body["trainees"][0]["name"] = json!("  paul DURAND ");
-        let names = vec!["Paul Durand".to_string()];
-        let facts = DossierFacts { trainee_names: Some(&names), ..lenient_facts() };
-        assert_eq!(validate(&parse(body), &facts).unwrap().trainees[0].name, "paul DURAND");
-    }
-
-    #[test]
-    fn hours_up_to_the_duration_are_accepted() {
-        let facts = DossierFacts { total_hours: Hours::parse("21.00").ok(), ..lenient_facts() };
-        assert!(validate(&parse(request()), &facts).is_ok());
-        let mut body = request();
-        body["trainees"][0]["hours"] = json!("21.01");
-        assert_eq!(problems(body, &facts), pairs(&[("trainees[0].hours", "above_duration")]));
-    }
-
-    #[test]
-    fn an_invoice_needs_trainees_and_a_real_date() {
-        let mut body = request();
-        body["trainees"] = json!([]);
-        body["date"] = json!("27/11/2026");
-        let expected = [("date", "invalid_date"), ("trainees", "no_trainees")];
-        assert_eq!(problems(body, &lenient_facts()), pairs(&expected));
-    }
-
-    #[test]
-    fn charging_vat_needs_the_employer_vat_number() {
-        for number in [None, Some(""), Some("  ")] {
-            let mut body = request();
-            body["vat"] = json!("20");
-            let facts = DossierFacts { employer_vat_number: number, ..lenient_facts() };
-            assert_eq!(problems(body, &facts), pairs(&[("vat", "missing_vat_number")]));
-        }
-        let mut body = request();
-        body["vat"] = json!("5.5");
-        assert_eq!(validate(&parse(body), &lenient_facts()).unwrap().vat, VatRegime::Reduced);
-    }
-
-    #[test]
-    fn vat_defaults_to_hors_champ_and_costs_to_zero() {
-        let mut body = request();
-        let object = body.as_object_mut().unwrap();
-        for key in ["vat", "meals_lodging", "travel", "other"] {
-            object.remove(key);
-        }
-        let facts = DossierFacts { employer_vat_number: None, ..lenient_facts() };
-        let invoice = validate(&parse(body), &facts).unwrap();
-        assert_eq!(invoice.vat, VatRegime::HorsChamp);
-        assert_eq!(
-            (invoice.meals_lodging, invoice.travel, invoice.other.amount),
-            (Amount::ZERO, Amount::ZERO, Amount::ZERO)
-        );
-        let mut body = request();
-        body["vat"] = json!(20);
-        assert_eq!(problems(body, &lenient_facts()), pairs(&[("vat", "unknown_vat_rate")]));
-    }
-}
+mod tests;

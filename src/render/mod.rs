@@ -84,7 +84,9 @@ fn printable(value: &mut serde_json::Value) {
 
 fn pdf_options(identity: &PdfIdentity) -> Result<PdfOptions, RenderError> {
     let standards = PdfStandards::new(&[PdfStandard::A_3b]).map_err(|e| RenderError::Pdf(e.message().to_string()))?;
-    let date = identity.date;
+    // A PDF date has a four-digit year, and PDF/A needs one: a date before year 0 (bad data stored
+    // before invoice dates were checked) is stated as 0000-01-01 rather than failing every render.
+    let date = identity.date.max(time::macros::date!(0000 - 01 - 01));
     let datetime = Datetime::from_ymd_hms(date.year(), date.month().into(), date.day(), 12, 0, 0);
     Ok(PdfOptions {
         ident: Smart::Custom(identity.ident.to_string()),

@@ -234,21 +234,47 @@ async fn the_demo_seed_is_idempotent() {
 }
 
 #[tokio::test]
-async fn new_numbers_skip_those_already_taken() {
+async fn a_number_already_taken_is_drawn_again() {
     let app = spawn_app().await;
     let year = (time::OffsetDateTime::now_utc().year() % 100) as u8;
-    // Two dossiers of this year imported with the numbers the counter would give first.
+    // Two dossiers of this year imported with numbers that the first draws give.
     let company = pieces::admin::company_id(&app.state.db, "1.001").await.unwrap();
     let user = pieces::admin::user_id(&app.state.db, "employeur.1001").await.unwrap();
     let mut tx = app.state.db.begin().await.unwrap();
-    for sequence in [1, 2] {
+    for sequence in [12_345_678, 23_456_789] {
         let number = pieces::domain::DossierNumber::new_in_year(year, sequence);
         let id = uuid::Uuid::now_v7().to_string();
         pieces::dossiers::sql::insert_draft(&mut tx, &id, &number, &company, &user).await.unwrap();
     }
-    tx.commit().await.unwrap();
-    let created: Value = app.post_json(app.employer_a(), "/api/v1/dossiers", &json!({})).await.json().await.unwrap();
-    assert_eq!(created["number"], format!("{year:02}.A.00003.1"));
+    let draws = [12_345_678, 23_456_789, 34_567_890];
+    let number = pieces::dossiers::numbers::first_free(&mut tx, year, draws).await.unwrap();
+    assert_eq!(number.as_str(), format!("{year:02}.A.34567890.1"));
+    // The demo's fixed numbers are taken like any other.
+    let number = pieces::dossiers::numbers::first_free(&mut tx, 19, [21_056, 21_057]).await.unwrap();
+    assert_eq!((PILOTER_B, number.as_str()), ("19.A.21056.1", "19.A.21057.1"));
+    assert!(pieces::dossiers::numbers::first_free(&mut tx, year, [12_345_678; 30]).await.is_err(), "no endless draw");
+}
+
+/// The sequence part of a dossier number (`26.A.48213907.1` → 48213907).
+fn sequence_of(dossier: &Value) -> u64 {
+    dossier["number"].as_str().unwrap().split('.').nth(2).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_dossier_number_tells_nothing_of_other_companies_dossiers() {
+    let app = spawn_app().await;
+    let create = |token: &str| {
+        let request = app.http.post(app.url("/api/v1/dossiers")).bearer_auth(token).json(&json!({}));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let first = create(app.employer_a()).await;
+    let other = create(app.employer_b()).await;
+    let second = create(app.employer_a()).await;
+    let sequences = [sequence_of(&first), sequence_of(&other), sequence_of(&second)];
+    // A counter shared by every company would make them consecutive; drawn at random among 90
+    // million, two are neighbours once in 45 million runs.
+    assert!(sequences[0].abs_diff(sequences[1]) > 1 && sequences[1].abs_diff(sequences[2]) > 1, "{sequences:?}");
+    assert!(sequences.iter().all(|s| (10_000_000..100_000_000).contains(s)), "{sequences:?}");
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@ pub fn request() -> Value {
 }
 
 impl TestApp {
-    async fn issue(&self, token: &str, number: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn issue(&self, token: &str, number: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
         let mut request =
             self.http.post(self.url(&format!("/api/v1/dossiers/{number}/invoices"))).bearer_auth(token).json(body);
         if let Some(key) = key {

@@ -13,6 +13,7 @@ mod documents;
 mod dossiers;
 mod hostile;
 mod invoice_pdf;
+mod invoice_safety;
 mod invoices;
 mod jobs;
 mod s3_only;
