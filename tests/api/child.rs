@@ -35,7 +35,7 @@ impl ChildServer {
             }
         }
         let mut server =
-            ChildServer { dir, env, child: None, base: String::new(), http: reqwest::Client::new(), demo: Value::Null };
+            ChildServer { _dir: dir, env, child: None, base: String::new(), http: reqwest::Client::new(), demo: Value::Null };
         let output = server.command(&["demo", "--json"]).stderr(Stdio::inherit()).output().expect("pieces demo");
         assert!(output.status.success(), "pieces demo failed");
         server.demo = serde_json::from_slice(&output.stdout).expect("demo --json prints one object");
