@@ -34,8 +34,14 @@ impl ChildServer {
                 env.push(("PIECES_S3_REGION".into(), region));
             }
         }
-        let mut server =
-            ChildServer { _dir: dir, env, child: None, base: String::new(), http: reqwest::Client::new(), demo: Value::Null };
+        let mut server = ChildServer {
+            _dir: dir,
+            env,
+            child: None,
+            base: String::new(),
+            http: reqwest::Client::new(),
+            demo: Value::Null,
+        };
         let output = server.command(&["demo", "--json"]).stderr(Stdio::inherit()).output().expect("pieces demo");
         assert!(output.status.success(), "pieces demo failed");
         server.demo = serde_json::from_slice(&output.stdout).expect("demo --json prints one object");
