@@ -39,7 +39,7 @@ impl ChildServer {
             env,
             child: None,
             base: String::new(),
-            http: reqwest::Client::new(),
+            http: crate::helpers::client(),
             demo: Value::Null,
         };
         let output = server.command(&["demo", "--json"]).stderr(Stdio::inherit()).output().expect("pieces demo");
@@ -57,9 +57,12 @@ impl ChildServer {
         command
     }
 
-    /// Starts `pieces serve` (again) on a fresh port and waits until it is ready.
+    /// Starts `pieces serve` (again, on the same port) and waits until it is ready.
     pub async fn serve(&mut self) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = match self.base.rsplit_once(':') {
+            Some((_, port)) => port.parse().unwrap(),
+            None => std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(),
+        };
         let child = self
             .command(&["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
@@ -101,6 +104,33 @@ impl ChildServer {
         let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
         let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         kib / 1024
+    }
+
+    /// `pieces ARGS` run to its end: its output, once it succeeded.
+    pub fn run(&self, args: &[&str]) -> String {
+        let output = self.command(args).output().expect("pieces runs");
+        assert!(output.status.success(), "pieces {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// The server's database (SQLite file, or its PostgreSQL database).
+    pub async fn database(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match self.env.iter().find(|(k, _)| k == "PIECES_DATABASE_URL") {
+            Some((_, url)) => url.clone(),
+            None => format!("sqlite://{}/storage/pieces.db", self._dir.path().display()),
+        };
+        sqlx::AnyPool::connect(&url).await.expect("the server's database")
+    }
+
+    /// GET `path` as JSON; `None` when it is not found.
+    pub async fn get_json(&self, token: &str, path: &str) -> Option<Value> {
+        let response = self.http.get(self.url(path)).bearer_auth(token).send().await.expect("an answer");
+        if response.status() == StatusCode::NOT_FOUND {
+            return None;
+        }
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        Some(response.json().await.unwrap())
     }
 
     pub fn url(&self, path: &str) -> String {

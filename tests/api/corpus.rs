@@ -150,7 +150,8 @@ async fn the_hostile_corpus_gets_4xx_or_fails_alone_within_the_memory_ceiling() 
     for (name, bytes) in accepted() {
         let path = format!("/api/v1/dossiers/{DRAFT_A}/documents");
         let form = Form::new().part("file", Part::bytes(bytes).file_name(name));
-        let response = server.http.post(server.url(&path)).bearer_auth(&employer).multipart(form).send().await.unwrap();
+        let response = server.http.post(server.url(&path)).bearer_auth(&employer).multipart(form).send().await;
+        let response = response.unwrap_or_else(|e| panic!("{name}: {e:?}; server alive: {}", server.is_alive()));
         assert_eq!(response.status(), StatusCode::CREATED, "{name}");
         ids.push((name, response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()));
         other_company_is_served(&server).await;

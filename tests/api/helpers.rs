@@ -70,7 +70,14 @@ pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
-    TestApp { base, http: reqwest::Client::new(), dir, state, login, s3 }
+    TestApp { base, http: client(), dir, state, login, s3 }
+}
+
+/// An HTTP client that, as a reverse proxy in front of the service should, keeps an idle
+/// connection for less time than the server does (`serve::Timeouts::headers`, 15 s): else a
+/// request may go out on a connection the server is closing at that instant.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(5)).build().expect("a client")
 }
 
 pub async fn fresh_postgres_database(base: &str) -> String {

@@ -18,6 +18,7 @@ mod invoices;
 mod jobs;
 mod s3_only;
 mod search;
+mod soak;
 mod storage;
 mod understand;
 mod upkeep;
