@@ -147,14 +147,15 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, row: &NewRow<'_>, only_if_ope
     Ok(done.rows_affected() == 1)
 }
 
-/// Sets the kind of a piece and clears its mismatch flag, with a history event, in one transaction.
+/// Sets the kind of a piece and clears its mismatch flag, with a history event, in one transaction
+/// (only staff do: the kind is then the classifier's to learn with staff's weight).
 pub async fn correct_kind(db: &Db, document: &Document, kind: Option<DocKind>, by_user: &str) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
     let dossier_id: String = sqlx::query_scalar("select dossier_id from documents where id = $1")
         .bind(&document.id)
         .fetch_one(&mut *tx)
         .await?;
-    sqlx::query("update documents set kind = $2, kind_mismatch = 0 where id = $1")
+    sqlx::query("update documents set kind = $2, kind_mismatch = 0, kind_by_staff = 1 where id = $1")
         .bind(&document.id)
         .bind(kind.map(DocKind::code))
         .execute(&mut *tx)
