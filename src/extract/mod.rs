@@ -11,6 +11,7 @@ pub mod reader;
 #[cfg(test)]
 mod sample_tests;
 pub mod sandbox;
+pub mod tiff;
 
 pub use facturx::{read_cii, read_pdf, FacturX};
 use serde::{Deserialize, Serialize};

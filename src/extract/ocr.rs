@@ -44,16 +44,24 @@ pub fn available() -> bool {
     })
 }
 
-/// The text of each page of an image file (JPEG, PNG, TIFF), unless it is too large to read.
-pub async fn image_pages(path: &Path) -> Result<Vec<String>, Problem> {
+/// How many pages an image file (JPEG, PNG, TIFF) has, and the text of its first pages: at
+/// most `max_pages`, and none begun after `budget` (a multi-page TIFF is read page by page),
+/// unless it is too large to read.
+pub async fn image_pages(path: &Path, max_pages: usize, budget: Duration) -> Result<(usize, Vec<String>), Problem> {
     check_pixels(path)?;
-    let text = tesseract(path).await?;
-    // Tesseract separates the pages of a multi-page image with a form feed.
-    let mut pages: Vec<String> = text.split('\u{c}').map(|p| p.trim().to_string()).collect();
-    if pages.len() > 1 && pages.last().is_some_and(String::is_empty) {
-        pages.pop();
+    let count = super::tiff::page_count(path).unwrap_or(1);
+    if count == 1 {
+        return Ok((1, vec![tesseract(path, None).await?.trim().to_string()]));
     }
-    Ok(pages)
+    let started = std::time::Instant::now();
+    let mut pages = Vec::new();
+    for page in 0..count.min(max_pages) {
+        if started.elapsed() > budget {
+            break;
+        }
+        pages.push(tesseract(path, Some(page)).await?.trim().to_string());
+    }
+    Ok((count, pages))
 }
 
 /// The text of page `page` (1-based) of a PDF, rendered then read.
@@ -71,18 +79,22 @@ pub async fn pdf_page(pdf: &Path, page: usize, work: &Path) -> Result<String, Pr
     })?;
     drop(rendered);
     let image = prefix.with_extension("png");
-    let text = tesseract(&image).await;
+    let text = tesseract(&image, None).await;
     let _ = tokio::fs::remove_file(&image).await;
     Ok(text?.trim().to_string())
 }
 
-async fn tesseract(image: &Path) -> Result<String, Problem> {
-    let output = run(sandbox::command("tesseract", &LIMITS).arg(image).args(["stdout", "-l", "fra", "--psm", "3"]))
-        .await
-        .map_err(|why| {
-            tracing::warn!("tesseract failed: {why}");
-            Problem::new("ocr_failed", "La reconnaissance de texte (OCR) a échoué sur cette image.")
-        })?;
+/// The text of `image`, or of its page `page` (0-based) only.
+async fn tesseract(image: &Path, page: Option<usize>) -> Result<String, Problem> {
+    let mut command = sandbox::command("tesseract", &LIMITS);
+    command.arg(image).args(["stdout", "-l", "fra", "--psm", "3"]);
+    if let Some(page) = page {
+        command.arg("-c").arg(format!("tessedit_page_number={page}"));
+    }
+    let output = run(&mut command).await.map_err(|why| {
+        tracing::warn!("tesseract failed: {why}");
+        Problem::new("ocr_failed", "La reconnaissance de texte (OCR) a échoué sur cette image.")
+    })?;
     Ok(String::from_utf8_lossy(&output).into_owned())
 }
 

@@ -97,8 +97,8 @@ pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) ->
             ..Reading::default()
         });
     }
-    let mut pages = match ocr::image_pages(path).await {
-        Ok(pages) => pages,
+    let (page_count, mut pages) = match ocr::image_pages(path, MAX_OCR_PAGES, OCR_BUDGET).await {
+        Ok(read) => read,
         Err(problem) => {
             return Ok(Reading {
                 problem: Some(problem),
@@ -108,10 +108,18 @@ pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) ->
             })
         }
     };
-    let problem = super::cap_text(&mut pages).then(text_cap);
+    let cut = super::cap_text(&mut pages);
+    let problem = if page_count > pages.len() {
+        Some(Problem::new(
+            "page_cap",
+            format!("Seules les {} premières pages sur {page_count} ont été lues.", pages.len()),
+        ))
+    } else {
+        cut.then(text_cap)
+    };
     Ok(Reading {
         problem,
-        page_count: pages.len(),
+        page_count,
         // An image has no text layer: every page of it is a scan.
         pages_without_text: (1..=pages.len()).collect(),
         pages: pages.into_iter().map(|text| (text, "ocr")).collect(),

@@ -225,6 +225,49 @@ async fn giant_images_and_pages_fail_alone_within_their_limits() {
     other_company_is_served(&app).await;
 }
 
+/// A little-endian TIFF of `pages` blank 1-bit pages of 16×16 pixels.
+pub(crate) fn many_pages_tiff(pages: usize) -> Vec<u8> {
+    let (side, strip_len) = (16u32, 32usize);
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    for page in 0..pages {
+        let data_at = tiff.len() as u32 + 2 + 12 * 8 + 4;
+        let next = if page + 1 < pages { data_at + strip_len as u32 } else { 0 };
+        tiff.extend_from_slice(&8u16.to_le_bytes());
+        let entries = [(256, 4, side), (257, 4, side), (258, 3, 1), (259, 3, 1), (262, 3, 0), (273, 4, data_at)];
+        for (tag, kind, value) in entries.into_iter().chain([(278, 4, side), (279, 4, strip_len as u32)]) {
+            tiff.extend_from_slice(&(tag as u16).to_le_bytes());
+            tiff.extend_from_slice(&(kind as u16).to_le_bytes());
+            tiff.extend_from_slice(&1u32.to_le_bytes());
+            tiff.extend_from_slice(&value.to_le_bytes());
+        }
+        tiff.extend_from_slice(&next.to_le_bytes());
+        tiff.extend(std::iter::repeat_n(0u8, strip_len));
+    }
+    tiff
+}
+
+#[tokio::test]
+async fn a_tiff_of_many_pages_is_read_up_to_the_page_cap() {
+    let app = spawn_app().await;
+    let response = app.upload(app.employer_a(), DRAFT_A, "liasse.tif", many_pages_tiff(60)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let document = app.understood(app.employer_a(), &id).await;
+    assert_eq!(document["page_count"], 60, "{document}");
+    assert_eq!(document["text_problem"]["code"], "page_cap", "{document}");
+    assert!(document["text_problem"]["detail_fr"]
+        .as_str()
+        .unwrap()
+        .starts_with("Seules les 50 premières pages sur 60"));
+    let read: i64 = sqlx::query_scalar("select count(*) from document_pages where document_id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(read, 50);
+}
+
 /// Opens a connection to the app.
 async fn connect(app: &TestApp) -> tokio::net::TcpStream {
     tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.expect("connect")
