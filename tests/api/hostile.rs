@@ -374,3 +374,26 @@ async fn one_user_cannot_hold_every_upload_slot() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `/readyz` is open to anyone, and the local store's probe writes a file: it probes at most
+/// every 2 s, and answers the last result in between.
+#[tokio::test]
+async fn readiness_is_probed_at_most_every_two_seconds() {
+    let app = spawn_with(|config| config.s3_endpoint = None).await;
+    let ready = || async { app.http.get(app.url("/readyz")).send().await.unwrap().status() };
+    assert_eq!(ready().await, StatusCode::OK);
+    let blobs = app.dir.path().join("storage/blobs");
+    std::fs::remove_dir_all(&blobs).unwrap();
+    std::fs::write(&blobs, b"not a folder").unwrap();
+    let broken = Instant::now();
+    // Within the 2 s, a flood of calls gets the last probe's answer: nothing is written.
+    while broken.elapsed() < Duration::from_millis(1500) {
+        assert_eq!(ready().await, StatusCode::OK);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ready().await == StatusCode::OK {
+        assert!(Instant::now() < deadline, "the broken store was never probed again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(broken.elapsed() >= Duration::from_secs(2), "probed again after {:?}", broken.elapsed());
+}
