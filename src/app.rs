@@ -112,6 +112,7 @@ pub struct App {
 
 impl App {
     pub async fn build(config: Config, listen: &str) -> anyhow::Result<App> {
+        crate::search::bounds::quiet_parser_panics();
         let state = AppState::open(config).await?;
         if let Err(error) = state.storage.check().await {
             tracing::warn!("the object store does not answer yet: {error:?}");
