@@ -82,7 +82,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::health::router())
         .merge(crate::dossiers::router())
-        .merge(crate::documents::router(state.config.max_upload))
+        .merge(crate::documents::router())
         .merge(crate::search::router())
         .merge(crate::invoice::router())
         .merge(crate::openapi::router())

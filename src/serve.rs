@@ -1,7 +1,7 @@
 //! The HTTP server's own bounds, so that no client can hold the service ([`Timeouts`]): a
 //! connection must send a request's headers in time (also while it idles between requests), a
-//! body must not pause too long between two chunks, and a request has a deadline (longer for a
-//! multipart upload). Before these, unauthenticated connections sending a header byte a second
+//! body must not pause too long between two chunks, and a request has a deadline (longer for an
+//! upload); a stop waits 30 s at most for the requests under way. Before these, unauthenticated connections sending a header byte a second
 //! were all still open after 75 s.
 //!
 //! `serve` accepts connections (HTTP/1.1) and serves `router` on each until `shutdown`
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -22,6 +22,9 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::error::AppError;
+
+/// How long a stop waits for the requests under way.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
@@ -56,12 +59,9 @@ pub fn bounded(router: Router, timeouts: Timeouts) -> Router {
 
 /// Answers 503 `request_timeout` when the request is not answered in time.
 async fn deadline(State(timeouts): State<Timeouts>, request: Request, next: Next) -> Response {
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/"));
-    let limit = if multipart { timeouts.upload } else { timeouts.request };
+    // The route, not a header the client chooses, says whether this is an upload.
+    let upload = request.method() == Method::POST && request.uri().path().ends_with("/documents");
+    let limit = if upload { timeouts.upload } else { timeouts.request };
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => AppError::new(
@@ -114,6 +114,9 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // A client that never reads its answer (or a slow upload) must not hold the stop for good.
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!("requests still under way after {} s: stopping anyway", SHUTDOWN_GRACE.as_secs());
+    }
     Ok(())
 }

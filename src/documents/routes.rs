@@ -2,7 +2,7 @@
 //! download its bytes (verified against their SHA-256 while they stream).
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -25,14 +25,13 @@ use crate::error::{AppError, AppResult};
 use crate::input::{Json, Path};
 use crate::storage::StorageError;
 
-/// The routes; `max_upload` bounds a whole upload request (the file, plus 2 MiB for the rest).
-pub fn router(max_upload: u64) -> Router<AppState> {
-    let body_limit = usize::try_from(request_limit(max_upload)).unwrap_or(usize::MAX);
+/// The routes. An upload's body is bounded as it is read (`Form`, `spool`); the other bodies
+/// keep axum's default limit (2 MB).
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/dossiers/{number}/documents", get(list_documents).post(upload_document))
         .route("/api/v1/documents/{id}", get(get_document).patch(correct_document))
         .route("/api/v1/documents/{id}/content", get(download_document))
-        .layer(DefaultBodyLimit::max(body_limit))
 }
 
 /// The multipart form of an upload.

@@ -133,7 +133,7 @@ async fn with_pieces(
     let file = tokio::fs::File::open(&output).await.map_err(failed)?;
     // The work folder goes when the stream ends (or the client leaves).
     let chunks = tokio_util::io::ReaderStream::new(file).map(move |chunk| {
-        let _kept = &work;
+        let _kept = (&work, &_turn);
         chunk
     });
     Ok(Body::from_stream(chunks))
@@ -146,9 +146,13 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> AppResult<T> + Send 
         .map_err(|e| AppError::internal(anyhow::anyhow!("the dossier print panicked: {e}")))?
 }
 
-/// A piece joined to the printout: a PDF that the sandboxed reader read whole and without trouble.
+/// A piece joined to the printout: a PDF that the sandboxed reader read without trouble (a text
+/// cut at its cap, or scans left unread, are no trouble: the file is whole).
 fn joinable(document: &Document) -> bool {
-    document.mime_type == "application/pdf" && document.text_status == "done" && document.text_problem.is_none()
+    let soft = |code: &str| ["page_cap", "text_cap", "ocr_off", "ocr_failed", "render_failed"].contains(&code);
+    document.mime_type == "application/pdf"
+        && document.text_status == "done"
+        && document.text_problem.as_ref().is_none_or(|p| soft(&p.code))
 }
 
 /// Streams the piece's verified bytes into `path`.

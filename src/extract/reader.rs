@@ -14,6 +14,10 @@ const MAX_OCR_PAGES: usize = 50;
 /// is not held for hours by one piece.
 const OCR_BUDGET: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
+/// Problems that leave what could be read: the piece is `done`, with the problem said (OCR off,
+/// past a cap, or a scanned page the OCR could not read).
+const SOFT: [&str; 5] = ["ocr_off", "page_cap", "text_cap", "ocr_failed", "render_failed"];
+
 /// How to read: the executable that runs the sandboxed PDF reader, and whether OCR runs.
 #[derive(Clone, Debug)]
 pub struct Reader {
@@ -46,15 +50,12 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// `done` or `failed`: failed when nothing could be read. (With OCR off, or past the page or
-    /// text cap, what could be read is kept, and the problem says what was not.)
+    /// `done` or `failed`: failed when nothing could be read. (With OCR off, past the page or
+    /// text cap, or a page the OCR failed on, what could be read is kept, and the problem says
+    /// what was not.)
     pub fn status(&self) -> &'static str {
         match &self.problem {
-            Some(problem)
-                if !["ocr_off", "page_cap", "text_cap"].contains(&problem.code.as_str()) || self.pages.is_empty() =>
-            {
-                "failed"
-            }
+            Some(problem) if !SOFT.contains(&problem.code.as_str()) || self.pages.is_empty() => "failed",
             _ => "done",
         }
     }
@@ -80,8 +81,8 @@ pub async fn read_file(reader: &Reader, path: &Path, work: &Path) -> anyhow::Res
 }
 
 /// Reads the file at `path` of type `mime_type`; `work` is a private scratch folder. An error
-/// is worth retrying (the sandbox could not start); a piece that cannot be read, or whose OCR
-/// failed within its limits, is a `problem` (retrying would fail the same way).
+/// is worth retrying (the PDF reader could not start); a piece that cannot be read, or whose OCR
+/// failed, is a `problem` (a tool stopped at its limits would stop again).
 pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) -> anyhow::Result<Reading> {
     if mime_type == "application/pdf" {
         return read_pdf(reader, path, work).await;

@@ -10,9 +10,9 @@
 //! while it still holds that token, so a worker whose lease lapsed (and whose job was claimed
 //! again, or given up) can neither record its result nor undo the new owner's work.
 //!
-//! Claims are fair between companies: the due job of the company with the fewest running jobs
-//! goes first, then the oldest, so that one company's flood of uploads does not hold up the
-//! others. Workers wake when a job is queued, and poll every few seconds for retries and lapsed
+//! Claims are fair between companies: the oldest due job of the company with the fewest running
+//! jobs, then of the one served longest ago, goes first, so that one company's flood of uploads
+//! does not hold up the others, even with a single worker (the companies then take turns). Workers wake when a job is queued, and poll every few seconds for retries and lapsed
 //! leases (or jobs queued by another process).
 
 mod worker;
@@ -80,35 +80,68 @@ pub async fn enqueue(tx: &mut Transaction<'_, Any>, kind: &str, document_id: &st
     Ok(())
 }
 
-/// Claims one due job, if any: queued and due, or running with a lapsed lease and attempts left
-/// (a lapsed job without attempts left is given up first). Among due jobs, the one of the company
-/// with the fewest running jobs, then the oldest.
+/// Whether job `t` is due: queued and due, or running with a lapsed lease and attempts left
+/// (`$1` the time, `$attempts` the placeholder of [`MAX_ATTEMPTS`]).
+fn due(t: &str, attempts: &str) -> String {
+    format!(
+        "(({t}.state = 'queued' and {t}.run_after <= $1) \
+         or ({t}.state = 'running' and {t}.lease_until < $1 and {t}.attempts < {attempts}))"
+    )
+}
+
+/// Claims one due job, if any (a lapsed job without attempts left is given up first): the
+/// oldest due job of the company to serve next (see [`next_company`]).
 pub async fn claim(db: &Db) -> sqlx::Result<Option<Job>> {
     let at = OffsetDateTime::now_utc();
     let (now, lease) = (format_time(at), format_time(at + LEASE));
     give_up_lapsed(db, &now).await?;
-    let due = |t: &str| {
-        format!(
-            "(({t}.state = 'queued' and {t}.run_after <= $1) \
-             or ({t}.state = 'running' and {t}.lease_until < $1 and {t}.attempts < $4))"
-        )
-    };
-    let running = "select count(*) from jobs r where r.company_id = j.company_id and r.state = 'running' \
+    // Another worker may take the company's last due job in between: then choose again.
+    for _ in 0..3 {
+        let Some(company) = next_company(db, &now).await? else { return Ok(None) };
+        if let Some(job) = claim_of(db, &now, &lease, &company).await? {
+            return Ok(Some(job));
+        }
+    }
+    Ok(None)
+}
+
+/// Among the companies with a due job, the one with the fewest jobs under way, then the one
+/// served longest ago (never served: first). With a single worker the companies take turns: a
+/// company's flood of uploads delays another's piece by one reading at most.
+async fn next_company(db: &Db, now: &str) -> sqlx::Result<Option<String>> {
+    let running = "select count(*) from jobs r where coalesce(r.company_id, '') = c.company and r.state = 'running' \
                    and r.lease_until >= $1";
+    let served = "select coalesce(max(r.updated_at), '') from jobs r where coalesce(r.company_id, '') = c.company \
+                  and r.state <> 'queued'";
+    sqlx::query_scalar(&format!(
+        "select c.company from (select distinct coalesce(j.company_id, '') as company from jobs j where {}) c \
+         order by ({running}), ({served}), c.company limit 1",
+        due("j", "$2")
+    ))
+    .bind(now)
+    .bind(MAX_ATTEMPTS)
+    .fetch_optional(db)
+    .await
+}
+
+/// Claims the oldest due job of `company`, if it is still there.
+async fn claim_of(db: &Db, now: &str, lease: &str, company: &str) -> sqlx::Result<Option<Job>> {
     // The outer condition is checked again on the row itself, so two workers (or two
     // processes on PostgreSQL) racing for the same job cannot both get it.
     let row = sqlx::query(&format!(
         "update jobs set state = 'running', attempts = attempts + 1, lease_until = $2, claim_token = $3, \
          updated_at = $1 \
-         where id = (select j.id from jobs j where {} order by ({running}), j.run_after, j.id limit 1) and {} \
+         where id = (select j.id from jobs j where {} and coalesce(j.company_id, '') = $5 \
+         order by j.run_after, j.id limit 1) and {} \
          returning id, kind, document_id, attempts, claim_token",
-        due("j"),
-        due("jobs"),
+        due("j", "$4"),
+        due("jobs", "$4"),
     ))
-    .bind(&now)
-    .bind(&lease)
+    .bind(now)
+    .bind(lease)
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(MAX_ATTEMPTS)
+    .bind(company)
     .fetch_optional(db)
     .await?;
     row.map(|row| {

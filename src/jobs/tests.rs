@@ -150,6 +150,26 @@ async fn a_flood_from_one_company_does_not_hold_up_another() {
     assert_ne!(third.document_id, from_b);
 }
 
+/// One worker (the default on two cores): it finishes each job before claiming the next.
+#[tokio::test]
+async fn with_one_worker_the_companies_take_turns() {
+    let q = queue().await;
+    for _ in 0..50 {
+        q.piece("a").await;
+    }
+    let from_b = q.piece("b").await;
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        let job = claim(&q.db).await.unwrap().unwrap();
+        let mut tx = q.db.begin().await.unwrap();
+        finish(&mut tx, &job).await.unwrap();
+        tx.commit().await.unwrap();
+        order.push(job.document_id == from_b);
+    }
+    assert!(order[..2].contains(&true), "B waits behind A's flood: {order:?}");
+    assert_eq!(order.iter().filter(|b| **b).count(), 1);
+}
+
 #[tokio::test]
 async fn jobs_queued_before_the_migration_get_their_company() {
     let dir = tempfile::tempdir().unwrap();

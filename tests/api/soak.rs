@@ -141,13 +141,30 @@ async fn kill_9_at_random_points_loses_nothing() {
         let response = server.http.get(server.url(&format!("/api/v1/invoices/{number}/pdf"))).bearer_auth(&a);
         assert_eq!(response.send().await.unwrap().status(), StatusCode::OK, "{number}");
     }
+    // The readings of the invoices' PDFs too: every job is over before the counts.
+    let db = server.database().await;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let backlog: i64 = sqlx::query_scalar("select count(*) from jobs where state in ('queued', 'running')")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if backlog == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{backlog} jobs still to do");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     server.kill();
 
-    let db = server.database().await;
     let unfinished: i64 =
         sqlx::query_scalar("select count(*) from jobs where state <> 'done'").fetch_one(&db).await.unwrap();
+    // One job per piece, and its result recorded once: each piece's pages, once each.
     let doubled: i64 = sqlx::query_scalar(
-        "select count(*) from (select document_id from jobs group by document_id having count(*) > 1) as twice",
+        "select (select count(*) from (select document_id from jobs group by document_id having count(*) > 1) as j) \
+         + (select count(*) from (select document_id, page from document_pages group by document_id, page \
+         having count(*) > 1) as p) + (select count(*) from documents d where not exists \
+         (select 1 from document_pages p where p.document_id = d.id))",
     )
     .fetch_one(&db)
     .await
