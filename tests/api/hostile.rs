@@ -248,6 +248,30 @@ pub(crate) fn many_pages_tiff(pages: usize) -> Vec<u8> {
     tiff
 }
 
+/// `pieces::extract::tiff::page_count` of `bytes`.
+fn tiff_pages(bytes: &[u8]) -> Option<usize> {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), bytes).unwrap();
+    pieces::extract::tiff::page_count(file.path())
+}
+
+#[test]
+fn a_tiffs_pages_are_counted_along_its_chain_which_may_loop_or_be_cut() {
+    assert_eq!(tiff_pages(&many_pages_tiff(1)), Some(1));
+    assert_eq!(tiff_pages(&many_pages_tiff(60)), Some(60));
+    assert_eq!(tiff_pages(&sample("upload/emargement-scan.tif")), Some(1));
+    assert_eq!(tiff_pages(b"\x89PNG\r\n\x1a\n"), None);
+    // The first directory (at 8: 2 bytes of count, 8 entries of 12) points back to itself.
+    let next_at = 8 + 2 + 12 * 8;
+    let mut looping = many_pages_tiff(1);
+    looping[next_at..next_at + 4].copy_from_slice(&8u32.to_le_bytes());
+    assert_eq!(tiff_pages(&looping), Some(1));
+    let mut beyond = many_pages_tiff(1);
+    beyond[next_at..next_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(tiff_pages(&beyond), Some(1));
+    assert_eq!(tiff_pages(&many_pages_tiff(3)[..50]), Some(1), "cut in its first directory's entries");
+}
+
 #[tokio::test]
 async fn a_tiff_of_many_pages_is_read_up_to_the_page_cap() {
     let app = spawn_app().await;
