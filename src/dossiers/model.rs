@@ -206,6 +206,8 @@ impl DossierFields {
             ("action.hours", self.action.hours.is_some()),
             ("action.start_date", self.action.start_date.is_some()),
             ("action.end_date", self.action.end_date.is_some()),
+            // Step 3 of the guide's request: the employees trained (each invoice line is one).
+            ("trainees", !self.trainees.is_empty()),
         ];
         for (field, present) in checks {
             if !present {

@@ -235,7 +235,8 @@ pub async fn set_state(
     to: DossierState,
 ) -> sqlx::Result<bool> {
     let complete = "provider_name is not null and title is not null and hours is not null \
-                    and start_date is not null and end_date is not null";
+                    and start_date is not null and end_date is not null \
+                    and exists (select 1 from trainees where trainees.dossier_id = dossiers.id)";
     let guard = if to == DossierState::Pending { complete } else { "1 = 1" };
     let sql = format!("update dossiers set state = $1, updated_at = $2 where id = $3 and state = $4 and {guard}");
     let done = sqlx::query(&sql).bind(to.as_str()).bind(now()).bind(id).bind(from.as_str()).execute(&mut **tx).await?;

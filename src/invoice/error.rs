@@ -53,6 +53,8 @@ pub(super) enum Problem {
     /// A real date, but not one the invoice may bear.
     Date(DateProblem),
     NoTrainees,
+    /// The dossier lists no trainee, so no line can be checked against it.
+    DossierWithoutTrainees,
     /// More lines than the dossier has trainees (or than any dossier may have).
     TooManyTrainees(usize),
     /// The trainee already has the line of this index.
@@ -74,6 +76,7 @@ impl Problem {
             Problem::InvalidDate => "invalid_date",
             Problem::Date(why) => why.code(),
             Problem::NoTrainees => "no_trainees",
+            Problem::DossierWithoutTrainees => "dossier_without_trainees",
             Problem::TooManyTrainees(_) => "too_many_trainees",
             Problem::DuplicateTrainee(_) => "duplicate_trainee",
             Problem::AboveDuration(_) => "above_duration",
@@ -102,6 +105,10 @@ impl Problem {
             Problem::NoTrainees => {
                 ("The invoice needs at least one trainee.", "La facture doit compter au moins un stagiaire.")
             }
+            Problem::DossierWithoutTrainees => (
+                "The dossier lists no trainee: ask your OPCO assistant to add them before invoicing.",
+                "Le dossier ne liste aucun salarié : demandez à votre assistant(e) formation de les ajouter avant de facturer.",
+            ),
             Problem::TooManyTrainees(max) => return too_many_lines(*max),
             Problem::DuplicateTrainee(first) => return duplicate_line(*first),
             Problem::AboveDuration(max) => {

@@ -9,7 +9,7 @@ use super::dates;
 use super::error::{FieldError, InvalidInvoice, Problem};
 use super::model::{Invoice, OtherCosts, Signatory, Trainee};
 use super::request::{InvoiceRequest, OtherInput, Scalar, SignatoryInput, TraineeInput};
-use super::roster::{Roster, Who, MAX_LINES};
+use super::roster::{Roster, Unknown, Who, MAX_LINES};
 use super::vat::VatRegime;
 use crate::domain::{Amount, DecimalError, Hours};
 use crate::dossiers::model::Trainee as DossierTrainee;
@@ -20,7 +20,8 @@ pub struct DossierFacts<'a> {
     /// The action's duration: no trainee can be invoiced for more hours.
     pub total_hours: Option<Hours>,
     /// The dossier's trainees: each may have one line, which names them "first last" or "last
-    /// first" (see [`Roster`]). Without them, any names, each on one line, up to [`MAX_LINES`].
+    /// first" (see [`Roster`]); a dossier that lists none can have no invoice. `None` when there
+    /// is no dossier (a specimen rendered offline): any names, each on one line, up to [`MAX_LINES`].
     pub trainees: Option<&'a [DossierTrainee]>,
     /// The employer's intra-community VAT number, required when VAT is charged.
     pub employer_vat_number: Option<&'a str>,
@@ -152,6 +153,10 @@ impl Checker {
             return None;
         }
         let roster = Roster::new(facts.trainees);
+        if roster.is_empty_list() {
+            self.push("trainees", Problem::DossierWithoutTrainees);
+            return None;
+        }
         if inputs.len() > roster.max_lines() {
             self.push("trainees", Problem::TooManyTrainees(roster.max_lines()));
             if inputs.len() > MAX_LINES {
@@ -190,12 +195,10 @@ impl Checker {
     /// Which of the dossier's trainees the `line`'s `name` is, once: `seen` holds who each earlier
     /// line is for.
     fn identify(&mut self, field: &str, name: &str, line: usize, roster: &Roster, seen: &mut Vec<(Who, usize)>) {
-        let Some(who) = roster.who(name) else {
-            return self.push(field, Problem::UnknownTrainee);
-        };
-        match seen.iter().find(|(known, _)| *known == who) {
-            Some(&(_, first)) => self.push(field, Problem::DuplicateTrainee(first)),
-            None => seen.push((who, line)),
+        match roster.who(name, seen) {
+            Ok(who) => seen.push((who, line)),
+            Err(Unknown::NotListed) => self.push(field, Problem::UnknownTrainee),
+            Err(Unknown::Taken(first)) => self.push(field, Problem::DuplicateTrainee(first)),
         }
     }
 

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-fn complete_dossier() -> Value {
+pub(crate) fn complete_dossier() -> Value {
     json!({
         "adherent": "1.001",
         "siret": "065 501 231 00040",

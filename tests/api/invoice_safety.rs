@@ -129,6 +129,72 @@ async fn a_trainee_is_invoiced_on_one_line_only() {
     assert_problems(response, &expected).await;
 }
 
+/// Replaces the trainees of dossier `number` in the database, as legacy data or an OPCO
+/// correction may have them.
+async fn set_trainees(app: &TestApp, number: &str, names: &[(&str, &str)]) {
+    let id: String = sqlx::query_scalar("select id from dossiers where number = $1")
+        .bind(number)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    sqlx::query("delete from trainees where dossier_id = $1").bind(&id).execute(&app.state.db).await.unwrap();
+    for (position, (last_name, first_name)) in names.iter().enumerate() {
+        sqlx::query(
+            "insert into trainees (id, dossier_id, position, last_name, first_name) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(format!("{id}-t{position}"))
+        .bind(&id)
+        .bind(position as i64)
+        .bind(*last_name)
+        .bind(*first_name)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_dossier_without_trainees_is_neither_sent_nor_invoiced() {
+    let app = spawn_app().await;
+    // Sent: step 3 of the request (Salariés) is required, like the fields of step 1.
+    let created: Value =
+        app.post_json(app.employer_a(), "/api/v1/dossiers", &json!({"adherent": "1.001"})).await.json().await.unwrap();
+    let number = created["number"].as_str().unwrap();
+    let mut fields = crate::dossiers::complete_dossier();
+    fields["trainees"] = json!([]);
+    let filled = app.patch_json(app.employer_a(), &format!("/api/v1/dossiers/{number}"), &fields).await;
+    assert_eq!(filled.status(), StatusCode::OK);
+    let submit = format!("/api/v1/dossiers/{number}/submit");
+    let refused = app.post_json(app.employer_a(), &submit, &json!({})).await;
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "dossier_incomplete").await;
+    assert_eq!(problem["field"], "trainees", "{problem}");
+
+    // Invoiced: a granted dossier whose list is empty (data from before the rule) names nobody, so
+    // "Paul Durand" and "Durand Paul" cannot be two lines for one person.
+    set_trainees(&app, GRANTED_A, &[]).await;
+    let mut body = request();
+    body["trainees"] = json!([line("Paul Durand", "28.50", "14"), line("Durand Paul", "28.50", "14")]);
+    let response = app.issue(app.employer_a(), GRANTED_A, &body, None).await;
+    assert_problems(response, &[("trainees", "dossier_without_trainees")]).await;
+}
+
+#[tokio::test]
+async fn namesakes_each_have_their_line_and_no_more() {
+    let app = spawn_app().await;
+    set_trainees(&app, GRANTED_A, &[("DURAND", "Julie"), ("DURAND", "Julie")]).await;
+    let mut body = request();
+    body["trainees"] = json!([line("Julie DURAND", "28.50", "7"), line("DURAND Julie", "30.00", "7")]);
+    let two = app.post_json(app.employer_a(), &format!("/api/v1/dossiers/{GRANTED_A}/invoices/preview"), &body).await;
+    assert_eq!(two.status(), StatusCode::OK, "two namesakes, two lines");
+    body["trainees"] = json!([
+        line("Julie DURAND", "28.50", "7"),
+        line("DURAND Julie", "30.00", "7"),
+        line("julie durand", "30.00", "7")
+    ]);
+    let three = app.issue(app.employer_a(), GRANTED_A, &body, None).await;
+    assert_problems(three, &[("trainees", "too_many_trainees"), ("trainees[2].name", "duplicate_trainee")]).await;
+}
+
 #[tokio::test]
 async fn thousands_of_lines_are_refused_before_any_work() {
     let app = spawn_app().await;
