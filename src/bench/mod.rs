@@ -91,7 +91,7 @@ async fn extract(bench: ExtractBench) -> anyhow::Result<()> {
     let (mut pages, mut text_files) = (0, 0);
     let started = Instant::now();
     for path in &texts {
-        let reading = crate::extract::sandbox::read_pdf(&reader.exe, path).await;
+        let reading = crate::extract::sandbox::read_pdf(&reader.exe, path).await?;
         if reading.problem.is_none() && reading.pages.iter().all(|p| !crate::extract::pdf_text::is_textless(p)) {
             pages += reading.page_count;
             text_files += 1;

@@ -11,8 +11,22 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-use super::sandbox::{self, Limits};
+use super::sandbox::{self, Limits, NotStarted};
 use super::Problem;
+
+/// Why a tool gave no text: the piece (its problem is recorded), or the machine (the tool could
+/// not start: the reading is tried again later).
+#[derive(Debug)]
+pub enum Failure {
+    Piece(Problem),
+    NotStarted(NotStarted),
+}
+
+impl From<Problem> for Failure {
+    fn from(problem: Problem) -> Failure {
+        Failure::Piece(problem)
+    }
+}
 
 /// One OCR tool's run. Tesseract reads an A4 page at 300 dpi in a few seconds and under 500 MiB;
 /// a 671-byte PDF of three blank 5500×5500 pt pages drove it to 5.5 GiB for 267 s before these.
@@ -47,7 +61,7 @@ pub fn available() -> bool {
 /// How many pages an image file (JPEG, PNG, TIFF) has, and the text of its first pages: at
 /// most `max_pages`, and none begun after `budget` (a multi-page TIFF is read page by page),
 /// unless it is too large to read.
-pub async fn image_pages(path: &Path, max_pages: usize, budget: Duration) -> Result<(usize, Vec<String>), Problem> {
+pub async fn image_pages(path: &Path, max_pages: usize, budget: Duration) -> Result<(usize, Vec<String>), Failure> {
     check_pixels(path)?;
     let count = super::tiff::page_count(path).unwrap_or(1);
     if count == 1 {
@@ -65,19 +79,18 @@ pub async fn image_pages(path: &Path, max_pages: usize, budget: Duration) -> Res
 }
 
 /// The text of page `page` (1-based) of a PDF, rendered then read.
-pub async fn pdf_page(pdf: &Path, page: usize, work: &Path) -> Result<String, Problem> {
+pub async fn pdf_page(pdf: &Path, page: usize, work: &Path) -> Result<String, Failure> {
     let prefix = work.join(format!("page-{page}"));
     let number = page.to_string();
-    let rendered = run(sandbox::command("pdftoppm", &LIMITS)
+    let mut command = sandbox::command("pdftoppm", &LIMITS);
+    command
         .args(["-scale-to", RENDER_BOX, "-gray", "-png", "-singlefile", "-f", &number, "-l", &number])
         .arg(pdf)
-        .arg(&prefix))
-    .await
-    .map_err(|why| {
+        .arg(&prefix);
+    run(&mut command, "pdftoppm").await?.map_err(|why| {
         tracing::warn!("pdftoppm failed on page {page}: {why}");
         Problem::new("render_failed", format!("La page {page} n'a pas pu être convertie en image pour l'OCR."))
     })?;
-    drop(rendered);
     let image = prefix.with_extension("png");
     let text = tesseract(&image, None).await;
     let _ = tokio::fs::remove_file(&image).await;
@@ -85,13 +98,13 @@ pub async fn pdf_page(pdf: &Path, page: usize, work: &Path) -> Result<String, Pr
 }
 
 /// The text of `image`, or of its page `page` (0-based) only.
-async fn tesseract(image: &Path, page: Option<usize>) -> Result<String, Problem> {
+async fn tesseract(image: &Path, page: Option<usize>) -> Result<String, Failure> {
     let mut command = sandbox::command("tesseract", &LIMITS);
     command.arg(image).args(["stdout", "-l", "fra", "--psm", "3"]);
     if let Some(page) = page {
         command.arg("-c").arg(format!("tessedit_page_number={page}"));
     }
-    let output = run(&mut command).await.map_err(|why| {
+    let output = run(&mut command, "tesseract").await?.map_err(|why| {
         tracing::warn!("tesseract failed: {why}");
         Problem::new("ocr_failed", "La reconnaissance de texte (OCR) a échoué sur cette image.")
     })?;
@@ -121,10 +134,10 @@ fn check_pixels(path: &Path) -> Result<(), Problem> {
 }
 
 /// Runs a sandboxed tool to its end within the deadline; its stdout (at most [`MAX_OUTPUT`]
-/// bytes), or why it failed.
-async fn run(command: &mut Command) -> Result<Vec<u8>, String> {
+/// bytes), or why it failed; an error when it could not start.
+async fn run(command: &mut Command, program: &str) -> Result<Result<Vec<u8>, String>, Failure> {
     command.stdout(Stdio::piped());
-    let mut child = command.spawn().map_err(|e| e.to_string())?;
+    let mut child = sandbox::spawn(command, program).await.map_err(Failure::NotStarted)?;
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let outcome = tokio::time::timeout(LIMITS.deadline, async {
         let mut output = Vec::new();
@@ -132,13 +145,16 @@ async fn run(command: &mut Command) -> Result<Vec<u8>, String> {
         std::io::Result::Ok((child.wait().await?, output))
     })
     .await;
-    match outcome {
+    let (status, output) = match outcome {
         Err(_) => {
             let _ = child.kill().await;
-            Err(format!("no answer within {} s", LIMITS.deadline.as_secs()))
+            return Ok(Err(format!("no answer within {} s", LIMITS.deadline.as_secs())));
         }
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok((status, output))) if status.success() => Ok(output),
-        Ok(Ok((status, _))) => Err(format!("stopped: {status}")),
+        Ok(Err(e)) => return Ok(Err(e.to_string())),
+        Ok(Ok(done)) => done,
+    };
+    if let Some(not_started) = NotStarted::from_status(program, status) {
+        return Err(Failure::NotStarted(not_started));
     }
+    Ok(if status.success() { Ok(output) } else { Err(format!("stopped: {status}")) })
 }

@@ -81,8 +81,8 @@ pub async fn read_file(reader: &Reader, path: &Path, work: &Path) -> anyhow::Res
 }
 
 /// Reads the file at `path` of type `mime_type`; `work` is a private scratch folder. An error
-/// is worth retrying (the PDF reader could not start); a piece that cannot be read, or whose OCR
-/// failed, is a `problem` (a tool stopped at its limits would stop again).
+/// is worth retrying (a tool could not start: the machine's trouble); a piece that cannot be
+/// read, or whose OCR failed, is a `problem` (a tool stopped at its limits would stop again).
 pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) -> anyhow::Result<Reading> {
     if mime_type == "application/pdf" {
         return read_pdf(reader, path, work).await;
@@ -100,7 +100,8 @@ pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) ->
     }
     let (page_count, mut pages) = match ocr::image_pages(path, MAX_OCR_PAGES, OCR_BUDGET).await {
         Ok(read) => read,
-        Err(problem) => {
+        Err(ocr::Failure::NotStarted(error)) => return Err(error.into()),
+        Err(ocr::Failure::Piece(problem)) => {
             return Ok(Reading {
                 problem: Some(problem),
                 page_count: 1,
@@ -129,7 +130,7 @@ pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) ->
 }
 
 async fn read_pdf(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<Reading> {
-    let found = sandbox::read_pdf(&reader.exe, path).await;
+    let found = sandbox::read_pdf(&reader.exe, path).await?;
     if let Some(problem) = found.problem {
         return Ok(Reading { problem: Some(problem), ..Reading::default() });
     }
@@ -156,7 +157,8 @@ async fn read_pdf(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<R
                 }
                 match ocr::pdf_page(path, page, work).await {
                     Ok(text) => pages[page - 1] = (text, "ocr"),
-                    Err(failed) => {
+                    Err(ocr::Failure::NotStarted(error)) => return Err(error.into()),
+                    Err(ocr::Failure::Piece(failed)) => {
                         problem = Some(failed);
                         break;
                     }

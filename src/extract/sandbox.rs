@@ -73,11 +73,50 @@ pub fn command(program: impl AsRef<OsStr>, limits: &Limits) -> Command {
 /// JSON), and 8 MiB for the rest (page count, Factur-X data).
 const MAX_REPORT: u64 = (super::MAX_TEXT_CHARS * 6 + 8 * 1024 * 1024) as u64;
 
-/// Reads the PDF at `path` in a sandboxed child of `exe`.
-pub async fn read_pdf(exe: &Path, path: &Path) -> PdfReading {
-    match run(exe, path).await {
-        Ok(reading) => reading,
-        Err(problem) => PdfReading { problem: Some(problem), ..PdfReading::default() },
+/// A tool that could not be started (no process could be made, or the program is missing or
+/// cannot be run): the machine's trouble, not the piece's, so the reading fails and its job is
+/// tried again later.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start {program}: {why}")]
+pub struct NotStarted {
+    pub program: String,
+    pub why: String,
+}
+
+impl NotStarted {
+    /// `None` when `status` is the program's own; the sandbox's tools (`prlimit`, `setpriv`) exit
+    /// 126 when they cannot run the program and 127 when it is not found.
+    pub fn from_status(program: &str, status: std::process::ExitStatus) -> Option<NotStarted> {
+        matches!(status.code(), Some(126 | 127))
+            .then(|| NotStarted { program: program.into(), why: status.to_string() })
+    }
+}
+
+/// Starts `command` (running `program`): a fork refused for lack of resources (EAGAIN, ENOMEM)
+/// is tried again twice, a second apart, before giving up.
+pub async fn spawn(command: &mut Command, program: &str) -> Result<tokio::process::Child, NotStarted> {
+    let mut attempt = 0;
+    loop {
+        match command.spawn() {
+            Ok(child) => return Ok(child),
+            Err(error)
+                if attempt < 2
+                    && matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::OutOfMemory) =>
+            {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(error) => return Err(NotStarted { program: program.to_string(), why: error.to_string() }),
+        }
+    }
+}
+
+/// Reads the PDF at `path` in a sandboxed child of `exe`: what it found, or the problem that
+/// stopped it; an error only when the child could not start.
+pub async fn read_pdf(exe: &Path, path: &Path) -> Result<PdfReading, NotStarted> {
+    match run(exe, path).await? {
+        Ok(reading) => Ok(reading),
+        Err(problem) => Ok(PdfReading { problem: Some(problem), ..PdfReading::default() }),
     }
 }
 
@@ -86,7 +125,7 @@ pub async fn read_pdf(exe: &Path, path: &Path) -> PdfReading {
 pub async fn merge_pdfs(exe: &Path, inputs: &[std::path::PathBuf], output: &Path) -> bool {
     let mut command = command(exe, &READER);
     command.arg("merge-pdf").arg(output).args(inputs).stdout(Stdio::null());
-    let Ok(mut child) = command.spawn() else { return false };
+    let Ok(mut child) = spawn(&mut command, "the PDF merger").await else { return false };
     match tokio::time::timeout(READER.deadline, child.wait()).await {
         Ok(Ok(status)) => status.success(),
         _ => {
@@ -106,13 +145,15 @@ pub fn merge_main(output: &Path, inputs: &[std::path::PathBuf]) -> std::process:
     }
 }
 
-async fn run(exe: &Path, path: &Path) -> Result<PdfReading, Problem> {
+async fn run(exe: &Path, path: &Path) -> Result<Result<PdfReading, Problem>, NotStarted> {
     let mut command = command(exe, &READER);
     command.arg("extract-pdf").arg(path).stdout(Stdio::piped());
-    let mut child = command.spawn().map_err(|e| {
-        tracing::error!("cannot start the PDF reader {}: {e}", exe.display());
-        Problem::new("reader_unavailable", "Le lecteur de PDF n'a pas pu être lancé.")
-    })?;
+    let child = spawn(&mut command, "the PDF reader").await?;
+    report(child, path).await
+}
+
+/// The PDF reader's report, once it has ended; an error when the reader could not be run.
+async fn report(mut child: tokio::process::Child, path: &Path) -> Result<Result<PdfReading, Problem>, NotStarted> {
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let outcome = tokio::time::timeout(READER.deadline, async {
         let mut report = Vec::new();
@@ -124,27 +165,30 @@ async fn run(exe: &Path, path: &Path) -> Result<PdfReading, Problem> {
     let (status, report) = match outcome {
         Err(_elapsed) => {
             let _ = child.kill().await;
-            return Err(Problem::new("too_slow", "La lecture du PDF a dépassé le temps permis."));
+            return Ok(Err(Problem::new("too_slow", "La lecture du PDF a dépassé le temps permis.")));
         }
         Ok(Err(e)) => {
             tracing::error!("the PDF reader failed: {e}");
-            return Err(Problem::new("reader_unavailable", "Le lecteur de PDF a échoué."));
+            return Ok(Err(Problem::new("reader_unavailable", "Le lecteur de PDF a échoué.")));
         }
         Ok(Ok(done)) => done,
     };
+    if let Some(not_started) = NotStarted::from_status("the PDF reader", status) {
+        return Err(not_started);
+    }
     if !status.success() {
         tracing::warn!(file = %path.display(), "the PDF reader stopped: {status}");
-        return Err(Problem::new(
+        return Ok(Err(Problem::new(
             "too_complex",
             "La lecture du PDF a dépassé la mémoire ou le temps permis, ou l'a fait échouer.",
-        ));
+        )));
     }
     // Several megabytes of JSON: parsed off the async executor.
     let parsed = tokio::task::spawn_blocking(move || serde_json::from_slice::<PdfReading>(&report)).await;
-    parsed.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())).map_err(|e| {
+    Ok(parsed.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())).map_err(|e| {
         tracing::error!("the PDF reader's report is not valid: {e}");
         Problem::new("reader_unavailable", "Le lecteur de PDF a rendu un résultat illisible.")
-    })
+    }))
 }
 
 /// Whether `prlimit` and `setpriv` are installed.

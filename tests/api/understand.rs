@@ -372,3 +372,34 @@ async fn a_pdf_past_the_page_cap_is_read_in_part_and_says_so() {
     assert_eq!(document["text_problem"]["code"], "page_cap");
     assert_eq!(document["classification"]["kind"], "programme");
 }
+
+/// A reader that cannot start is the machine's trouble, not the piece's: the reading fails, its
+/// job is tried again later, and the piece stays pending instead of being marked unreadable.
+#[tokio::test]
+async fn a_reader_that_cannot_start_is_retried_not_blamed_on_the_piece() {
+    let app = spawn_with(|config| config.helper_exe = Some("/nonexistent/pieces".into())).await;
+    let response = app.upload(app.employer_a(), DRAFT_A, "programme.pdf", sample("upload/programme.pdf")).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (state, attempts, error) = loop {
+        let job: Option<(String, i64, Option<String>)> = sqlx::query_as(
+            "select state, cast(attempts as bigint), last_error from jobs where document_id = $1 and attempts > 0",
+        )
+        .bind(&id)
+        .fetch_optional(&app.state.db)
+        .await
+        .unwrap();
+        match job {
+            Some((state, attempts, error)) if state == "queued" => break (state, attempts, error),
+            _ => assert!(std::time::Instant::now() < deadline, "no failed attempt: {job:?}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!((state.as_str(), attempts), ("queued", 1), "queued again after one attempt");
+    let error = error.unwrap_or_default();
+    assert!(error.contains("cannot start the PDF reader"), "{error}");
+    let document: Value = app.get(app.employer_a(), &format!("/api/v1/documents/{id}")).await.json().await.unwrap();
+    assert_eq!(document["text_status"], "pending", "{document}");
+    assert!(document["text_problem"].is_null(), "{document}");
+}
