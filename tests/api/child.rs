@@ -93,6 +93,15 @@ impl ChildServer {
         self.child.as_ref().expect("serving").id()
     }
 
+    /// The server's exit status, once it has stopped.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        let exit = self.child.as_mut().expect("serving").try_wait().unwrap();
+        if exit.is_some() {
+            self.child = None;
+        }
+        exit
+    }
+
     /// Whether the server process still runs.
     pub fn is_alive(&mut self) -> bool {
         self.child.as_mut().is_some_and(|child| child.try_wait().unwrap().is_none())
@@ -145,5 +154,100 @@ impl ChildServer {
 impl Drop for ChildServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// One process as `/proc/PID/stat` shows it: its parent, its command name, whether it is a zombie.
+struct Stat {
+    pid: u32,
+    parent: u32,
+    name: String,
+    zombie: bool,
+}
+
+fn stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "PID (NAME) STATE PPID …": the name may hold spaces and parentheses.
+    let (head, tail) = text.rsplit_once(')')?;
+    let name = head.split_once('(')?.1.to_string();
+    let mut rest = tail.split_whitespace();
+    let zombie = rest.next()? == "Z";
+    let parent = rest.next()?.parse().ok()?;
+    Some(Stat { pid, parent, name, zombie })
+}
+
+/// The live processes descended from `root`: (pid, command name).
+pub fn descendants(root: u32) -> Vec<(u32, String)> {
+    let all: Vec<Stat> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .filter_map(stat)
+        .collect();
+    let mut found = Vec::new();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for process in all.iter().filter(|p| p.parent == parent && !p.zombie) {
+            parents.push(process.pid);
+            found.push((process.pid, process.name.clone()));
+        }
+    }
+    found
+}
+
+/// Whether process `pid` still runs (a zombie has stopped running).
+pub fn is_running(pid: u32) -> bool {
+    stat(pid).is_some_and(|s| !s.zombie)
+}
+
+/// The peaks of one program's processes under the server, as sampled.
+#[derive(Debug, Default, Clone)]
+pub struct Peak {
+    /// Distinct processes seen.
+    pub processes: usize,
+    /// The largest resident memory (VmHWM) seen, in MiB.
+    pub resident_mib: u64,
+    /// The largest address space (VmPeak) seen, in MiB: what `prlimit --as` bounds.
+    pub address_space_mib: u64,
+}
+
+/// Samples the server's child processes every 20 ms until stopped: their peaks by program.
+pub struct ChildrenWatch {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<std::collections::BTreeMap<String, Peak>>,
+}
+
+impl ChildrenWatch {
+    pub fn start(server: &ChildServer) -> ChildrenWatch {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let root = server.pid();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peaks = std::collections::BTreeMap::<String, Peak>::new();
+            let mut seen = std::collections::HashSet::new();
+            while !stopped.load(Ordering::Relaxed) {
+                for (pid, name) in descendants(root) {
+                    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { continue };
+                    let mib = |field: &str| {
+                        let line = status.lines().find(|l| l.starts_with(field))?;
+                        line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib / 1024)
+                    };
+                    let peak = peaks.entry(name).or_default();
+                    if seen.insert(pid) {
+                        peak.processes += 1;
+                    }
+                    peak.resident_mib = peak.resident_mib.max(mib("VmHWM:").unwrap_or(0));
+                    peak.address_space_mib = peak.address_space_mib.max(mib("VmPeak:").unwrap_or(0));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            peaks
+        });
+        ChildrenWatch { stop, thread }
+    }
+
+    pub fn stop(self) -> std::collections::BTreeMap<String, Peak> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap()
     }
 }

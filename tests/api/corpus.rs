@@ -10,11 +10,13 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::child::ChildServer;
+use crate::child::{ChildServer, ChildrenWatch};
 use crate::helpers::{pdf, DRAFT_A, PENDING_A};
 
 /// The server's resident memory may not pass this, whatever the corpus does.
 const CEILING_MIB: u64 = 512;
+/// Each sandboxed child's address space is capped at 2 GiB (`extract::sandbox`, `prlimit --as`).
+const CHILD_LIMIT_MIB: u64 = 2048;
 
 /// One hostile request: method, path, and body (JSON text, raw bytes, or a multipart form).
 enum Body {
@@ -156,6 +158,7 @@ async fn the_hostile_corpus_gets_4xx_or_fails_alone_within_the_memory_ceiling() 
         assert!(server.is_alive(), "{method} {shown} stopped the server");
         other_company_is_served(&server).await;
     }
+    let children = ChildrenWatch::start(&server);
     let mut ids = Vec::new();
     for (name, bytes) in accepted() {
         let path = format!("/api/v1/dossiers/{DRAFT_A}/documents");
@@ -183,6 +186,18 @@ async fn the_hostile_corpus_gets_4xx_or_fails_alone_within_the_memory_ceiling() 
         }
     }
     assert!(server.is_alive());
+    // Each child stayed under its limit: the PDF reader (`pieces`), the renderer and the OCR.
+    let peaks = children.stop();
+    for (name, peak) in peaks.iter().filter(|(name, _)| !["prlimit", "setpriv"].contains(&name.as_str())) {
+        eprintln!(
+            "{name}: {} processes, peak resident {} MiB, peak address space {} MiB",
+            peak.processes, peak.resident_mib, peak.address_space_mib
+        );
+        assert!(peak.address_space_mib <= CHILD_LIMIT_MIB, "{name}: {peak:?}");
+    }
+    for program in ["pieces", "pdftoppm", "tesseract"] {
+        assert!(peaks.contains_key(program), "no {program} was seen: {peaks:?}");
+    }
     let peak = server.peak_rss_mib();
     eprintln!("peak resident memory of pieces serve under the hostile corpus: {peak} MiB");
     assert!(peak < CEILING_MIB, "{peak} MiB");

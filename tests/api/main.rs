@@ -16,6 +16,7 @@ mod invoice_pdf;
 mod invoice_safety;
 mod invoices;
 mod jobs;
+mod lifecycle;
 mod s3_only;
 mod search;
 mod soak;
