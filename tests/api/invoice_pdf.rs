@@ -220,6 +220,73 @@ async fn a_dossier_prints_with_its_pdf_pieces_behind_separator_pages() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
+/// A one-page PDF with a line of text and `size` bytes of noise in an image it never draws: a
+/// heavy piece that reads fast.
+fn heavy_pdf(size: usize) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let noise: Vec<u8> = (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let content = b"BT /F1 11 Tf 50 800 Td (Feuille d'emargement) Tj ET";
+    let stream = |dictionary: &str, bytes: &[u8]| {
+        let mut object = format!("<< {dictionary} /Length {} >>\nstream\n", bytes.len()).into_bytes();
+        object.extend_from_slice(bytes);
+        object.extend_from_slice(b"\nendstream");
+        object
+    };
+    let objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R \
+           /Resources << /Font << /F1 4 0 R >> /XObject << /Im1 6 0 R >> >> >>"
+            .to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
+        stream("", content),
+        stream("/Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray /BitsPerComponent 8", &noise),
+    ];
+    pdf_of(&objects, "")
+}
+
+#[tokio::test]
+async fn a_print_with_pieces_streams_and_holds_its_companys_turn_until_it_ends() {
+    let app = spawn_with(|config| config.max_upload = 25 * 1024 * 1024).await;
+    let heavy = heavy_pdf(20 * 1024 * 1024);
+    let uploaded = app.upload(app.employer_a(), GRANTED_A, "emargement.pdf", heavy).await;
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let id = uploaded.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    assert_eq!(app.understood(app.employer_a(), &id).await["text_status"], "done");
+
+    // The first print is answered, and its body not read: the stream waits on the socket (its
+    // buffers hold a few MiB of the 20), and the company's turn with it.
+    let path = format!("/api/v1/dossiers/{GRANTED_A}/print?with_pieces=true");
+    let first = app.get(app.employer_a(), &path).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let second = app.get(app.employer_a(), &path).await;
+    assert_problem(second, StatusCode::TOO_MANY_REQUESTS, "print_busy").await;
+    let other = app.get(app.employer_b(), &format!("/api/v1/dossiers/{DRAFT_B}/print?with_pieces=true")).await;
+    assert_eq!(other.status(), StatusCode::OK, "another company prints meanwhile");
+    other.bytes().await.unwrap();
+
+    let joined = first.bytes().await.unwrap();
+    assert!(joined.len() > 20 * 1024 * 1024, "the piece is joined whole: {} bytes", joined.len());
+    assert!(page_texts(&joined).iter().any(|page| page.contains("Feuille d'emargement")));
+    // The turn is given back once the stream has ended.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let again = app.get(app.employer_a(), &path).await;
+        if again.status() == StatusCode::OK {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the turn was not given back: {}", again.status());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn an_invoice_issued_before_pdfs_existed_gets_its_pdf() {
     let app = spawn_app().await;
