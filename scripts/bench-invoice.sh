@@ -13,5 +13,5 @@ if ! "$VENV/bin/python" -c 'import typst, weasyprint' 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q typst==0.15.2 weasyprint==70.0
 fi
-cargo build --release --locked
+cargo build --release --locked --features bench
 "$CARGO_TARGET_DIR/release/pieces" bench invoice --python "$VENV/bin/python" "$@"

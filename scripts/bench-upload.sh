@@ -8,7 +8,7 @@ export PIECES_CACHE=${PIECES_CACHE:-$HOME/.cache/pieces}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PIECES_CACHE/target}
 source scripts/s3-seaweedfs.sh
 source scripts/s3-garage.sh
-cargo build --release --locked
+cargo build --release --locked --features bench
 PIECES="$CARGO_TARGET_DIR/release/pieces"
 WORK=$(mktemp -d)
 trap 'seaweedfs_stop; garage_stop; rm -rf "$WORK"' EXIT

@@ -47,8 +47,8 @@ if ! cargo build --locked --all-targets; then
   exit 1
 fi
 
-echo "== lint: cargo fmt --check, cargo clippy -D warnings"
-if ! cargo fmt --check || ! cargo clippy --locked --all-targets -- -D warnings; then
+echo "== lint: cargo fmt --check, cargo clippy -D warnings (with the benchmarks: --all-features)"
+if ! cargo fmt --check || ! cargo clippy --locked --all-targets --all-features -- -D warnings; then
   echo "(lint failed: counted as one failure)"
   status=1
 fi

@@ -1,82 +1,24 @@
-//! The application: `AppState` (database, object store, configuration), the router that merges
-//! each concern's routes, and `App` — build it on an address (port 0 in tests), read its port,
-//! run it until a shutdown signal, finishing the requests under way.
+//! The composition root: `App` builds the shared state (`state::AppState`), starts the
+//! background work (job workers with each job kind's handler, the indexer with the rows the
+//! documents supply, the sweeper), merges each concern's routes, and serves them on an address
+//! (port 0 in tests) until a shutdown signal, finishing the requests under way. Nothing below
+//! imports this module.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::FromRef;
 use axum::http::StatusCode;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
-use crate::db::Db;
 use crate::error::AppError;
-use crate::storage::Storage;
+pub use crate::state::AppState;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub db: Db,
-    pub storage: Arc<Storage>,
-    pub config: Arc<Config>,
-    /// Notified when a background job is queued.
-    #[from_ref(skip)]
-    pub jobs_wake: Arc<tokio::sync::Notify>,
-    /// The classifier's learned model, retrained as kinds are confirmed.
-    pub learner: crate::classify::learner::Learner,
-    /// The search index, and the indexer's wake-up call.
-    pub search: Arc<crate::search::SearchIndex>,
-    #[from_ref(skip)]
-    pub search_wake: Arc<tokio::sync::Notify>,
-    /// The uploads under way, capped per user and in all.
-    #[from_ref(skip)]
-    pub uploads: crate::slots::Slots,
-    /// The dossiers being printed with their pieces, capped per company and in all.
-    #[from_ref(skip)]
-    pub prints: crate::slots::Slots,
-    /// `/readyz`'s last probe.
-    #[from_ref(skip)]
-    pub last_probe: crate::health::LastProbe,
-}
-
-impl AppState {
-    /// Opens the database (applying migrations) and the object store the configuration names.
-    pub async fn open(config: Config) -> anyhow::Result<AppState> {
-        let config = config.with_env_credentials();
-        std::fs::create_dir_all(config.storage_dir().join("tmp"))
-            .with_context(|| format!("cannot create {}", config.storage_dir().display()))?;
-        crate::storage::sweep::sweep_leftovers(&config.storage_dir()).await;
-        let db = crate::db::connect(&config.database_url()).await?;
-        let storage = Storage::from_config(&config)?;
-        let jobs_wake = Arc::new(tokio::sync::Notify::new());
-        let learner = crate::classify::learner::Learner::default();
-        let (search, rebuild) = crate::search::SearchIndex::open(&config.index_dir())?;
-        if rebuild {
-            let queued = crate::search::outbox::touch_all(&db).await?;
-            tracing::info!(pieces = queued, "the search index is being rebuilt from the database");
-        }
-        let search_wake = Arc::new(tokio::sync::Notify::new());
-        Ok(AppState {
-            db,
-            storage: Arc::new(storage),
-            config: Arc::new(config),
-            jobs_wake,
-            learner,
-            search: Arc::new(search),
-            search_wake,
-            uploads: crate::slots::Slots::new(
-                crate::documents::routes::UPLOADS_PER_USER,
-                crate::documents::routes::UPLOADS,
-            ),
-            prints: crate::slots::Slots::new(1, crate::dossiers::print::PRINTS),
-            last_probe: Default::default(),
-        })
-    }
-}
+/// The kinds of background job, each run by its concern.
+pub const JOB_KINDS: &[crate::jobs::Kind] = &[crate::documents::understand::JOB];
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -119,10 +61,16 @@ impl App {
         }
         state.learner.retrain_later(state.db.clone());
         crate::storage::sweep::start_sweeper(state.config.storage_dir(), crate::storage::sweep::EVERY);
-        crate::jobs::start_workers(state.clone(), state.config.worker_count(), state.jobs_wake.clone());
+        crate::jobs::start_workers(state.clone(), JOB_KINDS, state.config.worker_count(), state.jobs_wake.clone());
         // The processes that do background work also index; the others only follow the index.
         if state.config.worker_count() > 0 {
-            crate::search::outbox::start_indexer(state.db.clone(), state.search.clone(), state.search_wake.clone());
+            let rows = crate::documents::index::rows;
+            crate::search::outbox::start_indexer(
+                state.db.clone(),
+                state.search.clone(),
+                rows,
+                state.search_wake.clone(),
+            );
             // Invoices whose PDF a stop left unmade get it now, in the background.
             let background = state.clone();
             tokio::spawn(async move {

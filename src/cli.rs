@@ -42,7 +42,8 @@ enum Command {
         #[command(subcommand)]
         action: AdminCommand,
     },
-    /// Benchmarks that print figures.
+    /// Benchmarks that print figures (built with `--features bench`).
+    #[cfg(feature = "bench")]
     Bench {
         #[command(subcommand)]
         which: crate::bench::BenchCommand,
@@ -77,10 +78,12 @@ enum Command {
         #[command(subcommand)]
         action: crate::invoice::specimen::InvoiceCommand,
     },
-    /// Evaluations that print figures: `pieces eval classify MANIFEST.csv [--json]`.
+    /// Evaluations that print figures: `pieces eval classify MANIFEST.csv [--json]` (built with
+    /// `--features bench`).
+    #[cfg(feature = "bench")]
     Eval {
         #[command(subcommand)]
-        which: crate::classify::eval::EvalCommand,
+        which: crate::bench::eval::EvalCommand,
     },
     /// Internal: read one PDF and print what it says as JSON (the sandboxed reader's side).
     #[command(hide = true)]
@@ -94,10 +97,10 @@ enum Command {
 /// everything else on the async runtime.
 pub fn main(cli: Cli) -> ExitCode {
     if let Command::ExtractPdf { file } = &cli.command {
-        return crate::extract::sandbox::child_main(file);
+        return crate::extract::child::child_main(file);
     }
     if let Command::MergePdf { output, inputs } = &cli.command {
-        return crate::extract::sandbox::merge_main(output, inputs);
+        return crate::render::merge::merge_main(output, inputs);
     }
     crate::telemetry::init();
     match tokio::runtime::Runtime::new() {
@@ -173,16 +176,18 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve { listen, config } => serve(config, &listen).await,
         Command::Demo { json, config } => crate::demo::run_command(config, json).await,
         Command::Admin { config, action } => run_admin(config, action).await,
+        #[cfg(feature = "bench")]
         Command::Bench { which } => crate::bench::run(which).await,
-        Command::Eval { which } => crate::classify::eval::run_command(which).await,
+        #[cfg(feature = "bench")]
+        Command::Eval { which } => crate::bench::eval::run_command(which).await,
         Command::Invoice { action } => tokio::task::spawn_blocking(move || crate::invoice::specimen::run(action))
             .await
             .unwrap_or_else(|panic| Err(anyhow::anyhow!("the render panicked: {panic}"))),
         Command::Reindex { config } => reindex(config).await,
         Command::Gc { config, grace, dry_run } => crate::storage::gc::run_command(config, grace, dry_run).await,
         Command::Verify { config, repair } => crate::storage::audit::run_command(config, repair).await,
-        Command::ExtractPdf { file } => return crate::extract::sandbox::child_main(&file),
-        Command::MergePdf { output, inputs } => return crate::extract::sandbox::merge_main(&output, &inputs),
+        Command::ExtractPdf { file } => return crate::extract::child::child_main(&file),
+        Command::MergePdf { output, inputs } => return crate::render::merge::merge_main(&output, &inputs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -195,7 +200,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn reindex(config: Config) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
-    crate::search::outbox::reindex(&state).await
+    crate::search::outbox::reindex(&state.db, &state.search, crate::documents::index::rows).await
 }
 
 async fn serve(config: Config, listen: &str) -> anyhow::Result<()> {

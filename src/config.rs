@@ -49,7 +49,7 @@ pub struct Config {
 
     /// The OPCO the invoices are addressed to.
     #[command(flatten)]
-    pub opco: crate::invoice::document::Opco,
+    pub opco: crate::domain::opco::Opco,
 
     #[arg(skip)]
     pub s3_credentials: Option<S3Credentials>,

@@ -8,13 +8,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::admin::{self, NewCompany};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::config::Config;
 use crate::documents::{store_piece, DocKind, NewPiece, Spooled};
 use crate::domain::DossierNumber;
 use crate::dossiers::model::{Action, Costs, DossierFields, Provider, Trainee};
 use crate::dossiers::{history, sql, DossierState};
+use crate::state::AppState;
 
 const SEED_PIECE: &[u8] = include_bytes!("../samples/demo/convention-agence-fictive.pdf");
 

@@ -238,15 +238,17 @@ impl From<MultipartError> for AppError {
     }
 }
 
-/// Turns a unique-constraint violation into a 409 with the given code; other errors stay 500.
-pub fn on_unique(error: sqlx::Error, conflict: impl FnOnce() -> AppError) -> AppError {
-    if is_unique_violation(&error) {
-        conflict()
-    } else {
-        error.into()
-    }
+/// A unique constraint of the schema, as each database names it when it is violated: PostgreSQL
+/// by the constraint's (or unique index's) name, SQLite by its columns. A violation of any other
+/// constraint is not taken for this one.
+pub struct UniqueConstraint {
+    pub postgres: &'static str,
+    pub sqlite: &'static str,
 }
 
-pub fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+impl UniqueConstraint {
+    pub fn is_violated_by(&self, error: &sqlx::Error) -> bool {
+        let sqlx::Error::Database(db) = error else { return false };
+        db.is_unique_violation() && (db.constraint() == Some(self.postgres) || db.message().ends_with(self.sqlite))
+    }
 }

@@ -3,7 +3,6 @@
 //! probes at most once every `PROBE_EVERY` (the local store's probe writes a file) and answers
 //! the last result in between.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
@@ -13,7 +12,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
@@ -21,10 +20,6 @@ pub fn router() -> Router<AppState> {
 
 /// How often `/readyz` may probe the database and the store.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
-
-/// The last probe: when, and whether the database and the store answered.
-#[derive(Clone, Default)]
-pub struct LastProbe(Arc<tokio::sync::Mutex<Option<(Instant, bool, bool)>>>);
 
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {

@@ -2,11 +2,13 @@
 
 /// Operator commands: companies, establishments, users and API tokens.
 pub mod admin;
-/// The HTTP application: state, router, serve, graceful shutdown.
+/// The composition root: builds the state, starts the background work, merges the routes.
 pub mod app;
 /// API tokens, callers, roles and périmètre checks.
 pub mod auth;
-/// Benchmarks that print figures (`pieces bench …`).
+/// Benchmarks and the classifier's evaluation, which print figures (`pieces bench …`,
+/// `pieces eval …`): only with the `bench` feature.
+#[cfg(feature = "bench")]
 pub mod bench;
 /// The kind of a piece from its text: cue rules per page, aggregated.
 pub mod classify;
@@ -40,12 +42,17 @@ pub mod jobs;
 pub mod openapi;
 /// Printable documents with Typst (PDF/A-3b): the invoice form, the printable dossier.
 pub mod render;
+/// The sandbox of every child process that reads an uploaded file: memory, CPU, file size,
+/// deadline, death with the service.
+pub mod sandbox;
 /// French full-text search over the pieces (tantivy), fed by the database's outbox.
 pub mod search;
 /// The HTTP server: connections and requests bounded in time.
 pub mod serve;
 /// Caps on long work at once, per user or company and in all.
 pub mod slots;
+/// The state the handlers, jobs and commands share (below the features).
+pub mod state;
 /// Content-addressed blob storage: local files or S3.
 pub mod storage;
 /// Logging set-up.

@@ -6,9 +6,9 @@ use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::input::Json;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,13 +28,13 @@ use crate::input::Json;
         crate::documents::routes::get_document,
         crate::documents::routes::correct_document,
         crate::search::routes::search,
-        crate::search::similar::similar,
+        crate::documents::similar::similar,
         crate::documents::routes::download_document,
         crate::invoice::routes::preview_invoice,
         crate::invoice::routes::issue_invoice,
         crate::invoice::routes::get_invoice,
         crate::invoice::routes::get_invoice_pdf,
-        crate::dossiers::print::print_dossier,
+        crate::documents::print::print_dossier,
         crate::invoice::routes::credit_invoice,
         openapi_json,
     ),

@@ -1,11 +1,11 @@
 //! The `Caller` extractor: `Authorization: Bearer <token>` → the user behind an unrevoked token.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};
 use sqlx::Row;
 
 use super::{hash_token, Role};
-use crate::app::AppState;
+use crate::db::Db;
 use crate::error::AppError;
 
 #[derive(Clone, Debug)]
@@ -30,10 +30,17 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+/// From any state that holds the database (the service's `AppState`), so that `auth` stays
+/// below it.
+impl<S> FromRequestParts<S> for Caller
+where
+    Db: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, AppError> {
+        let db = Db::from_ref(state);
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -48,7 +55,7 @@ impl FromRequestParts<AppState> for Caller {
              where t.token_hash = $1 and t.revoked_at is null",
         )
         .bind(hash_token(token))
-        .fetch_optional(&state.db)
+        .fetch_optional(&db)
         .await?
         .ok_or_else(AppError::unauthenticated)?;
         let role: String = row.try_get("role")?;

@@ -47,6 +47,19 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// The companies in the caller's périmètre; `None` for admins (every company). The same rule as
+/// [`perimetre_sql`], for what is not SQL (the search index).
+pub async fn companies_of(db: &crate::db::Db, caller: &Caller) -> sqlx::Result<Option<Vec<String>>> {
+    if caller.role == Role::Admin {
+        return Ok(None);
+    }
+    let companies = sqlx::query_scalar("select company_id from user_companies where user_id = $1")
+        .bind(&caller.user_id)
+        .fetch_all(db)
+        .await?;
+    Ok(Some(companies))
+}
+
 /// The SQL condition "company `$col` is in the périmètre of the caller bound as `$role`, `$user`".
 /// Admins see every company.
 pub fn perimetre_sql(col: &str, role_param: u8, user_param: u8) -> String {

@@ -1,268 +1,42 @@
-//! `pieces bench upload`: uploads per second and MB/s through the real server (a child
-//! `pieces serve` on loopback) next to the raw rate of writing the same bytes straight to the
-//! same backend with the same durability, and the server's peak memory during one large upload.
-//! It prints figures; it asserts nothing.
+//! The benchmarks and the classifier's evaluation: commands that print figures and assert
+//! nothing (`pieces bench …`, `pieces eval …`). Built only with the `bench` feature, so that the
+//! service's own dependencies stay free of their HTTP client and logging: `scripts/bench-*.sh`
+//! build it so.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
-
-use anyhow::Context;
-use bytes::Bytes;
-use rand::RngCore;
-
-use crate::config::{parse_size, Config};
-use crate::storage::Storage;
-use server::{cpu_seconds, Server};
-
-pub(crate) use server::start_server;
-
+pub mod eval;
+mod extract;
+mod invoice;
+mod search;
 mod server;
+mod upload;
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
     /// Upload throughput against raw backend writes, and server memory during a large upload.
-    Upload(UploadBench),
+    Upload(upload::UploadBench),
     /// Pages per second of text extraction and of OCR, and the time from upload to
     /// `text_status: done` for a scan of three pages.
-    Extract(ExtractBench),
+    Extract(extract::ExtractBench),
     /// Indexing rate, index size and query latency at 200,000 documents, against PostgreSQL
     /// full-text search.
-    Search(crate::search::bench::SearchBench),
+    Search(search::SearchBench),
     /// Time to render one invoice (median, p99), memory over many renders, invoices per second
     /// through HTTP, against the PyPI `typst` package and WeasyPrint.
-    Invoice(crate::invoice::bench::InvoiceBench),
-}
-
-#[derive(clap::Args)]
-pub struct ExtractBench {
-    /// Labelled manifest whose text PDFs and scans are read.
-    #[arg(long, default_value = "samples/corpus/test/manifest.csv")]
-    manifest: PathBuf,
-    /// Scanned pages to OCR for the OCR rate.
-    #[arg(long, default_value_t = 24)]
-    ocr_pages: usize,
-    /// The scan uploaded for the upload-to-done time.
-    #[arg(long, default_value = "samples/corpus/test/emargement-15-scan.pdf")]
-    scan: PathBuf,
-    /// The server's data folder is a fresh folder under `--data-dir`.
-    #[command(flatten)]
-    config: Config,
-}
-
-#[derive(clap::Args)]
-pub struct UploadBench {
-    /// Number of PDFs to upload.
-    #[arg(long, default_value_t = 1000)]
-    count: usize,
-    /// Size of each PDF.
-    #[arg(long, default_value = "200KB", value_parser = parse_size)]
-    size: u64,
-    /// Concurrent clients.
-    #[arg(long, default_value_t = 8)]
-    clients: usize,
-    /// Size of the single large upload whose server memory is measured.
-    #[arg(long, default_value = "200MiB", value_parser = parse_size)]
-    large: u64,
-    /// The server's data folder is a fresh folder under `--data-dir`.
-    #[command(flatten)]
-    config: Config,
+    Invoice(invoice::InvoiceBench),
 }
 
 pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
     match which {
-        BenchCommand::Upload(bench) => upload(bench).await,
-        BenchCommand::Extract(bench) => extract(bench).await,
-        BenchCommand::Search(bench) => crate::search::bench::run(bench).await,
-        BenchCommand::Invoice(bench) => crate::invoice::bench::run(bench).await,
+        BenchCommand::Upload(bench) => upload::run(bench).await,
+        BenchCommand::Extract(bench) => extract::run(bench).await,
+        BenchCommand::Search(bench) => search::run(bench).await,
+        BenchCommand::Invoice(bench) => invoice::run(bench).await,
     }
 }
 
-async fn extract(bench: ExtractBench) -> anyhow::Result<()> {
-    use crate::extract::reader::{self, Reader};
-    let files = crate::classify::eval::read_manifest(&bench.manifest)?;
-    let reader = Reader::new(None, "auto")?;
-    let work = tempfile::tempdir()?;
-    let texts: Vec<&PathBuf> =
-        files.iter().map(|(p, _)| p).filter(|p| p.extension().is_some_and(|e| e == "pdf")).collect();
-
-    // Text layers, through the sandboxed reader as the service runs it (one child per file).
-    let (mut pages, mut text_files) = (0, 0);
-    let started = Instant::now();
-    for path in &texts {
-        let reading = crate::extract::sandbox::read_pdf(&reader.exe, path).await?;
-        if reading.problem.is_none() && reading.pages.iter().all(|p| !crate::extract::pdf_text::is_textless(p)) {
-            pages += reading.page_count;
-            text_files += 1;
-        }
-    }
-    let sandboxed = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    for path in &texts {
-        let bytes = std::fs::read(path)?;
-        std::hint::black_box(crate::extract::read_pdf_all(&bytes));
-    }
-    let in_process = started.elapsed().as_secs_f64();
-    println!("pieces bench extract");
-    println!(
-        "  text layers: {pages} pages of {text_files} text PDFs: {:.0} pages/s in the sandboxed reader (a child process per file), {:.0} pages/s in process",
-        pages as f64 / sandboxed, pages as f64 / in_process
-    );
-
-    // OCR of scanned pages, one at a time (a worker's rate; the service runs cores − 1 workers).
-    if !reader.ocr {
-        println!("  OCR: skipped (Tesseract with `fra` is not installed)");
-        return Ok(());
-    }
-    let scans: Vec<&PathBuf> =
-        files.iter().map(|(p, _)| p).filter(|p| p.to_string_lossy().contains("-scan.")).collect();
-    let (mut ocr_pages, started) = (0, Instant::now());
-    for (index, path) in scans.iter().enumerate() {
-        if ocr_pages >= bench.ocr_pages {
-            break;
-        }
-        let scratch = work.path().join(index.to_string());
-        ocr_pages += reader::read_file(&reader, path, &scratch).await?.page_count;
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "  OCR: {ocr_pages} scanned pages in {seconds:.1} s: {:.2} pages/s for one worker ({:.2} s a page)",
-        ocr_pages as f64 / seconds,
-        seconds / ocr_pages as f64
-    );
-
-    // Upload → text_status done, through a real server.
-    let mut config = bench.config.clone().with_env_credentials();
-    let folder = tempfile::Builder::new().prefix("bench-").tempdir_in(&config.data_dir)?;
-    config.data_dir = folder.path().join("server");
-    let mut server = Server::start(&config).await?;
-    let result = server.upload_until_read(&bench.scan).await;
-    server.stop().await;
-    let (seconds, pages) = result?;
-    println!("  upload → text_status done: {seconds:.1} s for a {pages}-page scan ({})", bench.scan.display());
-    Ok(())
-}
-
-async fn upload(bench: UploadBench) -> anyhow::Result<()> {
-    let work = tempfile::Builder::new().prefix("bench-").tempdir_in(&bench.config.data_dir)?;
-    let mut config = bench.config.clone().with_env_credentials();
-    config.data_dir = work.path().join("server");
-    config.max_upload = bench.large + 1024 * 1024;
-    let storage = Storage::from_config(&config)?;
-    let files = random_pdfs(bench.count, bench.size as usize);
-    let total_bytes: u64 = files.iter().map(|f| f.len() as u64).sum();
-
-    let mut server = Server::start(&config).await?;
-    let result = async {
-        println!("pieces bench upload: {} PDFs of {} bytes, {} clients, backend: {}", bench.count, bench.size, bench.clients, storage.describe());
-        let (server_cpu, client_cpu) = (cpu_seconds(server.pid()?)?, cpu_seconds(std::process::id())?);
-        let seconds = server.upload_all(&files, bench.clients).await?;
-        let server_cpu = cpu_seconds(server.pid()?)? - server_cpu;
-        let client_cpu = cpu_seconds(std::process::id())? - client_cpu;
-        let raw = raw_writes(&storage, &config, &files, bench.clients).await?;
-        report("through pieces (HTTP, sha256, sniff, store, record)", bench.count, total_bytes, seconds);
-        println!(
-            "    CPU per upload: server {:.2} ms, benchmark client {:.2} ms (2 cores shared by both)",
-            1000.0 * server_cpu / bench.count as f64,
-            1000.0 * client_cpu / bench.count as f64
-        );
-        report(raw.1, bench.count, total_bytes, raw.0);
-        println!("  ratio: {:.0} % of the raw rate (target: at least 70 %)", 100.0 * raw.0 / seconds);
-        let (idle, peak) = server.large_upload_memory(work.path(), bench.large).await?;
-        println!(
-            "  server memory during one {:.0} MiB upload: idle {:.1} MiB, peak {:.1} MiB, +{:.1} MiB above idle (target: under 64 MiB)",
-            mib(bench.large), mib(idle), mib(peak), mib(peak.saturating_sub(idle))
-        );
-        anyhow::Ok(())
-    }
-    .await;
-    server.stop().await;
-    result
-}
-
-fn report(what: &str, count: usize, bytes: u64, seconds: f64) {
-    println!(
-        "  {what}: {:.1} uploads/s, {:.1} MB/s ({count} in {seconds:.2} s)",
-        count as f64 / seconds,
-        bytes as f64 / 1e6 / seconds
-    );
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// Distinct PDF-looking files of `size` bytes.
-fn random_pdfs(count: usize, size: usize) -> Vec<Bytes> {
-    let mut rng = rand::rng();
-    (0..count)
-        .map(|_| {
-            let mut bytes = vec![0u8; size.max(32)];
-            rng.fill_bytes(&mut bytes);
-            bytes[..10].copy_from_slice(b"%PDF-1.4\n%");
-            let tail = bytes.len() - 7;
-            bytes[tail..].copy_from_slice(b"\n%%EOF\n");
-            Bytes::from(bytes)
-        })
-        .collect()
-}
-
-/// The same bytes written straight to the backend by `clients` workers: files written and
-/// fsynced, or plain S3 PUTs. Returns (seconds, description).
-async fn raw_writes(
-    storage: &Storage,
-    config: &Config,
-    files: &[Bytes],
-    clients: usize,
-) -> anyhow::Result<(f64, &'static str)> {
-    let files = Arc::new(files.to_vec());
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    let description = match storage {
-        Storage::Fs(_) => {
-            let dir = config.data_dir.join("raw");
-            std::fs::create_dir_all(&dir)?;
-            for _ in 0..clients {
-                let (files, next, dir) = (files.clone(), next.clone(), dir.clone());
-                workers.push(tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                    use std::io::Write;
-                    while let Some(bytes) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let mut file = std::fs::File::create(dir.join(uuid::Uuid::new_v4().to_string()))?;
-                        file.write_all(bytes)?;
-                        file.sync_all()?;
-                    }
-                    Ok(())
-                }));
-            }
-            "raw backend writes (write + fsync each file)"
-        }
-        Storage::S3(store) => {
-            let prefix = format!("bench-raw/{}", uuid::Uuid::new_v4());
-            for _ in 0..clients {
-                let (files, next, client, bucket, prefix) =
-                    (files.clone(), next.clone(), store.client().clone(), config.s3_bucket.clone(), prefix.clone());
-                workers.push(tokio::spawn(async move {
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(bytes) = files.get(index) else { return Ok(()) };
-                        client
-                            .put_object()
-                            .bucket(&bucket)
-                            .key(format!("{prefix}/{index}"))
-                            .body(bytes.clone().into())
-                            .send()
-                            .await
-                            .context("raw PUT")?;
-                    }
-                }));
-            }
-            "raw backend writes (plain S3 PUTs)"
-        }
-    };
-    for worker in workers {
-        worker.await??;
-    }
-    Ok((started.elapsed().as_secs_f64(), description))
+/// (median, p99) in ms.
+fn stats(times: &mut [f64]) -> (f64, f64) {
+    times.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.99))
 }

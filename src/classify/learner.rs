@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::Model;
 use crate::db::Db;
-use crate::documents::DocKind;
+use crate::domain::DocKind;
 
 /// A kind staff set or confirmed weighs this many uploaders' kinds.
 const STAFF_WEIGHT: usize = 3;

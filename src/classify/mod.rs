@@ -9,14 +9,14 @@
 //! certificat de réalisation; a devis and a facture share an HT/TVA/TTC table, so only their own
 //! words ("validité", "bon pour accord" vs "échéance", "net à payer", "acquittée") decide.
 
-pub mod eval;
 pub mod learner;
+pub mod manifest;
 pub mod model;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::documents::DocKind;
+use crate::domain::DocKind;
 use crate::extract::FacturX;
 pub use model::Model;
 

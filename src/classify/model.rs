@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::{fold, words};
-use crate::documents::DocKind;
+use crate::domain::DocKind;
 
 /// The base model, trained on `samples/corpus/train` (see the README to rebuild it).
 const BASE: &str = include_str!("base-model.json");

@@ -7,11 +7,11 @@ use serde_json::json;
 
 use super::sql::{self, Document, NewRow};
 use super::{DocKind, Spooled};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::{new_id, now};
 use crate::dossiers::{history, DossierRecord, DossierState};
-use crate::error::{is_unique_violation, AppError, AppResult};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::storage::StorageError;
 
 /// What the uploader says of a piece.
@@ -80,7 +80,7 @@ pub async fn record_piece(
     match insert_with_event(state, &row, only_if_open).await {
         Ok(true) => {}
         Ok(false) => return Err(dossier_closed()),
-        Err(error) if is_unique_violation(&error) => {
+        Err(error) if sql::SAME_BYTES.is_violated_by(&error) => {
             // A concurrent upload of the same bytes won the race: answer as a retry would.
             if let Some(existing) = sql::find_in_dossier_by_sha256(&state.db, &dossier.id, sha256).await? {
                 return Ok((existing, true));
@@ -99,7 +99,7 @@ pub async fn record_piece(
         original_name: original_name.clone(),
         mime_type: spooled.mime_type.to_string(),
         size: row.size,
-        sha256: sha256.to_string(),
+        sha256: spooled.sha256.clone(),
         uploaded_by: String::new(),
         uploaded_at: row.uploaded_at.to_string(),
         duplicate: None,
@@ -117,7 +117,7 @@ async fn insert_with_event(state: &AppState, row: &NewRow<'_>, only_if_open: boo
     }
     let detail = json!({ "document": row.id, "title": row.title, "sha256": row.sha256, "size": row.size });
     history::record(&mut tx, row.dossier_id, Some(row.uploaded_by), "document_added", detail).await?;
-    crate::jobs::enqueue(&mut tx, crate::jobs::UNDERSTAND, row.id).await?;
+    crate::jobs::enqueue(&mut tx, super::understand::UNDERSTAND, row.id).await?;
     crate::search::outbox::touch(&mut tx, row.id).await?;
     tx.commit().await?;
     state.jobs_wake.notify_one();

@@ -2,15 +2,17 @@
 //! metadata, and the verified download.
 
 pub mod form;
+pub mod index;
 pub mod ingest;
-pub mod kind;
+pub mod print;
 pub mod routes;
+pub mod similar;
 pub mod spool;
 pub mod sql;
 pub mod understand;
 
+pub use crate::domain::DocKind;
 pub use ingest::{store_piece, NewPiece};
-pub use kind::DocKind;
 pub use routes::router;
 pub use spool::Spooled;
 pub use sql::Document;

@@ -17,12 +17,11 @@ use super::ingest::check_open;
 use super::spool::spool_field;
 use super::sql::{self, Document};
 use super::{store_piece, DocKind, NewPiece, Spooled};
-use crate::app::AppState;
 use crate::auth::Caller;
-use crate::domain::Sha256Hex;
 use crate::dossiers::routes::load_header as load_dossier;
 use crate::error::{AppError, AppResult};
 use crate::input::{Json, Path};
+use crate::state::AppState;
 use crate::storage::StorageError;
 
 /// The routes. An upload's body is bounded as it is read (`Form`, `spool`); the other bodies
@@ -32,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/dossiers/{number}/documents", get(list_documents).post(upload_document))
         .route("/api/v1/documents/{id}", get(get_document).patch(correct_document))
         .route("/api/v1/documents/{id}/content", get(download_document))
+        .route("/api/v1/documents/{id}/similar", get(super::similar::similar))
+        .route("/api/v1/dossiers/{number}/print", get(super::print::print_dossier))
 }
 
 /// The multipart form of an upload.
@@ -78,11 +79,7 @@ pub async fn upload_document(
     Ok((status, Json(document)))
 }
 
-/// Uploads one user may send at once (a browser opens at most six connections to a server), and uploads the
-/// process receives at once: an upload holds a spool file and a connection up to the upload
-/// deadline, and a few slow clients must not hold them all.
-pub const UPLOADS_PER_USER: usize = 6;
-pub const UPLOADS: usize = 64;
+pub use crate::state::{UPLOADS, UPLOADS_PER_USER};
 
 fn too_many_uploads(busy: crate::slots::Busy) -> AppError {
     let (en, fr) = match busy {
@@ -265,14 +262,13 @@ pub async fn send_document(state: &AppState, document: Document, headers: &Heade
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let sha256 = Sha256Hex::parse(&document.sha256)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("document {id} has a malformed sha256")))?;
-    let mut stream = state.storage.get_verified(&sha256, document.size as u64).await.map_err(|error| match error {
-        StorageError::Unavailable(cause) => AppError::storage_unavailable(cause),
-        StorageError::NotFound(blob) => {
-            AppError::internal(anyhow::anyhow!("integrity: document {id} has no blob {blob}"))
-        }
-    })?;
+    let mut stream =
+        state.storage.get_verified(&document.sha256, document.size as u64).await.map_err(|error| match error {
+            StorageError::Unavailable(cause) => AppError::storage_unavailable(cause),
+            StorageError::NotFound(blob) => {
+                AppError::internal(anyhow::anyhow!("integrity: document {id} has no blob {blob}"))
+            }
+        })?;
     // A small blob is checked whole before the headers go: its corruption is a clean 500.
     let first = match stream.next().await {
         Some(Ok(chunk)) => chunk,

@@ -9,7 +9,35 @@ use super::DocKind;
 use crate::auth::{perimetre_sql, Caller};
 use crate::classify::Classification;
 use crate::db::Db;
+use crate::domain::Sha256Hex;
+use crate::error::UniqueConstraint;
 use crate::extract::{FacturX, Problem};
+
+/// Where the reading of a piece's text stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TextStatus {
+    /// Queued or being read in the background.
+    Pending,
+    /// Read (perhaps with a soft problem: a cap, scans left unread).
+    Done,
+    /// Not readable (see the problem).
+    Failed,
+}
+
+impl TextStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextStatus::Pending => "pending",
+            TextStatus::Done => "done",
+            TextStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TextStatus> {
+        [TextStatus::Pending, TextStatus::Done, TextStatus::Failed].into_iter().find(|s| s.as_str() == text)
+    }
+}
 
 /// A piece, as the API shows it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -26,7 +54,7 @@ pub struct Document {
     /// The type sniffed from the bytes.
     pub mime_type: String,
     pub size: i64,
-    pub sha256: String,
+    pub sha256: Sha256Hex,
     /// Login of the uploader.
     pub uploaded_by: String,
     pub uploaded_at: String,
@@ -34,7 +62,7 @@ pub struct Document {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<bool>,
     /// `pending` (being read in the background), `done`, or `failed` (see `text_problem`).
-    pub text_status: String,
+    pub text_status: TextStatus,
     /// Why the text could not be read, or only in part (`encrypted`, `unreadable`,
     /// `too_complex`, `too_slow`, `ocr_off`, …).
     pub text_problem: Option<Problem>,
@@ -61,11 +89,11 @@ impl Document {
             original_name: String::new(),
             mime_type: String::new(),
             size: 0,
-            sha256: String::new(),
+            sha256: Sha256Hex::from_digest(&[0; 32]),
             uploaded_by: String::new(),
             uploaded_at: String::new(),
             duplicate: None,
-            text_status: "pending".into(),
+            text_status: TextStatus::Pending,
             text_problem: None,
             page_count: None,
             pages_without_text: Vec::new(),
@@ -106,6 +134,10 @@ pub async fn find_in_dossier_by_sha256(db: &Db, dossier_id: &str, sha256: &str) 
         .await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// The same bytes once per dossier (`unique (dossier_id, sha256)`).
+pub const SAME_BYTES: UniqueConstraint =
+    UniqueConstraint { postgres: "documents_dossier_id_sha256_key", sqlite: "documents.dossier_id, documents.sha256" };
 
 pub struct NewRow<'a> {
     pub id: &'a str,
@@ -172,6 +204,11 @@ pub async fn correct_kind(db: &Db, document: &Document, kind: Option<DocKind>, b
     tx.commit().await
 }
 
+/// A column whose stored value is not one the service writes.
+fn corrupt(column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode { index: column.to_string(), source: format!("unexpected value {value:?}").into() }
+}
+
 fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
     let kind: Option<String> = row.try_get("kind")?;
     Ok(Document {
@@ -183,11 +220,17 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
         original_name: row.try_get("original_name")?,
         mime_type: row.try_get("mime_type")?,
         size: row.try_get("size")?,
-        sha256: row.try_get("sha256")?,
+        sha256: {
+            let text: String = row.try_get("sha256")?;
+            Sha256Hex::parse(&text).ok_or_else(|| corrupt("sha256", &text))?
+        },
         uploaded_by: row.try_get("uploader_login")?,
         uploaded_at: row.try_get("uploaded_at")?,
         duplicate: None,
-        text_status: row.try_get("text_status")?,
+        text_status: {
+            let text: String = row.try_get("text_status")?;
+            TextStatus::parse(&text).ok_or_else(|| corrupt("text_status", &text))?
+        },
         text_problem: json_column(row, "text_reason")?,
         page_count: row.try_get("page_count")?,
         pages_without_text: json_column(row, "pages_without_text")?.unwrap_or_default(),

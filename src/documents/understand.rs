@@ -6,17 +6,18 @@
 
 use anyhow::Context;
 use futures_util::StreamExt;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use tokio::io::AsyncWriteExt;
 
-use crate::app::AppState;
+use super::sql::TextStatus;
 use crate::classify::{classify, Classification};
 use crate::db::Db;
-use crate::documents::DocKind;
+use crate::domain::DocKind;
 use crate::domain::Sha256Hex;
 use crate::extract::reader::{self, Reader, Reading};
 use crate::extract::Problem;
 use crate::jobs::{self, Job};
+use crate::state::AppState;
 
 /// A classifier at least this sure that the uploader's kind is wrong flags the piece.
 const MISMATCH_CONFIDENCE: f64 = 0.7;
@@ -92,7 +93,7 @@ async fn record(
          facturx = $11 where id = $1",
     )
     .bind(&job.document_id)
-    .bind(understanding.status())
+    .bind(if understanding.is_read() { TextStatus::Done } else { TextStatus::Failed }.as_str())
     .bind(understanding.problem.as_ref().map(|p| json(serde_json::to_string(p))))
     .bind(understanding.page_count as i64)
     .bind(json(serde_json::to_string(&understanding.pages_without_text)))
@@ -112,12 +113,22 @@ async fn record(
 
 /// After the last attempt failed, in the transaction that gives the job up: the piece's text is
 /// marked failed with the reason.
-pub async fn give_up(tx: &mut Transaction<'_, Any>, document_id: &str, error: &str) -> sqlx::Result<()> {
+pub async fn give_up(db: &mut sqlx::AnyConnection, document_id: &str, error: &str) -> sqlx::Result<()> {
     let problem = Problem::new("failed", format!("La lecture de la pièce a échoué : {error}"));
     sqlx::query("update documents set text_status = 'failed', text_reason = $2 where id = $1")
         .bind(document_id)
         .bind(serde_json::to_string(&problem).unwrap_or_default())
-        .execute(&mut **tx)
+        .execute(db)
         .await?;
     Ok(())
 }
+
+/// The name of the job that reads a piece: its text, OCR of its scans, its Factur-X data, its kind.
+pub const UNDERSTAND: &str = "understand";
+
+/// The reading job, as the queue runs it.
+pub const JOB: jobs::Kind = jobs::Kind {
+    name: UNDERSTAND,
+    work: |state, job| Box::pin(run(state, job)),
+    give_up: |db, document_id, why| Box::pin(give_up(db, document_id, why)),
+};

@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Shown as its 64 hex digits (JSON, OpenAPI).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String)]
 pub struct Sha256Hex(String);
 
 impl Sha256Hex {

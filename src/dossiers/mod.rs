@@ -5,7 +5,6 @@
 pub mod history;
 pub mod model;
 pub mod numbers;
-pub mod print;
 pub mod routes;
 pub mod sql;
 

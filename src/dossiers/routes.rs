@@ -11,10 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::history::{self, Event};
 use super::model::{DossierFields, DossierInput, DossierState};
 use super::sql::{self, DossierRecord, DossierSummary};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::input::{Json, Path, Query};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,7 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/dossiers/{number}/submit", post(submit_dossier))
         .route("/api/v1/dossiers/{number}/state", post(change_dossier_state))
         .route("/api/v1/dossiers/{number}/history", get(dossier_history))
-        .route("/api/v1/dossiers/{number}/print", get(super::print::print_dossier))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1,8 +1,9 @@
 //! Reading what a piece says: the text layer of PDFs (`pdf_text`), the structured data of
 //! electronic invoices (`facturx`: Factur-X, ZUGFeRD, XRechnung in CII syntax), and OCR of scans
 //! (`ocr`, with Tesseract). Parsing untrusted PDFs happens in a child process under a memory and
-//! time budget (`sandbox`), so a hostile file can only fail its own reading.
+//! time budget (`crate::sandbox`, the reader in `child`), so a hostile file can only fail its own reading.
 
+pub mod child;
 pub mod cmap;
 pub mod facturx;
 pub mod ocr;
@@ -10,7 +11,6 @@ pub mod pdf_text;
 pub mod reader;
 #[cfg(test)]
 mod sample_tests;
-pub mod sandbox;
 pub mod tiff;
 
 pub use facturx::{read_cii, read_pdf, FacturX};

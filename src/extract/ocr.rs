@@ -2,7 +2,7 @@
 //! Images are read as they are (a multi-page TIFF gives one text per page) when their size in
 //! pixels is sane; PDF pages without a text layer are first rendered to greyscale PNG with
 //! poppler's `pdftoppm`, within a box of pixels whatever the page's size. Each tool runs in the
-//! sandbox (`sandbox`): memory, CPU, file size and a deadline.
+//! sandbox (`crate::sandbox`): memory, CPU, file size and a deadline.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-use super::sandbox::{self, Limits, NotStarted};
 use super::Problem;
+use crate::sandbox::{self, Limits, NotStarted};
 
 /// Why a tool gave no text: the piece (its problem is recorded), or the machine (the tool could
 /// not start: the reading is tried again later).

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{ocr, pdf_text, sandbox, FacturX, Problem};
+use super::{child, ocr, pdf_text, FacturX, Problem};
 
 /// At most this many scanned pages of one PDF are OCR'd.
 const MAX_OCR_PAGES: usize = 50;
@@ -53,11 +53,9 @@ impl Reading {
     /// `done` or `failed`: failed when nothing could be read. (With OCR off, past the page or
     /// text cap, or a page the OCR failed on, what could be read is kept, and the problem says
     /// what was not.)
-    pub fn status(&self) -> &'static str {
-        match &self.problem {
-            Some(problem) if !SOFT.contains(&problem.code.as_str()) || self.pages.is_empty() => "failed",
-            _ => "done",
-        }
+    /// Whether the piece counts as read (`true`), or failed: a soft problem leaves it read.
+    pub fn is_read(&self) -> bool {
+        !matches!(&self.problem, Some(problem) if !SOFT.contains(&problem.code.as_str()) || self.pages.is_empty())
     }
 
     pub fn texts(&self) -> Vec<String> {
@@ -76,7 +74,7 @@ pub async fn read_file(reader: &Reader, path: &Path, work: &Path) -> anyhow::Res
     let mut head = vec![0; 8192];
     let mut file = tokio::fs::File::open(path).await.with_context(|| format!("cannot read {}", path.display()))?;
     let len = tokio::io::AsyncReadExt::read(&mut file, &mut head).await?;
-    let mime_type = crate::documents::spool::sniff(&head[..len]).map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    let mime_type = crate::domain::sniff::sniff(&head[..len]).map_err(|e| anyhow::anyhow!("{}", e.detail))?;
     read(reader, path, mime_type, work).await
 }
 
@@ -130,7 +128,7 @@ pub async fn read(reader: &Reader, path: &Path, mime_type: &str, work: &Path) ->
 }
 
 async fn read_pdf(reader: &Reader, path: &Path, work: &Path) -> anyhow::Result<Reading> {
-    let found = sandbox::read_pdf(&reader.exe, path).await?;
+    let found = child::read_pdf(&reader.exe, path).await?;
     if let Some(problem) = found.problem {
         return Ok(Reading { problem: Some(problem), ..Reading::default() });
     }

@@ -9,7 +9,7 @@ use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 use super::document::iso_date;
 use super::error::{InvalidInvoice, Problem};
-use super::format::format_date;
+use crate::domain::french::format_date;
 
 /// The first day an invoice may bear.
 pub const FIRST: Date = date!(2000 - 01 - 01);

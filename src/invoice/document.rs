@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::compute::Computed;
+use super::Invoice;
 use crate::dossiers::model::Action;
 
 /// What an issued invoice keeps besides its number and totals.
@@ -20,6 +21,32 @@ pub struct Frozen {
     /// The OPCO assistant who handles the company, when there is one.
     pub assistant: Option<Assistant>,
     pub signed: Signed,
+}
+
+/// What an invoice keeps of its request and of the dossier, company and OPCO at issue.
+pub fn freeze(
+    request: serde_json::Value,
+    invoice: &Invoice,
+    computed: Computed,
+    employer: Employer,
+    dossier: DossierRef,
+    opco: Opco,
+    assistant: Option<Assistant>,
+) -> Frozen {
+    Frozen {
+        request,
+        computed,
+        employer,
+        dossier,
+        opco,
+        assistant,
+        signed: Signed {
+            date: invoice.date,
+            place: invoice.place.clone(),
+            name: invoice.signatory.name.clone(),
+            function: invoice.signatory.function.clone(),
+        },
+    }
 }
 
 /// The issuing employer (the seller, in Factur-X terms).
@@ -38,39 +65,7 @@ pub struct Employer {
     pub city: Option<String>,
 }
 
-/// The OPCO (the buyer), from the configuration (`--opco-*`).
-#[derive(clap::Args, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Opco {
-    /// The OPCO's name, as printed on invoices.
-    #[arg(long = "opco-name", env = "PIECES_OPCO_NAME", default_value = "AKTO")]
-    pub name: String,
-    /// Its street address.
-    #[arg(long = "opco-address", env = "PIECES_OPCO_ADDRESS", default_value = "47 rue de la Victoire")]
-    pub address: String,
-    #[arg(long = "opco-postcode", env = "PIECES_OPCO_POSTCODE", default_value = "75009")]
-    pub postcode: String,
-    #[arg(long = "opco-city", env = "PIECES_OPCO_CITY", default_value = "Paris")]
-    pub city: String,
-    /// Its SIREN (9 digits): set the OPCO's own.
-    #[arg(long = "opco-siren", env = "PIECES_OPCO_SIREN", default_value = "853000992")]
-    pub siren: String,
-    /// Its intra-community VAT number: set the OPCO's own.
-    #[arg(long = "opco-vat-number", env = "PIECES_OPCO_VAT_NUMBER", default_value = "FR10853000992")]
-    pub vat_number: String,
-}
-
-impl Default for Opco {
-    fn default() -> Opco {
-        Opco {
-            name: "AKTO".into(),
-            address: "47 rue de la Victoire".into(),
-            postcode: "75009".into(),
-            city: "Paris".into(),
-            siren: "853000992".into(),
-            vat_number: "FR10853000992".into(),
-        }
-    }
-}
+pub use crate::domain::opco::Opco;
 
 /// "Assistant(e) AKTO" and "ligne directe".
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -98,12 +93,39 @@ pub struct Signed {
     pub function: String,
 }
 
+/// The document's type (UNTDID 1001), as Factur-X and the `invoices` table write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeCode {
+    /// `380`: a commercial invoice.
+    Invoice,
+    /// `381`: a credit note (avoir).
+    CreditNote,
+}
+
+impl TypeCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            TypeCode::Invoice => "380",
+            TypeCode::CreditNote => "381",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<TypeCode> {
+        [TypeCode::Invoice, TypeCode::CreditNote].into_iter().find(|t| t.code() == code)
+    }
+}
+
+impl Serialize for TypeCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
 /// What is printed and stated about one invoice: its frozen data, and its number and type.
 pub struct Printable<'a> {
     /// `None` for a specimen (`pieces invoice render`): no number was used.
     pub number: Option<&'a str>,
-    /// `380` (invoice) or `381` (credit note).
-    pub type_code: &'a str,
+    pub type_code: TypeCode,
     /// The invoice a credit note cancels.
     pub credits: Option<&'a str>,
     pub issue_date: Date,
@@ -112,27 +134,8 @@ pub struct Printable<'a> {
 
 impl Printable<'_> {
     pub fn is_credit_note(&self) -> bool {
-        self.type_code == "381"
+        self.type_code == TypeCode::CreditNote
     }
 }
 
-/// `YYYY-MM-DD` in JSON.
-pub(crate) mod iso_date {
-    use serde::{de, Deserialize, Deserializer, Serializer};
-    use time::macros::format_description;
-    use time::Date;
-
-    pub fn serialize<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(date)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        parse(&text).ok_or_else(|| de::Error::custom(format!("{text:?} is not a YYYY-MM-DD date")))
-    }
-
-    /// `2026-11-27`, trimmed.
-    pub fn parse(text: &str) -> Option<Date> {
-        Date::parse(text.trim(), format_description!("[year]-[month]-[day]")).ok()
-    }
-}
+pub(crate) use crate::domain::iso_date;

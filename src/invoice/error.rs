@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::dates::DateProblem;
-use super::format::format_hours;
+use crate::domain::french::format_hours;
 use crate::domain::{DecimalError, Hours};
 
 /// One problem with one field, shaped like the problem+json `field`, `code`, `detail`, `detail_fr`.

@@ -6,10 +6,10 @@ use axum::http::StatusCode;
 
 use super::document::{iso_date, Assistant, Employer};
 use super::{dates, Computed, DossierFacts, InvoiceRequest};
-use crate::app::AppState;
 use crate::domain::Hours;
 use crate::dossiers::sql::DossierRecord;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// Reads and computes the request against what the dossier says.
 pub async fn read_request(

@@ -39,7 +39,7 @@ pub fn cii_xml(invoice: &Printable) -> String {
          <ram:IncludedNote><ram:Content>{}</ram:Content></ram:IncludedNote></rsm:ExchangedDocument>\n\
          <rsm:SupplyChainTradeTransaction>\n",
         escape(invoice.number.unwrap_or(SPECIMEN_ID)),
-        invoice.type_code,
+        invoice.type_code.code(),
         day(invoice.issue_date),
         escape(&format!(
             "Dossier {} : remboursement de la rémunération des stagiaires et des frais de formation",

@@ -7,19 +7,19 @@ use time::{Date, OffsetDateTime};
 
 use super::accord::{self, Lines};
 use super::dates::{self, DateProblem};
-use super::document::iso_date;
+use super::document::{iso_date, TypeCode};
 use super::error::{InvalidInvoice, Problem};
 use super::sql::{self, InvoiceRecord, NewInvoice};
 use crate::auth::Caller;
 use crate::db::new_id;
+use crate::domain::InvoiceNumber;
 use crate::dossiers::history;
-use crate::error::{on_unique, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 
 /// What an invoice or a credit note records, besides its number.
 pub struct Issue<'a> {
     pub date: Date,
-    /// `380` (invoice) or `381` (credit note).
-    pub type_code: &'a str,
+    pub type_code: TypeCode,
     /// The invoice a credit note cancels.
     pub credits: Option<&'a str>,
     pub data: &'a serde_json::Value,
@@ -30,13 +30,53 @@ pub struct Issue<'a> {
     pub accord: Option<(Lines, Lines)>,
 }
 
+/// Why an invoice or a credit note was not recorded.
+#[derive(Debug)]
+pub enum NotIssued {
+    /// Another request with the same Idempotency-Key recorded its invoice first.
+    SameKey,
+    /// The invoice already has its credit note.
+    AlreadyCredited,
+    Failed(AppError),
+}
+
+impl From<AppError> for NotIssued {
+    fn from(error: AppError) -> NotIssued {
+        NotIssued::Failed(error)
+    }
+}
+
+impl From<sqlx::Error> for NotIssued {
+    fn from(error: sqlx::Error) -> NotIssued {
+        NotIssued::Failed(error.into())
+    }
+}
+
+impl From<NotIssued> for AppError {
+    fn from(why: NotIssued) -> AppError {
+        match why {
+            NotIssued::SameKey => AppError::conflict("duplicate_key", "Already issued.", "Déjà émise."),
+            NotIssued::AlreadyCredited => already_credited(),
+            NotIssued::Failed(error) => error,
+        }
+    }
+}
+
+pub fn already_credited() -> AppError {
+    AppError::conflict(
+        "already_credited",
+        "This invoice is already cancelled by a credit note.",
+        "Cette facture est déjà annulée par un avoir.",
+    )
+}
+
 /// Takes the company's next number and records the invoice and its history event, in `tx`.
 pub async fn issue(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     caller: &Caller,
     (company_id, dossier_id): (&str, &str),
     issue: Issue<'_>,
-) -> AppResult<InvoiceRecord> {
+) -> Result<InvoiceRecord, NotIssued> {
     // The number first: taking it locks the company's counter until the commit, so the checks
     // below see every invoice issued before this one.
     let sequence = sql::next_sequence(tx, company_id).await?;
@@ -45,7 +85,7 @@ pub async fn issue(
         Some((claimed, granted)) => Some(above_accord(tx, dossier_id, claimed, granted).await?),
         None => None,
     };
-    let number = number(issue.date, sequence);
+    let number = InvoiceNumber::new(issue.date, sequence).to_string();
     let id = new_id();
     let date = issue.date.to_string();
     let new = NewInvoice {
@@ -64,18 +104,22 @@ pub async fn issue(
         request_sha256: issue.request_sha256,
         above_accord,
     };
-    sql::insert(tx, &new)
-        .await
-        .map_err(|e| on_unique(e, || AppError::conflict("duplicate_key", "Already issued.", "Déjà émise.")))?;
-    let action = if issue.type_code == "381" { "credit_note_issued" } else { "invoice_issued" };
+    sql::insert(tx, &new).await.map_err(|error| {
+        if sql::SAME_KEY.is_violated_by(&error) {
+            NotIssued::SameKey
+        } else if sql::CREDITED_ONCE.is_violated_by(&error) {
+            NotIssued::AlreadyCredited
+        } else {
+            error.into()
+        }
+    })?;
+    let action = match issue.type_code {
+        TypeCode::CreditNote => "credit_note_issued",
+        TypeCode::Invoice => "invoice_issued",
+    };
     let detail = serde_json::json!({ "number": number, "total_ttc": new.totals[2] });
     history::record(tx, dossier_id, Some(&caller.user_id), action, detail).await?;
     Ok(sql::find_by_id(&mut **tx, &id).await?)
-}
-
-/// `FE2026-00001`: the year of the date, then the sequence.
-fn number(date: Date, sequence: i64) -> String {
-    format!("FE{:04}-{sequence:05}", date.year())
 }
 
 /// The numbering is chronological: no date before the company's last invoice (those stored dated
@@ -101,17 +145,4 @@ async fn above_accord(
     let earlier = sql::uncancelled_on_dossier(tx, dossier_id).await?;
     let claims = earlier.iter().map(Lines::claimed).chain([claimed]);
     serde_json::to_string(&accord::above(claims, granted)).map_err(|e| AppError::internal(e.into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use time::macros::date;
-
-    use super::*;
-
-    #[test]
-    fn a_number_is_the_year_of_its_date_then_its_sequence() {
-        assert_eq!(number(date!(2026 - 11 - 27), 1), "FE2026-00001");
-        assert_eq!(number(date!(2000 - 01 - 01), 123_456), "FE2000-123456");
-    }
 }

@@ -3,20 +3,17 @@
 //! I/O: the request as it arrives ([`request`]), its validation against the dossier
 //! ([`validate`]: its trainees in [`roster`], the days it may bear in [`dates`]), the lines and
 //! totals to the cent ([`compute`]), what it claims against the dossier's accord ([`accord`]), the
-//! VAT regime and its Factur-X category ([`vat`]), and French formatting for the printed form
-//! ([`format`]). Then its output: the data frozen at issue ([`document`]), the Factur-X XML
+//! VAT regime and its Factur-X category ([`vat`]); French formatting is `domain::french`. Then its output: the data frozen at issue ([`document`]), the Factur-X XML
 //! ([`facturx`]) and the PDF ([`print`]); the routes ([`routes`], [`issue`], [`sql`]) and the
 //! command-line specimen ([`specimen`]).
 
 pub mod accord;
-pub mod bench;
 pub mod compute;
 pub mod dates;
 pub mod document;
 pub mod error;
 pub mod facts;
 pub mod facturx;
-pub mod format;
 pub mod issue;
 pub mod model;
 pub mod pdf;

@@ -7,9 +7,9 @@
 use super::document::{Frozen, Printable};
 use super::print;
 use super::sql::{self, InvoiceRecord};
-use crate::app::AppState;
 use crate::documents::{ingest, DocKind, NewPiece, Spooled};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// The id of the invoice's PDF piece, making and storing it first if needed.
 pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<String> {
@@ -23,17 +23,12 @@ pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<
     let issue_date = super::document::iso_date::parse(&invoice.issue_date)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} has a bad date", invoice.id)))?;
     let number = invoice.number.clone();
-    let type_code = invoice.type_code.clone();
+    let type_code = invoice.type_code;
     let credits = invoice.credits.clone();
     let ident = format!("invoice:{}:{}", invoice.company_id, invoice.number);
     let pdf = tokio::task::spawn_blocking(move || {
-        let printable = Printable {
-            number: Some(&number),
-            type_code: &type_code,
-            credits: credits.as_deref(),
-            issue_date,
-            frozen: &frozen,
-        };
+        let printable =
+            Printable { number: Some(&number), type_code, credits: credits.as_deref(), issue_date, frozen: &frozen };
         print::invoice_pdf(&printable, &ident)
     })
     .await
@@ -43,7 +38,7 @@ pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<
     let spool_dir = state.config.storage_dir().join("tmp");
     let spooled = Spooled::from_bytes(&spool_dir, &pdf, u64::MAX).await?;
     let dossier = crate::dossiers::sql::find_header_by_id(&state.db, &invoice.dossier_id).await?;
-    let what = if invoice.type_code == "381" { "Avoir" } else { "Facture" };
+    let what = if invoice.type_code == super::document::TypeCode::CreditNote { "Avoir" } else { "Facture" };
     let piece = NewPiece {
         kind: Some(DocKind::FactureEmployeur),
         title: Some(format!("{what} {}", invoice.number)),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::document::Printable;
 use super::facturx;
-use super::format::{format_date, format_eur, format_hours};
+use crate::domain::french::{format_date, format_eur, format_hours};
 use crate::render::{self, xmp, PdfIdentity, RenderError, Template};
 
 pub const INVOICE_TEMPLATE: Template =

@@ -7,9 +7,9 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::compute::{compute, round_cents, Computed};
-use super::format::{format_eur, NARROW_NBSP};
 use super::test_support::invoice;
 use super::vat::VatRegime;
+use crate::domain::french::{format_eur, NARROW_NBSP};
 
 /// A decimal string with 0 to 2 decimals: `"1234"`, `"12.3"`, `"0.05"`; now and then a huge one.
 fn decimal_text(everyday_units: i64) -> impl Strategy<Value = String> {

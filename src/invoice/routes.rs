@@ -13,17 +13,17 @@ use utoipa::IntoParams;
 
 use super::accord::Lines;
 use super::document::DossierRef;
+use super::document::{freeze, TypeCode};
 use super::facts::{assistant_of, employer_of, read_request};
-use super::issue::{issue, Issue};
-use super::specimen::freeze;
+use super::issue::{already_credited, issue, Issue, NotIssued};
 use super::sql::{self, InvoiceRecord};
 use super::{dates, pdf, Computed};
-use crate::app::AppState;
 use crate::auth::{Caller, Role};
 use crate::dossiers::model::DossierState;
 use crate::dossiers::sql::DossierRecord;
 use crate::error::{AppError, AppResult};
 use crate::input::{Json, Path, Query};
+use crate::state::AppState;
 
 /// The largest request body: room for [`MAX_LINES`](super::roster::MAX_LINES) lines with long
 /// names; thousands of lines are refused (413) before they are parsed.
@@ -97,7 +97,7 @@ pub async fn issue_invoice(
     let totals = [&computed.total_ht, &computed.total_tva, &computed.total_ttc].map(|t| format!("{t:.2}"));
     let what = Issue {
         date: invoice.date,
-        type_code: "380",
+        type_code: TypeCode::Invoice,
         credits: None,
         data: &data,
         totals,
@@ -112,7 +112,7 @@ pub async fn issue_invoice(
             Ok((StatusCode::CREATED, Json(with_pdf(&state, record).await)))
         }
         // The same key raced in another request, which won: answer with its invoice.
-        Err(error) if key.is_some() && error.code == "duplicate_key" => {
+        Err(NotIssued::SameKey) if key.is_some() => {
             drop(tx);
             let mut tx = state.db.begin().await?;
             let key = key.as_deref().unwrap_or_default();
@@ -120,10 +120,10 @@ pub async fn issue_invoice(
             drop(tx);
             match done {
                 Some(done) => replay(&state, done, &fingerprint).await,
-                None => Err(error),
+                None => Err(NotIssued::SameKey.into()),
             }
         }
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -171,7 +171,7 @@ pub async fn credit_invoice(
     if invoice.credited_by.is_some() {
         return Err(already_credited());
     }
-    if invoice.type_code != "380" {
+    if invoice.type_code != TypeCode::Invoice {
         return Err(AppError::conflict(
             "not_an_invoice",
             "A credit note cancels an invoice, not another credit note.",
@@ -187,7 +187,7 @@ pub async fn credit_invoice(
     data["signed"]["date"] = serde_json::Value::String(date.to_string());
     let what = Issue {
         date,
-        type_code: "381",
+        type_code: TypeCode::CreditNote,
         credits: Some(&invoice.id),
         data: &data,
         totals: [invoice.total_ht.clone(), invoice.total_tva.clone(), invoice.total_ttc.clone()],
@@ -195,13 +195,7 @@ pub async fn credit_invoice(
         request_sha256: None,
         accord: None,
     };
-    let record =
-        issue(&mut tx, &caller, (&invoice.company_id, &invoice.dossier_id), what).await.map_err(|error| match error
-            .code
-        {
-            "duplicate_key" => already_credited(),
-            _ => error,
-        })?;
+    let record = issue(&mut tx, &caller, (&invoice.company_id, &invoice.dossier_id), what).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(with_pdf(&state, record).await)))
 }
@@ -292,12 +286,4 @@ fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
             "Idempotency-Key doit compter de 1 à 200 caractères ASCII visibles.",
         )),
     }
-}
-
-fn already_credited() -> AppError {
-    AppError::conflict(
-        "already_credited",
-        "This invoice is already cancelled by a credit note.",
-        "Cette facture est déjà annulée par un avoir.",
-    )
 }

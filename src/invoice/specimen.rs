@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::document::{Assistant, DossierRef, Employer, Frozen, Opco, Printable};
-use super::{compute, print, Computed, DossierFacts, Invoice, InvoiceRequest};
+use super::document::{freeze, Assistant, DossierRef, Employer, Frozen, Opco, Printable, TypeCode};
+use super::{compute, print, DossierFacts, InvoiceRequest};
 use crate::domain::Hours;
 
 /// `pieces invoice …`
@@ -52,8 +52,13 @@ pub fn run(command: InvoiceCommand) -> anyhow::Result<()> {
 /// The specimen PDF of `input` (a [`SpecimenInput`] as JSON).
 pub fn specimen_pdf(input: &[u8], opco: &Opco) -> anyhow::Result<Vec<u8>> {
     let frozen = specimen(input, opco)?;
-    let printable =
-        Printable { number: None, type_code: "380", credits: None, issue_date: frozen.signed.date, frozen: &frozen };
+    let printable = Printable {
+        number: None,
+        type_code: TypeCode::Invoice,
+        credits: None,
+        issue_date: frozen.signed.date,
+        frozen: &frozen,
+    };
     Ok(print::invoice_pdf(&printable, "specimen")?)
 }
 
@@ -72,32 +77,6 @@ pub fn specimen(input: &[u8], opco: &Opco) -> anyhow::Result<Frozen> {
     let invoice = super::validate(&request, &facts)?;
     let computed = compute(&invoice);
     Ok(freeze(input.invoice, &invoice, computed, input.employer, input.dossier, opco.clone(), input.assistant))
-}
-
-/// What an invoice keeps of its request and of the dossier, company and OPCO at issue.
-pub fn freeze(
-    request: serde_json::Value,
-    invoice: &Invoice,
-    computed: Computed,
-    employer: Employer,
-    dossier: DossierRef,
-    opco: Opco,
-    assistant: Option<Assistant>,
-) -> Frozen {
-    Frozen {
-        request,
-        computed,
-        employer,
-        dossier,
-        opco,
-        assistant,
-        signed: super::document::Signed {
-            date: invoice.date,
-            place: invoice.place.clone(),
-            name: invoice.signatory.name.clone(),
-            function: invoice.signatory.function.clone(),
-        },
-    }
 }
 
 #[cfg(test)]
@@ -184,8 +163,13 @@ mod tests {
     fn an_invoice_stored_with_a_date_before_year_one_still_renders() {
         let frozen = specimen(&serde_json::to_vec(&demo()).unwrap(), &Opco::default()).unwrap();
         let issue_date = time::Date::from_calendar_date(-1, time::Month::January, 1).unwrap();
-        let printable =
-            Printable { number: Some("FE-000-00001"), type_code: "380", credits: None, issue_date, frozen: &frozen };
+        let printable = Printable {
+            number: Some("FE-000-00001"),
+            type_code: TypeCode::Invoice,
+            credits: None,
+            issue_date,
+            frozen: &frozen,
+        };
         let pdf = print::invoice_pdf(&printable, "test").expect("a PDF, whatever the stored date");
         assert!(pages(&pdf).join("\n").contains("FACTURE N° FE-000-00001"));
     }

@@ -9,8 +9,10 @@ use utoipa::ToSchema;
 
 use super::accord::AboveAccord;
 use super::compute::Computed;
+use super::document::TypeCode;
 use crate::auth::{perimetre_sql, Caller};
 use crate::db::Db;
+use crate::error::UniqueConstraint;
 
 /// An issued invoice or credit note, as the API shows it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -29,7 +31,8 @@ pub struct InvoiceRecord {
     /// e.g. `FE2026-00001`.
     pub number: String,
     /// `380` for an invoice, `381` for a credit note (avoir).
-    pub type_code: String,
+    #[schema(value_type = String, example = "380")]
+    pub type_code: TypeCode,
     /// The invoice a credit note cancels.
     pub credits: Option<String>,
     /// Set once this invoice is cancelled by a credit note.
@@ -72,7 +75,13 @@ fn record(row: &AnyRow) -> sqlx::Result<InvoiceRecord> {
         request_sha256: row.try_get("request_sha256")?,
         issued_by: row.try_get("issued_by")?,
         number: row.try_get("number")?,
-        type_code: row.try_get("type_code")?,
+        type_code: {
+            let code: String = row.try_get("type_code")?;
+            TypeCode::parse(&code).ok_or_else(|| sqlx::Error::ColumnDecode {
+                index: "type_code".into(),
+                source: format!("unexpected type code {code:?}").into(),
+            })?
+        },
         credits: row.try_get("credits")?,
         credited_by: row.try_get("credited_by")?,
         adherent: row.try_get("adherent_number")?,
@@ -187,6 +196,15 @@ pub async fn uncancelled_on_dossier(tx: &mut Transaction<'_, Any>, dossier_id: &
     Ok(rows.iter().filter_map(computed).collect())
 }
 
+/// One Idempotency-Key per company (`unique (company_id, idempotency_key)`).
+pub const SAME_KEY: UniqueConstraint = UniqueConstraint {
+    postgres: "invoices_company_id_idempotency_key_key",
+    sqlite: "invoices.company_id, invoices.idempotency_key",
+};
+/// One credit note per invoice (`invoices_credited`).
+pub const CREDITED_ONCE: UniqueConstraint =
+    UniqueConstraint { postgres: "invoices_credited", sqlite: "invoices.credited_invoice_id" };
+
 /// What an issue records.
 pub struct NewInvoice<'a> {
     pub id: &'a str,
@@ -194,7 +212,7 @@ pub struct NewInvoice<'a> {
     pub dossier_id: &'a str,
     pub sequence: i64,
     pub number: &'a str,
-    pub type_code: &'a str,
+    pub type_code: TypeCode,
     pub credited_invoice_id: Option<&'a str>,
     pub issue_date: &'a str,
     pub issued_by: &'a str,
@@ -217,7 +235,7 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, new: &NewInvoice<'_>) -> sqlx
     .bind(new.dossier_id)
     .bind(new.sequence)
     .bind(new.number)
-    .bind(new.type_code)
+    .bind(new.type_code.code())
     .bind(new.credited_invoice_id)
     .bind(new.issue_date)
     .bind(crate::db::now())

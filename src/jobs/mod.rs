@@ -14,24 +14,36 @@
 //! jobs, then of the one served longest ago, goes first, so that one company's flood of uploads
 //! does not hold up the others, even with a single worker (the companies then take turns). Workers wake when a job is queued, and poll every few seconds for retries and lapsed
 //! leases (or jobs queued by another process).
+//!
+//! The queue knows no feature: each [`Kind`] of job (its work, and what giving it up records on
+//! its piece) is listed by the composition root (`app`) and handed to the workers.
 
 mod worker;
 
 use std::time::Duration;
 
-use sqlx::{Any, Row, Transaction};
+use futures_util::future::BoxFuture;
+use sqlx::{Any, AnyConnection, Row, Transaction};
 use time::OffsetDateTime;
 
 use crate::db::{format_time, now, Db};
+use crate::state::AppState;
 pub use worker::start_workers;
+
+/// One kind of job, as `jobs.kind` names it.
+#[derive(Clone, Copy)]
+pub struct Kind {
+    pub name: &'static str,
+    /// Does the job's work; an error is retried later, up to [`MAX_ATTEMPTS`].
+    pub work: for<'a> fn(&'a AppState, &'a Job) -> BoxFuture<'a, anyhow::Result<()>>,
+    /// Records on the job's piece why it was given up (`why`), in the transaction that gives it up.
+    pub give_up: for<'a> fn(&'a mut AnyConnection, &'a str, &'a str) -> BoxFuture<'a, sqlx::Result<()>>,
+}
 
 /// How long a claimed job is reserved for its worker; the worker renews the lease while it works,
 /// so a job of a crashed worker is taken again within this time.
 const LEASE: Duration = Duration::from_secs(60);
 pub const MAX_ATTEMPTS: i64 = 5;
-
-/// Reads the text of a document, OCRs its scans, reads its Factur-X data, classifies it.
-pub const UNDERSTAND: &str = "understand";
 
 /// A claimed job.
 #[derive(Debug)]
@@ -91,10 +103,10 @@ fn due(t: &str, attempts: &str) -> String {
 
 /// Claims one due job, if any (a lapsed job without attempts left is given up first): the
 /// oldest due job of the company to serve next (see [`next_company`]).
-pub async fn claim(db: &Db) -> sqlx::Result<Option<Job>> {
+pub async fn claim(db: &Db, kinds: &[Kind]) -> sqlx::Result<Option<Job>> {
     let at = OffsetDateTime::now_utc();
     let (now, lease) = (format_time(at), format_time(at + LEASE));
-    give_up_lapsed(db, &now).await?;
+    give_up_lapsed(db, &now, kinds).await?;
     // Another worker may take the company's last due job in between: then choose again.
     for _ in 0..3 {
         let Some(company) = next_company(db, &now).await? else { return Ok(None) };
@@ -158,7 +170,7 @@ async fn claim_of(db: &Db, now: &str, lease: &str, company: &str) -> sqlx::Resul
 
 /// Gives up the jobs whose lease lapsed during their last attempt: their worker died each time
 /// (a piece whose reading brings the whole process down would otherwise be retaken forever).
-async fn give_up_lapsed(db: &Db, now: &str) -> sqlx::Result<()> {
+async fn give_up_lapsed(db: &Db, now: &str, kinds: &[Kind]) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
     let given_up = sqlx::query(
         "update jobs set state = 'failed', lease_until = null, claim_token = null, updated_at = $1, \
@@ -178,16 +190,22 @@ async fn give_up_lapsed(db: &Db, now: &str) -> sqlx::Result<()> {
             "le traitement s'est interrompu à chacun des {attempts} essais (le service s'est arrêté pendant la \
              lecture) ; la pièce est gardée telle quelle."
         );
-        gave_up(&mut tx, &kind, &document_id, &why).await?;
+        gave_up(&mut tx, kinds, &kind, &document_id, &why).await?;
     }
     tx.commit().await
 }
 
-/// Records on the job's subject that its work was given up, in the transaction that gives it up.
-async fn gave_up(tx: &mut Transaction<'_, Any>, kind: &str, document_id: &str, why: &str) -> sqlx::Result<()> {
-    match kind {
-        UNDERSTAND => crate::documents::understand::give_up(tx, document_id, why).await,
-        _ => Ok(()),
+/// Records on the job's piece that its work was given up, in the transaction that gives it up.
+async fn gave_up(
+    tx: &mut Transaction<'_, Any>,
+    kinds: &[Kind],
+    kind: &str,
+    document_id: &str,
+    why: &str,
+) -> sqlx::Result<()> {
+    match kinds.iter().find(|k| k.name == kind) {
+        Some(kind) => (kind.give_up)(tx, document_id, why).await,
+        None => Ok(()),
     }
 }
 
@@ -224,7 +242,7 @@ pub async fn finish(tx: &mut Transaction<'_, Any>, job: &Job) -> anyhow::Result<
 
 /// Records a failed attempt: retried later with backoff, or given up (and the piece says why).
 /// Touches nothing when the job is no longer this worker's.
-pub async fn fail(db: &Db, job: &Job, error: &str) -> sqlx::Result<Failed> {
+pub async fn fail(db: &Db, kinds: &[Kind], job: &Job, error: &str) -> sqlx::Result<Failed> {
     let give_up = job.attempts >= MAX_ATTEMPTS;
     let delay = Duration::from_secs(5 * (1 << job.attempts.clamp(0, 10)));
     let run_after = format_time(OffsetDateTime::now_utc() + delay);
@@ -245,7 +263,7 @@ pub async fn fail(db: &Db, job: &Job, error: &str) -> sqlx::Result<Failed> {
         return Ok(Failed::Lost);
     }
     if give_up {
-        gave_up(&mut tx, &job.kind, &job.document_id, error).await?;
+        gave_up(&mut tx, kinds, &job.kind, &job.document_id, error).await?;
     }
     tx.commit().await?;
     Ok(if give_up { Failed::GaveUp } else { Failed::Retry })

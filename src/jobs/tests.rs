@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The service's kinds: a piece given up says why.
+const KINDS: &[Kind] = crate::app::JOB_KINDS;
+
 struct Queue {
     db: Db,
     _dir: tempfile::TempDir,
@@ -52,7 +55,7 @@ impl Queue {
         .execute(&mut *tx)
         .await
         .unwrap();
-        enqueue(&mut tx, UNDERSTAND, &id).await.unwrap();
+        enqueue(&mut tx, crate::documents::understand::UNDERSTAND, &id).await.unwrap();
         tx.commit().await.unwrap();
         id
     }
@@ -88,11 +91,11 @@ async fn a_job_whose_worker_dies_at_every_attempt_is_given_up_with_the_reason() 
     let q = queue().await;
     let piece = q.piece("a").await;
     for attempt in 1..=MAX_ATTEMPTS {
-        let job = claim(&q.db).await.unwrap().expect("claimed again after its worker died");
+        let job = claim(&q.db, KINDS).await.unwrap().expect("claimed again after its worker died");
         assert_eq!((job.document_id.as_str(), job.attempts), (piece.as_str(), attempt));
         q.lapse(&job).await;
     }
-    assert!(claim(&q.db).await.unwrap().is_none(), "never claimed past its last attempt");
+    assert!(claim(&q.db, KINDS).await.unwrap().is_none(), "never claimed past its last attempt");
     let (status, reason) = q.text_status(&piece).await;
     assert_eq!(status, "failed");
     let reason: crate::extract::Problem = serde_json::from_str(&reason.unwrap()).unwrap();
@@ -100,16 +103,16 @@ async fn a_job_whose_worker_dies_at_every_attempt_is_given_up_with_the_reason() 
     let job: String =
         sqlx::query_scalar("select id from jobs where document_id = $1").bind(&piece).fetch_one(&q.db).await.unwrap();
     assert_eq!(q.job_row(&job).await.0, "failed");
-    assert!(claim(&q.db).await.unwrap().is_none(), "and never after");
+    assert!(claim(&q.db, KINDS).await.unwrap().is_none(), "and never after");
 }
 
 #[tokio::test]
 async fn a_worker_whose_job_was_taken_again_can_neither_renew_nor_finish_nor_fail_it() {
     let q = queue().await;
     let piece = q.piece("a").await;
-    let stale = claim(&q.db).await.unwrap().unwrap();
+    let stale = claim(&q.db, KINDS).await.unwrap().unwrap();
     q.lapse(&stale).await;
-    let owner = claim(&q.db).await.unwrap().expect("the lapsed job is taken again");
+    let owner = claim(&q.db, KINDS).await.unwrap().expect("the lapsed job is taken again");
     assert_eq!(owner.id, stale.id);
     assert_ne!(owner.token, stale.token, "each claim has its own token");
     let before = q.job_row(&owner.id).await;
@@ -125,7 +128,7 @@ async fn a_worker_whose_job_was_taken_again_can_neither_renew_nor_finish_nor_fai
     assert!(error.downcast_ref::<Lost>().is_some(), "{error:#}");
     drop(tx);
     assert_eq!(q.text_status(&piece).await.0, "pending", "its result is rolled back");
-    assert_eq!(fail(&q.db, &stale, "late failure").await.unwrap(), Failed::Lost);
+    assert_eq!(fail(&q.db, KINDS, &stale, "late failure").await.unwrap(), Failed::Lost);
     assert_eq!(q.job_row(&owner.id).await, before, "the new owner's claim is untouched");
 
     assert!(renew(&q.db, &owner).await.unwrap());
@@ -142,11 +145,11 @@ async fn a_flood_from_one_company_does_not_hold_up_another() {
         q.piece("a").await;
     }
     let from_b = q.piece("b").await;
-    let first = claim(&q.db).await.unwrap().unwrap();
-    let second = claim(&q.db).await.unwrap().unwrap();
+    let first = claim(&q.db, KINDS).await.unwrap().unwrap();
+    let second = claim(&q.db, KINDS).await.unwrap().unwrap();
     assert!([&first.document_id, &second.document_id].contains(&&from_b), "B waits behind A's flood");
     // Then A's jobs go on, oldest first.
-    let third = claim(&q.db).await.unwrap().unwrap();
+    let third = claim(&q.db, KINDS).await.unwrap().unwrap();
     assert_ne!(third.document_id, from_b);
 }
 
@@ -160,7 +163,7 @@ async fn with_one_worker_the_companies_take_turns() {
     let from_b = q.piece("b").await;
     let mut order = Vec::new();
     for _ in 0..4 {
-        let job = claim(&q.db).await.unwrap().unwrap();
+        let job = claim(&q.db, KINDS).await.unwrap().unwrap();
         let mut tx = q.db.begin().await.unwrap();
         finish(&mut tx, &job).await.unwrap();
         tx.commit().await.unwrap();

@@ -7,19 +7,19 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::{claim, fail, renew, Failed, Job, Lost, LEASE, UNDERSTAND};
-use crate::app::AppState;
+use super::{claim, fail, renew, Failed, Job, Kind, Lost, LEASE};
+use crate::state::AppState;
 
 const POLL: Duration = Duration::from_secs(3);
 
-/// Starts `count` workers; `wake` is notified when a job is queued.
-pub fn start_workers(state: AppState, count: usize, wake: Arc<Notify>) {
+/// Starts `count` workers of the jobs of `kinds`; `wake` is notified when a job is queued.
+pub fn start_workers(state: AppState, kinds: &'static [Kind], count: usize, wake: Arc<Notify>) {
     for worker in 0..count {
         let (state, wake) = (state.clone(), wake.clone());
         tokio::spawn(async move {
             loop {
-                match claim(&state.db).await {
-                    Ok(Some(job)) => run(&state, job, worker).await,
+                match claim(&state.db, kinds).await {
+                    Ok(Some(job)) => run(&state, kinds, job, worker).await,
                     Ok(None) => {
                         let _ = tokio::time::timeout(POLL, wake.notified()).await;
                     }
@@ -33,12 +33,12 @@ pub fn start_workers(state: AppState, count: usize, wake: Arc<Notify>) {
     }
 }
 
-async fn run(state: &AppState, job: Job, worker: usize) {
+async fn run(state: &AppState, kinds: &[Kind], job: Job, worker: usize) {
     tracing::debug!(worker, job = %job.id, kind = %job.kind, attempt = job.attempts, "job started");
     let work = async {
-        match job.kind.as_str() {
-            UNDERSTAND => crate::documents::understand::run(state, &job).await,
-            other => Err(anyhow::anyhow!("unknown job kind {other:?}")),
+        match kinds.iter().find(|kind| kind.name == job.kind) {
+            Some(kind) => (kind.work)(state, &job).await,
+            None => Err(anyhow::anyhow!("unknown job kind {:?}", job.kind)),
         }
     };
     // The work stops when the heartbeat finds the job taken away (its children are killed on drop).
@@ -52,7 +52,7 @@ async fn run(state: &AppState, job: Job, worker: usize) {
         return;
     }
     let error = format!("{error:#}");
-    match fail(&state.db, &job, &error).await {
+    match fail(&state.db, kinds, &job, &error).await {
         Ok(Failed::GaveUp) => {
             tracing::error!(job = %job.id, document = %job.document_id, "job given up after {} attempts: {error}", job.attempts)
         }

@@ -3,7 +3,12 @@
 //! own tree (resources, media box, rotation). Catalog entries other than the pages (outlines,
 //! forms, names) are not carried over: the result is for printing.
 
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
 use lopdf::{dictionary, Document, Object, ObjectId};
+
+use crate::sandbox::{command, spawn, READER};
 
 /// The PDFs of `parts`, one after the other.
 pub fn merge(parts: Vec<Document>) -> Result<Vec<u8>, lopdf::Error> {
@@ -39,6 +44,31 @@ pub fn merge(parts: Vec<Document>) -> Result<Vec<u8>, lopdf::Error> {
     let mut out = Vec::new();
     merged.save_to(&mut out)?;
     Ok(out)
+}
+
+/// Joins the PDFs `inputs`, in order, into `output`, in a child process (`pieces merge-pdf`)
+/// under the reader's limits: the inputs may be uploaded pieces. False when it could not.
+pub async fn merge_pdfs(exe: &Path, inputs: &[PathBuf], output: &Path) -> bool {
+    let mut command = command(exe, &READER);
+    command.arg("merge-pdf").arg(output).args(inputs).stdout(Stdio::null());
+    let Ok(mut child) = spawn(&mut command, "the PDF merger").await else { return false };
+    match tokio::time::timeout(READER.deadline, child.wait()).await {
+        Ok(Ok(status)) => status.success(),
+        _ => {
+            let _ = child.kill().await;
+            false
+        }
+    }
+}
+
+/// The child's side of [`merge_pdfs`]: `pieces merge-pdf OUTPUT INPUT…`.
+pub fn merge_main(output: &Path, inputs: &[PathBuf]) -> std::process::ExitCode {
+    let parts: Result<Vec<lopdf::Document>, _> = inputs.iter().map(lopdf::Document::load).collect();
+    let merged = parts.ok().and_then(|parts| merge(parts).ok());
+    match merged.map(|bytes| std::fs::write(output, bytes)) {
+        Some(Ok(())) => std::process::ExitCode::SUCCESS,
+        _ => std::process::ExitCode::from(2),
+    }
 }
 
 #[cfg(test)]

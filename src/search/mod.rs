@@ -4,13 +4,14 @@
 //! is rebuilt from the database while searches answer `503 index_rebuilding`.
 
 pub mod analysis;
-pub mod bench;
 mod bits;
 pub mod bounds;
 pub mod cache;
+mod entry;
 pub mod facets;
 pub mod outbox;
 pub mod plan;
+pub mod query;
 pub mod routes;
 pub mod similar;
 mod top;
@@ -27,6 +28,7 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+pub use entry::Entry;
 pub use routes::router;
 
 /// Bump when the schema, the analysis or the index settings change: the index is then rebuilt.

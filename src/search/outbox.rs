@@ -4,16 +4,20 @@
 //! outbox rows only after the commit. A crash between the commit and the deletion re-indexes the
 //! batch: entries are replaced by id, so nothing is lost and nothing is duplicated.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use sqlx::{Any, Row, Transaction};
-use tantivy::{DateTime, TantivyDocument};
 use tokio::sync::Notify;
 
-use super::SearchIndex;
+use super::{Entry, SearchIndex};
 use crate::db::{new_id, now, Db};
+
+/// Where the index's entries come from: the entries of the pieces of these ids (those that
+/// still exist). The pieces' concern (`documents::index`) supplies it; the composition root
+/// hands it to the indexer.
+pub type Rows = for<'a> fn(&'a Db, &'a [String]) -> BoxFuture<'a, anyhow::Result<Vec<Entry>>>;
 
 /// Outbox rows taken at once, at most.
 pub const BATCH: usize = 5000;
@@ -107,12 +111,12 @@ async fn reload(index: &Arc<SearchIndex>, only_if_changed: bool) {
 }
 
 /// The indexer task: drains the outbox until the process stops.
-pub fn start_indexer(db: Db, index: Arc<SearchIndex>, wake: Arc<Notify>) {
+pub fn start_indexer(db: Db, index: Arc<SearchIndex>, source: Rows, wake: Arc<Notify>) {
     tokio::spawn(async move {
         // The commonest words in memory before the first searches.
         reload(&index, false).await;
         loop {
-            match drain_once(&db, &index).await {
+            match drain_once(&db, &index, source).await {
                 Ok(0) => {
                     if index.is_rebuilding() {
                         index.rebuilt();
@@ -131,7 +135,7 @@ pub fn start_indexer(db: Db, index: Arc<SearchIndex>, wake: Arc<Notify>) {
 }
 
 /// Indexes one batch; returns how many outbox rows it took.
-pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>) -> anyhow::Result<usize> {
+pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>, source: Rows) -> anyhow::Result<usize> {
     let mut rows = sqlx::query(
         "select o.id, o.document_id, (select coalesce(sum(length(p.text)), 0) from document_pages p \
          where p.document_id = o.document_id) as size from search_outbox o order by o.id limit $1",
@@ -148,10 +152,13 @@ pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>) -> anyhow::Result<usi
     let mut document_ids: Vec<String> = rows.iter().map(|r| r.try_get("document_id")).collect::<Result<_, _>>()?;
     document_ids.sort();
     document_ids.dedup();
-    let entries = load_entries(db, index, &document_ids).await?;
-    let index2 = index.clone();
-    let ids = document_ids.clone();
-    tokio::task::spawn_blocking(move || index2.apply(&ids, entries)).await??;
+    let entries = source(db, &document_ids).await?;
+    let (index2, ids) = (index.clone(), document_ids.clone());
+    tokio::task::spawn_blocking(move || {
+        let f = index2.fields;
+        index2.apply(&ids, entries.into_iter().map(|entry| entry.document(f)).collect())
+    })
+    .await??;
     // Only now, after the commit: a crash before this line indexes the batch again.
     for chunk in outbox_ids.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -166,102 +173,16 @@ pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>) -> anyhow::Result<usi
     Ok(outbox_ids.len())
 }
 
-/// The index entries of the given pieces, from the database.
-async fn load_entries(db: &Db, index: &SearchIndex, ids: &[String]) -> anyhow::Result<Vec<TantivyDocument>> {
-    let f = index.fields;
-    let mut entries = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let list = placeholders.join(", ");
-        let sql = format!(
-            "select doc.id, doc.title, doc.comment, doc.original_name, coalesce(doc.kind, doc.detected_kind) as kind, \
-             doc.uploaded_at, doc.facturx, d.number, d.company_id, d.siret, d.state, d.provider_name, d.provider_siret, \
-             c.adherent_number from documents doc join dossiers d on d.id = doc.dossier_id \
-             join companies c on c.id = d.company_id where doc.id in ({list})"
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(db).await?;
-        let mut texts: HashMap<String, String> = HashMap::new();
-        let sql = format!(
-            "select document_id, text from document_pages where document_id in ({list}) order by document_id, page"
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for row in query.fetch_all(db).await? {
-            let text = texts.entry(row.try_get("document_id")?).or_default();
-            text.push_str(&row.try_get::<String, _>("text")?);
-            text.push('\n');
-        }
-        for row in rows {
-            let id: String = row.try_get("id")?;
-            let mut entry = TantivyDocument::default();
-            entry.add_text(f.id, &id);
-            entry.add_text(f.company_id, row.try_get::<String, _>("company_id")?);
-            let title: String = row.try_get("title")?;
-            entry.add_text(f.words, &title);
-            entry.add_text(f.title, title);
-            entry.add_text(f.original_name, row.try_get::<String, _>("original_name")?);
-            entry.add_text(f.dossier, row.try_get::<String, _>("number")?);
-            entry.add_text(f.company, row.try_get::<String, _>("adherent_number")?);
-            entry.add_text(f.state, row.try_get::<String, _>("state")?);
-            let optional =
-                |column: &str| row.try_get::<Option<String>, _>(column).ok().flatten().filter(|v| !v.is_empty());
-            if let Some(comment) = optional("comment") {
-                entry.add_text(f.comment, comment);
-            }
-            if let Some(kind) = optional("kind") {
-                entry.add_text(f.kind, kind);
-            }
-            if let Some(siret) = optional("siret") {
-                let digits: String = siret.chars().filter(char::is_ascii_digit).collect();
-                entry.add_text(f.siren, &digits[..digits.len().min(9)]);
-                entry.add_text(f.siret, digits);
-            }
-            if let Some(name) = optional("provider_name") {
-                entry.add_text(f.provider_name, name);
-            }
-            if let Some(siret) = optional("provider_siret") {
-                entry.add_text(f.provider_siret, siret.chars().filter(char::is_ascii_digit).collect::<String>());
-            }
-            if let Some(invoice) =
-                optional("facturx").and_then(|j| serde_json::from_str::<crate::extract::FacturX>(&j).ok())
-            {
-                if let Some(number) = invoice.number {
-                    entry.add_text(f.invoice_number, number);
-                }
-                if let Some(seller) = invoice.seller_name {
-                    entry.add_text(f.seller_name, seller);
-                }
-            }
-            let uploaded: String = row.try_get("uploaded_at")?;
-            if let Ok(at) = time::OffsetDateTime::parse(&uploaded, &time::format_description::well_known::Rfc3339) {
-                entry.add_date(f.uploaded_at, DateTime::from_timestamp_micros(at.unix_timestamp_nanos() as i64 / 1000));
-            }
-            let text = texts.remove(&id).unwrap_or_default();
-            entry.add_text(f.words, &text);
-            entry.add_text(f.text, text);
-            entries.push(entry);
-        }
-    }
-    Ok(entries)
-}
-
 /// `pieces reindex`: rebuilds the index from the database, with the service stopped (it holds
 /// the index's writer), showing progress (pieces/s, time left) on standard error.
-pub async fn reindex(state: &crate::app::AppState) -> anyhow::Result<()> {
+pub async fn reindex(db: &Db, index: &Arc<SearchIndex>, source: Rows) -> anyhow::Result<()> {
     use std::io::Write;
-    let index = state.search.clone();
-    let queued = touch_all(&state.db).await?;
-    let total = pending(&state.db).await?.max(1) as f64;
+    let queued = touch_all(db).await?;
+    let total = pending(db).await?.max(1) as f64;
     let started = std::time::Instant::now();
     let mut done = 0usize;
     loop {
-        let taken = drain_once(&state.db, &index).await?;
+        let taken = drain_once(db, index, source).await?;
         if taken == 0 {
             break;
         }

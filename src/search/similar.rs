@@ -1,47 +1,36 @@
-//! `GET /api/v1/documents/{id}/similar`: the pieces most alike by what they say ("more like
-//! this" on the text), within the caller's périmètre, for assistants checking a dossier.
+//! The pieces most alike a piece by what they say ("more like this" on the text), within the
+//! caller's périmètre, for assistants checking a dossier (`GET /api/v1/documents/{id}/similar`).
 
-use axum::extract::State;
-use serde::Deserialize;
+use std::sync::Arc;
+
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
-use utoipa::IntoParams;
 
-use super::routes::{hit, perimetre, rebuilding, search_failed, Hit};
-use crate::app::AppState;
+use super::query::{hit, rebuilding, search_failed, Hit};
+use super::SearchIndex;
 use crate::auth::Caller;
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::input::{Json, Query as QueryInput};
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/similar", tag = "search",
-    params(("id" = String, Path), ("limit" = Option<usize>, Query)),
-    responses((status = 200, body = [Hit]), (status = 404, body = crate::error::Problem),
-        (status = 503, body = crate::error::Problem)))]
+/// At most `limit` (1 to 50) pieces like piece `id`, which the caller may see, off the executor.
 pub async fn similar(
-    State(state): State<AppState>,
-    caller: Caller,
-    axum::extract::Path(id): axum::extract::Path<String>,
-    QueryInput(params): QueryInput<SimilarParams>,
-) -> AppResult<Json<Vec<Hit>>> {
-    let document =
-        crate::documents::sql::find_visible(&state.db, &caller, &id).await?.ok_or_else(AppError::document_not_found)?;
-    let index = state.search.clone();
+    index: &Arc<SearchIndex>,
+    db: &Db,
+    caller: &Caller,
+    id: &str,
+    limit: usize,
+) -> AppResult<Vec<Hit>> {
     if index.is_rebuilding() {
         return Err(rebuilding());
     }
-    let companies = perimetre(&state, &caller).await?;
-    let limit = params.limit.unwrap_or(10).clamp(1, 50);
-    let hits = tokio::task::spawn_blocking(move || more_like(&index, &document.id, companies, limit))
+    let companies = crate::auth::companies_of(db, caller).await?;
+    let (index, id) = (index.clone(), id.to_string());
+    let limit = limit.clamp(1, 50);
+    tokio::task::spawn_blocking(move || more_like(&index, &id, companies, limit))
         .await
-        .map_err(|e| AppError::internal(e.into()))??;
-    Ok(Json(hits))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct SimilarParams {
-    limit: Option<usize>,
+        .map_err(|e| AppError::internal(e.into()))?
 }
 
 fn more_like(

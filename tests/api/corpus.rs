@@ -15,7 +15,7 @@ use crate::helpers::{pdf, DRAFT_A, PENDING_A};
 
 /// The server's resident memory may not pass this, whatever the corpus does.
 const CEILING_MIB: u64 = 512;
-/// Each sandboxed child's address space is capped at 2 GiB (`extract::sandbox`, `prlimit --as`).
+/// Each sandboxed child's address space is capped at 2 GiB (`pieces::sandbox`, `prlimit --as`).
 const CHILD_LIMIT_MIB: u64 = 2048;
 
 /// One hostile request: method, path, and body (JSON text, raw bytes, or a multipart form).

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::*;
+use pieces::app::JOB_KINDS;
 use pieces::jobs::{claim, Job, MAX_ATTEMPTS};
 
 /// An app without workers whose demo jobs are out of the way.
@@ -35,11 +36,11 @@ async fn a_piece_whose_reading_kills_the_worker_every_time_is_given_up_with_the_
     let app = idle_app().await;
     let id = upload(&app, app.employer_a(), DRAFT_A, pdf("deadly")).await;
     for attempt in 1..=MAX_ATTEMPTS {
-        let job = claim(&app.state.db).await.unwrap().expect("taken again after its worker died");
+        let job = claim(&app.state.db, JOB_KINDS).await.unwrap().expect("taken again after its worker died");
         assert_eq!((job.document_id.as_str(), job.attempts), (id.as_str(), attempt));
         lapse(&app, &job).await;
     }
-    assert!(claim(&app.state.db).await.unwrap().is_none(), "not taken past its last attempt");
+    assert!(claim(&app.state.db, JOB_KINDS).await.unwrap().is_none(), "not taken past its last attempt");
     let document: Value = app.get(app.employer_a(), &format!("/api/v1/documents/{id}")).await.json().await.unwrap();
     assert_eq!(document["text_status"], "failed", "{document}");
     assert_eq!(document["text_problem"]["code"], "failed");
@@ -53,9 +54,9 @@ async fn a_piece_whose_reading_kills_the_worker_every_time_is_given_up_with_the_
 async fn a_reading_whose_job_was_taken_again_records_nothing() {
     let app = idle_app().await;
     let id = upload(&app, app.employer_a(), DRAFT_A, sample("upload/programme.pdf")).await;
-    let stale = claim(&app.state.db).await.unwrap().unwrap();
+    let stale = claim(&app.state.db, JOB_KINDS).await.unwrap().unwrap();
     lapse(&app, &stale).await;
-    let owner = claim(&app.state.db).await.unwrap().expect("the lapsed job is taken again");
+    let owner = claim(&app.state.db, JOB_KINDS).await.unwrap().expect("the lapsed job is taken again");
 
     let late = pieces::documents::understand::run(&app.state, &stale).await;
     let error = late.expect_err("the stale worker's reading must not be recorded");
@@ -82,8 +83,8 @@ async fn one_companys_flood_does_not_hold_up_another_company() {
         upload(&app, app.employer_a(), DRAFT_A, pdf(&format!("flood {i}"))).await;
     }
     let from_b = upload(&app, app.employer_b(), DRAFT_B, pdf("company B")).await;
-    let first = claim(&app.state.db).await.unwrap().unwrap();
-    let second = claim(&app.state.db).await.unwrap().unwrap();
+    let first = claim(&app.state.db, JOB_KINDS).await.unwrap().unwrap();
+    let second = claim(&app.state.db, JOB_KINDS).await.unwrap().unwrap();
     assert!(
         [&first.document_id, &second.document_id].contains(&&from_b),
         "B's piece waits behind A's flood: {first:?} {second:?}"

@@ -248,7 +248,7 @@ async fn an_assistant_clears_a_mismatch_and_keeps_the_uploaders_kind() {
 /// process, and one scan of each kind, read as the service reads it (sandboxed reader, OCR).
 #[tokio::test]
 async fn the_classifier_meets_its_targets_on_held_out_samples() {
-    use pieces::classify::{classify, eval::read_manifest, Model};
+    use pieces::classify::{classify, manifest::read_manifest, Model};
     use pieces::extract::reader::{self, Reader};
     let manifest = format!("{}/samples/corpus/test/manifest.csv", env!("CARGO_MANIFEST_DIR"));
     let samples = read_manifest(std::path::Path::new(&manifest)).unwrap();

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use tantivy::TantivyDocument;
 
 use super::*;
-use crate::search::routes::{collect, plain_words};
+use crate::search::query::{collect, plain_words};
 use crate::search::SearchIndex;
 
 const KINDS: [&str; 3] = ["programme", "facture", "convention"];

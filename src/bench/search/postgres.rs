@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use super::{stats, Case, Doc, Params};
+use super::super::stats;
+use super::{Case, Doc, Params};
 
 pub(super) async fn times(url: &str, docs: &[Doc], cases: &[(Case, Vec<Params>)]) -> anyhow::Result<Vec<(f64, f64)>> {
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

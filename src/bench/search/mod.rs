@@ -17,6 +17,7 @@ mod postgres;
 use cases::{cases, search_params, Case, Params};
 use corpus::{corpus, entry, Doc};
 
+use super::stats;
 use crate::config::Config;
 
 #[derive(clap::Args)]
@@ -39,7 +40,7 @@ pub struct SearchBench {
     postgres: String,
     /// Documents per indexing batch at most (one commit each); a batch also stops at 8 MiB of
     /// text, as the service's indexer takes them.
-    #[arg(long, default_value_t = super::outbox::BATCH)]
+    #[arg(long, default_value_t = crate::search::outbox::BATCH)]
     batch: usize,
     /// Also print the slowest searches of each case in process, and their time when run again
     /// at once (a slow first run that is fast again was reading from disk).
@@ -62,13 +63,13 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
     let mut config = bench.config.clone();
     config.data_dir = work.path().join("server");
     config.workers = Some(0);
-    let state = crate::app::AppState::open(config.clone()).await?;
+    let state = crate::state::AppState::open(config.clone()).await?;
     let index = state.search.clone();
     let f = index.fields;
     let started = Instant::now();
     let (mut done, mut batches) = (0, 0);
     while done < docs.len() {
-        let take = super::outbox::batch_len(docs[done..].iter().map(|doc| doc.body.len()), bench.batch.max(1));
+        let take = crate::search::outbox::batch_len(docs[done..].iter().map(|doc| doc.body.len()), bench.batch.max(1));
         let chunk = &docs[done..done + take];
         let ids: Vec<String> = chunk.iter().map(|doc| doc.id.clone()).collect();
         let entries = chunk.iter().map(|doc| entry(f, doc)).collect();
@@ -107,7 +108,8 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
     for (case, runs) in &warm_up {
         for p in runs {
             std::hint::black_box(
-                super::routes::run(&index, &search_params(*case, p), None).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+                crate::search::query::run(&index, &search_params(*case, p), None)
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?,
             );
         }
     }
@@ -119,7 +121,9 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
         for p in runs {
             let params = search_params(*case, p);
             let began = Instant::now();
-            std::hint::black_box(super::routes::run(&index, &params, None).map_err(|e| anyhow::anyhow!("{e:?}"))?);
+            std::hint::black_box(
+                crate::search::query::run(&index, &params, None).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+            );
             times.push(began.elapsed().as_secs_f64() * 1000.0);
         }
         if bench.slowest > 0 {
@@ -175,7 +179,7 @@ async fn http_times(
     warm_up: &[(Case, Vec<Params>)],
     cases: &[(Case, Vec<Params>)],
 ) -> anyhow::Result<Vec<(f64, f64)>> {
-    let (mut child, base) = crate::bench::start_server(config, Some(0)).await?;
+    let (mut child, base) = super::server::start_server(config, Some(0)).await?;
     let http = reqwest::Client::new();
     let result = async {
         for (case, runs) in warm_up {
@@ -221,7 +225,7 @@ async fn http_times(
 /// The `count` slowest runs of a case (`times` in the order of `runs`), each with its time when
 /// run again at once.
 fn print_slowest(
-    index: &super::SearchIndex,
+    index: &crate::search::SearchIndex,
     case: Case,
     runs: &[Params],
     times: &[f64],
@@ -232,7 +236,7 @@ fn print_slowest(
     for i in order.into_iter().take(count) {
         let params = search_params(case, &runs[i]);
         let began = Instant::now();
-        std::hint::black_box(super::routes::run(index, &params, None).map_err(|e| anyhow::anyhow!("{e:?}"))?);
+        std::hint::black_box(crate::search::query::run(index, &params, None).map_err(|e| anyhow::anyhow!("{e:?}"))?);
         let again = began.elapsed().as_secs_f64() * 1000.0;
         println!("    {:.3} ms, again {again:.3} ms: {:?}", times[i], params.q.unwrap_or_default());
     }
@@ -265,11 +269,4 @@ impl Steal {
             _ => String::new(),
         }
     }
-}
-
-/// (median, p99) in ms.
-fn stats(times: &mut [f64]) -> (f64, f64) {
-    times.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.99))
 }

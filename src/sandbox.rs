@@ -6,18 +6,15 @@
 //! - it has a wall-clock deadline, no input, a quiet environment, and is killed when dropped.
 //!
 //! A file that exhausts memory, overflows a parser's stack or loops forever kills only its
-//! child; the piece is then marked unreadable, with the reason. The PDF reader prints one JSON
-//! `PdfReading` on stdout.
+//! child; the piece is then marked unreadable, with the reason. The children themselves live with
+//! their concern: the reader in `extract::child`, the merger in `render::merge`, the OCR tools in
+//! `extract::ocr`.
 
 use std::ffi::OsStr;
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
 use tokio::process::Command;
-
-use super::{PdfReading, Problem};
 
 /// What one child process may use.
 #[derive(Clone, Copy, Debug)]
@@ -69,10 +66,6 @@ pub fn command(program: impl AsRef<OsStr>, limits: &Limits) -> Command {
         .kill_on_drop(true);
     command
 }
-/// Largest report read from the child: its text (at most six bytes a character once escaped in
-/// JSON), and 8 MiB for the rest (page count, Factur-X data).
-const MAX_REPORT: u64 = (super::MAX_TEXT_CHARS * 6 + 8 * 1024 * 1024) as u64;
-
 /// A tool that could not be started (no process could be made, or the program is missing or
 /// cannot be run): the machine's trouble, not the piece's, so the reading fails and its job is
 /// tried again later.
@@ -111,86 +104,6 @@ pub async fn spawn(command: &mut Command, program: &str) -> Result<tokio::proces
     }
 }
 
-/// Reads the PDF at `path` in a sandboxed child of `exe`: what it found, or the problem that
-/// stopped it; an error only when the child could not start.
-pub async fn read_pdf(exe: &Path, path: &Path) -> Result<PdfReading, NotStarted> {
-    match run(exe, path).await? {
-        Ok(reading) => Ok(reading),
-        Err(problem) => Ok(PdfReading { problem: Some(problem), ..PdfReading::default() }),
-    }
-}
-
-/// Joins the PDFs `inputs`, in order, into `output`, in a child process (`pieces merge-pdf`)
-/// under the reader's limits: the inputs may be uploaded pieces. False when it could not.
-pub async fn merge_pdfs(exe: &Path, inputs: &[std::path::PathBuf], output: &Path) -> bool {
-    let mut command = command(exe, &READER);
-    command.arg("merge-pdf").arg(output).args(inputs).stdout(Stdio::null());
-    let Ok(mut child) = spawn(&mut command, "the PDF merger").await else { return false };
-    match tokio::time::timeout(READER.deadline, child.wait()).await {
-        Ok(Ok(status)) => status.success(),
-        _ => {
-            let _ = child.kill().await;
-            false
-        }
-    }
-}
-
-/// The child's side of [`merge_pdfs`]: `pieces merge-pdf OUTPUT INPUT…`.
-pub fn merge_main(output: &Path, inputs: &[std::path::PathBuf]) -> std::process::ExitCode {
-    let parts: Result<Vec<lopdf::Document>, _> = inputs.iter().map(lopdf::Document::load).collect();
-    let merged = parts.ok().and_then(|parts| crate::render::merge::merge(parts).ok());
-    match merged.map(|bytes| std::fs::write(output, bytes)) {
-        Some(Ok(())) => std::process::ExitCode::SUCCESS,
-        _ => std::process::ExitCode::from(2),
-    }
-}
-
-async fn run(exe: &Path, path: &Path) -> Result<Result<PdfReading, Problem>, NotStarted> {
-    let mut command = command(exe, &READER);
-    command.arg("extract-pdf").arg(path).stdout(Stdio::piped());
-    let child = spawn(&mut command, "the PDF reader").await?;
-    report(child, path).await
-}
-
-/// The PDF reader's report, once it has ended; an error when the reader could not be run.
-async fn report(mut child: tokio::process::Child, path: &Path) -> Result<Result<PdfReading, Problem>, NotStarted> {
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let outcome = tokio::time::timeout(READER.deadline, async {
-        let mut report = Vec::new();
-        (&mut stdout).take(MAX_REPORT).read_to_end(&mut report).await?;
-        let status = child.wait().await?;
-        std::io::Result::Ok((status, report))
-    })
-    .await;
-    let (status, report) = match outcome {
-        Err(_elapsed) => {
-            let _ = child.kill().await;
-            return Ok(Err(Problem::new("too_slow", "La lecture du PDF a dépassé le temps permis.")));
-        }
-        Ok(Err(e)) => {
-            tracing::error!("the PDF reader failed: {e}");
-            return Ok(Err(Problem::new("reader_unavailable", "Le lecteur de PDF a échoué.")));
-        }
-        Ok(Ok(done)) => done,
-    };
-    if let Some(not_started) = NotStarted::from_status("the PDF reader", status) {
-        return Err(not_started);
-    }
-    if !status.success() {
-        tracing::warn!(file = %path.display(), "the PDF reader stopped: {status}");
-        return Ok(Err(Problem::new(
-            "too_complex",
-            "La lecture du PDF a dépassé la mémoire ou le temps permis, ou l'a fait échouer.",
-        )));
-    }
-    // Several megabytes of JSON: parsed off the async executor.
-    let parsed = tokio::task::spawn_blocking(move || serde_json::from_slice::<PdfReading>(&report)).await;
-    Ok(parsed.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())).map_err(|e| {
-        tracing::error!("the PDF reader's report is not valid: {e}");
-        Problem::new("reader_unavailable", "Le lecteur de PDF a rendu un résultat illisible.")
-    }))
-}
-
 /// Whether `prlimit` and `setpriv` are installed.
 fn tools() -> (bool, bool) {
     static FOUND: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
@@ -205,18 +118,6 @@ fn tools() -> (bool, bool) {
         };
         (runs("prlimit"), runs("setpriv"))
     })
-}
-
-/// The child's side: `pieces extract-pdf FILE`.
-pub fn child_main(path: &Path) -> std::process::ExitCode {
-    let reading = match std::fs::read(path) {
-        Ok(bytes) => super::read_pdf_all(&bytes),
-        Err(_) => return std::process::ExitCode::from(2),
-    };
-    match serde_json::to_writer(std::io::stdout().lock(), &reading) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(_) => std::process::ExitCode::from(3),
-    }
 }
 
 #[cfg(test)]

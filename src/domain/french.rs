@@ -1,20 +1,18 @@
-//! French formatting for the printed form (Typst has no locale number formatting): amounts as
+//! French formatting for the printed forms, invoice and dossier (Typst has no locale number formatting): amounts as
 //! `2 020,00 €`, hours as `7,5`, dates as `27/11/2026`. Thousands are separated by U+202F (narrow
 //! no-break space, as the French national printing office recommends), and the same U+202F joins
 //! an amount to its `€`, so neither ever wraps onto its own line.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use time::macros::format_description;
 use time::Date;
-
-use super::compute::round_cents;
 
 /// U+202F NARROW NO-BREAK SPACE.
 pub const NARROW_NBSP: char = '\u{202F}';
 
 /// `2 020,00 €`: rounded half-up to the cent, a leading `-` when negative (credit notes).
 pub fn format_eur(amount: Decimal) -> String {
-    let amount = round_cents(amount);
+    let amount = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     let text = format!("{:.2}", amount.abs());
     let (units, cents) = text.split_once('.').unwrap_or((text.as_str(), "00"));
     let sign = if amount.is_sign_negative() && !amount.is_zero() { "-" } else { "" };

@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tantivy::{DateTime, TantivyDocument};
 
-use crate::documents::DocKind;
+use crate::domain::DocKind;
 
 pub(super) const STATES: [&str; 5] = ["draft", "pending", "granted", "refused", "closed"];
 

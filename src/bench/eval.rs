@@ -10,8 +10,9 @@ use anyhow::{bail, Context};
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use crate::classify::manifest::read_manifest;
 use crate::classify::{classify, Model};
-use crate::documents::DocKind;
+use crate::domain::DocKind;
 use crate::extract::reader::{self, Reader};
 
 #[derive(clap::Subcommand)]
@@ -186,30 +187,10 @@ fn atty_stderr() -> bool {
 
 async fn read_one(reader: &Reader, model: &Model, path: &Path, work: &Path) -> anyhow::Result<(DocKind, bool)> {
     let reading = reader::read_file(reader, path, work).await?;
-    if let Some(problem) = reading.problem.as_ref().filter(|_| reading.status() == "failed") {
+    if let Some(problem) = reading.problem.as_ref().filter(|_| !reading.is_read()) {
         bail!("unreadable: {} ({})", problem.code, problem.detail_fr);
     }
     Ok((classify(&reading.texts(), reading.facturx.as_ref(), Some(model)).kind, reading.is_scan()))
-}
-
-/// The labelled files of a manifest: `file,kind` lines after the header.
-pub fn read_manifest(manifest: &Path) -> anyhow::Result<Vec<(PathBuf, DocKind)>> {
-    let text = std::fs::read_to_string(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
-    let folder = manifest.parent().unwrap_or(Path::new("."));
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    if lines.next().map(|h| h.trim().trim_start_matches('\u{feff}')) != Some("file,kind") {
-        bail!("{}: the first line must be the header `file,kind`", manifest.display());
-    }
-    lines
-        .enumerate()
-        .map(|(number, line)| {
-            let (file, kind) =
-                line.rsplit_once(',').with_context(|| format!("line {}: `file,kind` expected", number + 2))?;
-            let kind = kind.trim().trim_matches('"');
-            let kind = DocKind::parse(kind).with_context(|| format!("line {}: unknown kind {kind:?}", number + 2))?;
-            Ok((folder.join(file.trim().trim_matches('"')), kind))
-        })
-        .collect()
 }
 
 #[derive(Serialize)]

@@ -8,9 +8,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::document::{Opco, Printable};
-use super::print;
+use super::stats;
 use crate::config::Config;
+use crate::invoice::document::{Opco, Printable};
+use crate::invoice::print;
 
 #[derive(clap::Args)]
 pub struct InvoiceBench {
@@ -38,11 +39,11 @@ pub struct InvoiceBench {
 const DEMO: &str = include_str!("../../samples/invoice/demo.json");
 
 pub async fn run(bench: InvoiceBench) -> anyhow::Result<()> {
-    let frozen = super::specimen::specimen(DEMO.as_bytes(), &Opco::default())?;
+    let frozen = crate::invoice::specimen::specimen(DEMO.as_bytes(), &Opco::default())?;
     let number = "FE2026-00001";
     let printable = Printable {
         number: Some(number),
-        type_code: "380",
+        type_code: crate::invoice::document::TypeCode::Invoice,
         credits: None,
         issue_date: frozen.signed.date,
         frozen: &frozen,
@@ -102,13 +103,13 @@ async fn http_rate(bench: &InvoiceBench) -> anyhow::Result<f64> {
     let work = tempfile::tempdir()?;
     let mut config = Config::embedded(work.path());
     config.workers = Some(1);
-    let state = crate::app::AppState::open(config.clone()).await?;
+    let state = crate::state::AppState::open(config.clone()).await?;
     let login = crate::demo::seed(&state).await?;
     state.db.close().await;
     drop(state);
     let token = login.employers.first().map(|e| e.token.clone()).ok_or_else(|| anyhow::anyhow!("no demo employer"))?;
 
-    let (mut child, base) = crate::bench::start_server(&config, Some(1)).await?;
+    let (mut child, base) = super::server::start_server(&config, Some(1)).await?;
     let http = reqwest::Client::new();
     let result = async {
         let body = serde_json::json!({
@@ -149,7 +150,7 @@ fn alternatives(python: &std::path::Path, printable: &Printable, count: usize, o
     let dir = work.path();
     std::fs::write(dir.join("invoice.typ"), print::INVOICE_TEMPLATE.source)?;
     std::fs::write(dir.join("data.json"), serde_json::to_vec(&print::form_data(printable))?)?;
-    std::fs::write(dir.join("factur-x.xml"), super::facturx::cii_xml(printable))?;
+    std::fs::write(dir.join("factur-x.xml"), crate::invoice::facturx::cii_xml(printable))?;
     let fonts = std::env::current_dir()?.join("templates/fonts");
     let script = std::env::current_dir()?.join("scripts/bench_invoice_alternatives.py");
     let output =
@@ -177,11 +178,4 @@ fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or("");
     line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
-}
-
-/// (median, p99) in ms.
-fn stats(times: &mut [f64]) -> (f64, f64) {
-    times.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.99))
 }

@@ -1,6 +1,6 @@
 //! "Imprimer le dossier": `GET /api/v1/dossiers/{number}/print` renders the dossier page (état,
 //! company, organisme, action, the nine cost lines, stagiaires, the list of pieces) as a PDF with
-//! Typst. With `?with_pieces=true` the PDF pieces follow, each behind a separator page naming it.
+//! Typst (here rather than in `dossiers`, since it lists and joins the pieces). With `?with_pieces=true` the PDF pieces follow, each behind a separator page naming it.
 //! Pieces are joined in a sandboxed child process (they are uploaded files), and only those the
 //! reader has read whole and without trouble; the others' separator says why they are not joined.
 
@@ -12,15 +12,15 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use super::sql::DossierRecord;
-use crate::app::AppState;
+use super::Document;
 use crate::auth::Caller;
-use crate::documents::Document;
-use crate::domain::{Amount, Sha256Hex};
+use crate::domain::french::{format_date, format_eur};
+use crate::domain::Amount;
+use crate::dossiers::sql::DossierRecord;
 use crate::error::{AppError, AppResult};
 use crate::input::{Path, Query};
-use crate::invoice::format::{format_date, format_eur};
 use crate::slots::Busy;
+use crate::state::AppState;
 
 use crate::render::{self, or_dash as text, PdfIdentity, Template};
 
@@ -29,9 +29,6 @@ const SEPARATOR: Template = Template { name: "separator", source: include_str!("
 
 /// The most bytes of pieces joined into one printed dossier.
 const MAX_JOINED_BYTES: u64 = 200 * 1024 * 1024;
-/// Dossiers printed with their pieces at once in the process (one per company): joining is
-/// CPU-heavy and holds up to [`MAX_JOINED_BYTES`] on disk.
-pub const PRINTS: usize = 2;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -51,9 +48,10 @@ pub async fn print_dossier(
     Path(number): Path<String>,
     Query(params): Query<PrintParams>,
 ) -> AppResult<Response> {
-    let dossier =
-        super::sql::find_visible(&state.db, &caller, &number).await?.ok_or_else(AppError::dossier_not_found)?;
-    let documents = crate::documents::sql::list_for_dossier(&state.db, &dossier.id).await?;
+    let dossier = crate::dossiers::sql::find_visible(&state.db, &caller, &number)
+        .await?
+        .ok_or_else(AppError::dossier_not_found)?;
+    let documents = super::sql::list_for_dossier(&state.db, &dossier.id).await?;
     let today = render::today();
     let number = dossier.number.clone();
     let pdf = if params.with_pieces {
@@ -74,7 +72,7 @@ pub async fn print_dossier(
 
 /// The dossier page, then each piece behind its separator, joined in a sandboxed child process
 /// (`pieces merge-pdf`, under the PDF reader's limits), one print per company at a time and
-/// [`PRINTS`] in all; the joined file is streamed from disk, never held in memory.
+/// `state::PRINTS` in all; the joined file is streamed from disk, never held in memory.
 async fn with_pieces(
     state: &AppState,
     dossier: DossierRecord,
@@ -122,7 +120,7 @@ async fn with_pieces(
     }
     let output = work.path().join("dossier.pdf");
     let exe = state.config.helper_exe.clone().map_or_else(std::env::current_exe, Ok).map_err(failed)?;
-    if !crate::extract::sandbox::merge_pdfs(&exe, &inputs, &output).await {
+    if !crate::render::merge::merge_pdfs(&exe, &inputs, &output).await {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "pieces_not_joinable",
@@ -151,7 +149,7 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> AppResult<T> + Send 
 fn joinable(document: &Document) -> bool {
     let soft = |code: &str| ["page_cap", "text_cap", "ocr_off", "ocr_failed", "render_failed"].contains(&code);
     document.mime_type == "application/pdf"
-        && document.text_status == "done"
+        && document.text_status == super::sql::TextStatus::Done
         && document.text_problem.as_ref().is_none_or(|p| soft(&p.code))
 }
 
@@ -159,11 +157,9 @@ fn joinable(document: &Document) -> bool {
 async fn write_blob(state: &AppState, document: &Document, path: &std::path::Path) -> AppResult<()> {
     use tokio::io::AsyncWriteExt;
     let context = || format!("document {}", document.id);
-    let sha256 = Sha256Hex::parse(&document.sha256)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("{} has a malformed sha256", context())))?;
     let mut stream = state
         .storage
-        .get_verified(&sha256, document.size as u64)
+        .get_verified(&document.sha256, document.size as u64)
         .await
         .map_err(|error| AppError::internal(anyhow::Error::new(error).context(context())))?;
     let mut file = tokio::fs::File::create(path).await.map_err(|e| AppError::internal(e.into()))?;
@@ -255,13 +251,13 @@ impl Separator {
             kind,
             pages: row.pages,
             date: row.date,
-            sha256: document.sha256.clone(),
+            sha256: document.sha256.to_string(),
         }
     }
 }
 
 fn day(value: &Option<String>) -> String {
-    let date = value.as_deref().and_then(crate::invoice::document::iso_date::parse);
+    let date = value.as_deref().and_then(crate::domain::iso_date::parse);
     date.map_or_else(|| text(value), format_date)
 }
 

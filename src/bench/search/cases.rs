@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use super::corpus::Doc;
-use crate::search::routes::SearchParams;
+use crate::search::query::SearchParams;
 
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Case {
