@@ -52,6 +52,10 @@ if ! cargo fmt --check || ! cargo clippy --locked --all-targets --all-features -
   echo "(lint failed: counted as one failure)"
   status=1
 fi
+if ! python3 scripts/check-concerns.py; then
+  echo "(an import circle between concerns: counted as one failure)"
+  status=1
+fi
 
 echo "== suite 1/2: SQLite + local files (cargo test)"
 cargo test --locked -- --skip s3_only:: 2>&1 | tee "$LOGS/1-embedded.log" || status=1
