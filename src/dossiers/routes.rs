@@ -30,6 +30,9 @@ pub fn router() -> Router<AppState> {
 pub struct ListParams {
     /// Only dossiers in this state.
     pub state: Option<DossierState>,
+    /// Only this company's dossiers (its n° adhérent), for a user who acts for several: the
+    /// périmètre chosen. A company outside the caller's périmètre has no dossier for them.
+    pub company: Option<String>,
     /// At most this many (1–200, default 50).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -59,8 +62,9 @@ pub async fn list_dossiers(
 ) -> AppResult<Json<DossierList>> {
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
     let offset = params.offset.unwrap_or(0).max(0);
-    let counts = sql::count_by_state(&state.db, &caller).await?;
-    let dossiers = sql::list_visible(&state.db, &caller, params.state, limit, offset).await?;
+    let company = params.company.as_deref().map(str::trim).unwrap_or_default();
+    let counts = sql::count_by_state(&state.db, &caller, company).await?;
+    let dossiers = sql::list_visible(&state.db, &caller, company, params.state, limit, offset).await?;
     let counts =
         counts.into_iter().map(|(state, count)| StateCount { state, label: state.label_fr(), count }).collect();
     Ok(Json(DossierList { counts, dossiers }))

@@ -74,12 +74,14 @@ pub async fn find_visible_header(db: &Db, caller: &Caller, number: &str) -> sqlx
 pub async fn list_visible(
     db: &Db,
     caller: &Caller,
+    company: &str,
     state: Option<DossierState>,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<DossierSummary>> {
     let sql = format!(
-        "{SELECT} where {} and ($3 = '' or d.state = $3) order by d.updated_at desc, d.number limit $4 offset $5",
+        "{SELECT} where {} and ($3 = '' or d.state = $3) and ($6 = '' or c.adherent_number = $6) \
+         order by d.updated_at desc, d.number limit $4 offset $5",
         perimetre_sql("d.company_id", 1, 2)
     );
     let rows = sqlx::query(&sql)
@@ -88,6 +90,7 @@ pub async fn list_visible(
         .bind(state.map(DossierState::as_str).unwrap_or(""))
         .bind(limit)
         .bind(offset)
+        .bind(company)
         .fetch_all(db)
         .await?;
     rows.iter()
@@ -108,10 +111,14 @@ pub async fn list_visible(
 }
 
 /// How many dossiers the caller sees in each state.
-pub async fn count_by_state(db: &Db, caller: &Caller) -> sqlx::Result<Vec<(DossierState, i64)>> {
-    let sql =
-        format!("select state, count(*) as n from dossiers where {} group by state", perimetre_sql("company_id", 1, 2));
-    let rows = sqlx::query(&sql).bind(caller.role.as_str()).bind(&caller.user_id).fetch_all(db).await?;
+/// The caller's dossiers per state, of company `company` (n° adhérent) only unless it is empty.
+pub async fn count_by_state(db: &Db, caller: &Caller, company: &str) -> sqlx::Result<Vec<(DossierState, i64)>> {
+    let sql = format!(
+        "select d.state, count(*) as n from dossiers d join companies c on c.id = d.company_id \
+         where {} and ($3 = '' or c.adherent_number = $3) group by d.state",
+        perimetre_sql("d.company_id", 1, 2)
+    );
+    let rows = sqlx::query(&sql).bind(caller.role.as_str()).bind(&caller.user_id).bind(company).fetch_all(db).await?;
     let mut counts: Vec<(DossierState, i64)> = DossierState::ALL.iter().map(|s| (*s, 0)).collect();
     for row in rows {
         let state = state_of(&row)?;

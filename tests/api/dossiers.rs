@@ -68,6 +68,30 @@ async fn the_list_counts_dossiers_per_state_within_the_perimetre() {
     assert_problem(bad, StatusCode::BAD_REQUEST, "invalid_query_string").await;
 }
 
+/// Issue 17, item 3: a user who acts for several companies lists one of them (`?company=`, its
+/// n° adhérent), counts included; a company outside the périmètre lists nothing.
+#[tokio::test]
+async fn the_list_narrows_to_the_company_chosen_within_the_perimetre() {
+    let app = spawn_app().await;
+    let numbers = |list: &Value| -> Vec<String> {
+        list["dossiers"].as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap().to_string()).collect()
+    };
+    let b: Value = app.get(app.assistant(), "/api/v1/dossiers?company=12927.001").await.json().await.unwrap();
+    assert_eq!(numbers(&b).len(), 5, "{b}");
+    assert!(numbers(&b).contains(&PILOTER_B.to_string()) && !numbers(&b).contains(&PENDING_A.to_string()));
+    let total: i64 = b["counts"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();
+    assert_eq!(total, 5, "the counts are the chosen company's: {b}");
+    let a_pending: Value =
+        app.get(app.assistant(), "/api/v1/dossiers?company=1.001&state=pending").await.json().await.unwrap();
+    assert_eq!(numbers(&a_pending), [PENDING_A]);
+
+    let foreign: Value = app.get(app.employer_a(), "/api/v1/dossiers?company=12927.001").await.json().await.unwrap();
+    assert!(numbers(&foreign).is_empty(), "another company's dossiers never show: {foreign}");
+    assert!(foreign["counts"].as_array().unwrap().iter().all(|c| c["count"] == 0), "{foreign}");
+    let old_name = app.get(app.assistant(), "/api/v1/dossiers?adherent=1.001").await;
+    assert_problem(old_name, StatusCode::BAD_REQUEST, "invalid_query_string").await;
+}
+
 #[tokio::test]
 async fn a_foreign_dossier_does_not_exist_for_an_employer() {
     let app = spawn_app().await;
