@@ -108,6 +108,15 @@ async fn read_form(state: &AppState, form: &mut Form, max: u64) -> AppResult<(Sp
                 piece.original_name = clean_name(field.file_name().unwrap_or("document"));
                 spooled = Some(spool_field(&state.config.storage_dir().join("tmp"), field, max).await?);
             }
+            // A second file was silently dropped: refused until one request can carry several,
+            // each with its own result (issue 17). The first one's spool file goes with the form.
+            "file" => {
+                return Err(AppError::bad_request(
+                    "one_file_per_request",
+                    "Send one `file` part per request: a second one would not be stored.",
+                    "Envoyez une seule partie `file` par requête : une deuxième ne serait pas enregistrée.",
+                ))
+            }
             "kind" => {
                 let code = small_text("kind", field, 50, false).await?;
                 piece.kind = Some(DocKind::parse(code.trim()).ok_or_else(|| {

@@ -193,7 +193,16 @@ async fn empty_missing_and_malformed_uploads_are_bad_requests() {
 
     let bad_kind = Form::new().part("file", Part::bytes(pdf("k")).file_name("k.pdf")).text("kind", "facture");
     assert_invalid(app.upload_form(app.employer_a(), DRAFT_A, bad_kind).await, "kind").await;
+
+    // Two files in one request: the second was dropped without a word; now neither is stored.
+    let two = Form::new()
+        .part("file", Part::bytes(pdf("un")).file_name("un.pdf"))
+        .part("file", Part::bytes(pdf("deux")).file_name("deux.pdf"));
+    let two = app.upload_form(app.employer_a(), DRAFT_A, two).await;
+    assert_problem(two, StatusCode::BAD_REQUEST, "one_file_per_request").await;
     assert!(app.documents_of(app.employer_a(), DRAFT_A).await.is_empty());
+    let spooled = std::fs::read_dir(app.spool_dir()).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(spooled, 0, "no spool file is left behind");
 }
 
 #[tokio::test]
