@@ -74,6 +74,12 @@ pub async fn next_counter(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str)
 }
 
 /// A new time-ordered identifier.
+/// The error of a column whose stored value is not one the service writes (a row's text that
+/// does not parse into its type).
+pub fn unexpected(column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode { index: column.to_string(), source: format!("unexpected value {value:?}").into() }
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

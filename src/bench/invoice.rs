@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use super::stats;
 use crate::config::Config;
-use crate::invoice::document::{Opco, Printable};
+use crate::domain::opco::Opco;
+use crate::invoice::document::Printable;
 use crate::invoice::print;
 
 #[derive(clap::Args)]

@@ -204,11 +204,6 @@ pub async fn correct_kind(db: &Db, document: &Document, kind: Option<DocKind>, b
     tx.commit().await
 }
 
-/// A column whose stored value is not one the service writes.
-fn corrupt(column: &str, value: &str) -> sqlx::Error {
-    sqlx::Error::ColumnDecode { index: column.to_string(), source: format!("unexpected value {value:?}").into() }
-}
-
 fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
     let kind: Option<String> = row.try_get("kind")?;
     Ok(Document {
@@ -222,14 +217,14 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
         size: row.try_get("size")?,
         sha256: {
             let text: String = row.try_get("sha256")?;
-            Sha256Hex::parse(&text).ok_or_else(|| corrupt("sha256", &text))?
+            Sha256Hex::parse(&text).ok_or_else(|| crate::db::unexpected("sha256", &text))?
         },
         uploaded_by: row.try_get("uploader_login")?,
         uploaded_at: row.try_get("uploaded_at")?,
         duplicate: None,
         text_status: {
             let text: String = row.try_get("text_status")?;
-            TextStatus::parse(&text).ok_or_else(|| corrupt("text_status", &text))?
+            TextStatus::parse(&text).ok_or_else(|| crate::db::unexpected("text_status", &text))?
         },
         text_problem: json_column(row, "text_reason")?,
         page_count: row.try_get("page_count")?,

@@ -7,9 +7,9 @@
 use time::macros::date;
 use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
-use super::document::iso_date;
 use super::error::{InvalidInvoice, Problem};
 use crate::domain::french::format_date;
+use crate::domain::iso_date;
 
 /// The first day an invoice may bear.
 pub const FIRST: Date = date!(2000 - 01 - 01);

@@ -7,6 +7,7 @@ use time::Date;
 
 use super::compute::Computed;
 use super::Invoice;
+use crate::domain::opco::Opco;
 use crate::dossiers::model::Action;
 
 /// What an issued invoice keeps besides its number and totals.
@@ -65,8 +66,6 @@ pub struct Employer {
     pub city: Option<String>,
 }
 
-pub use crate::domain::opco::Opco;
-
 /// "Assistant(e) AKTO" and "ligne directe".
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -86,7 +85,7 @@ pub struct DossierRef {
 /// The certification: "Fait à {place} le {date}", by the signatory.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Signed {
-    #[serde(with = "iso_date")]
+    #[serde(with = "crate::domain::iso_date")]
     pub date: Date,
     pub place: String,
     pub name: String,
@@ -137,5 +136,3 @@ impl Printable<'_> {
         self.type_code == TypeCode::CreditNote
     }
 }
-
-pub(crate) use crate::domain::iso_date;

@@ -4,8 +4,9 @@
 
 use axum::http::StatusCode;
 
-use super::document::{iso_date, Assistant, Employer};
+use super::document::{Assistant, Employer};
 use super::{dates, Computed, DossierFacts, InvoiceRequest};
+use crate::domain::iso_date;
 use crate::domain::Hours;
 use crate::dossiers::sql::DossierRecord;
 use crate::error::{AppError, AppResult};

@@ -224,7 +224,7 @@ fn day(date: Date) -> String {
 
 /// `2026-11-02` → `20261102`; `None` unless it is such a date.
 fn iso_day(text: Option<&str>) -> Option<String> {
-    super::document::iso_date::parse(text?).map(day)
+    crate::domain::iso_date::parse(text?).map(day)
 }
 
 fn digits(text: &str) -> String {

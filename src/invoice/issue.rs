@@ -7,11 +7,12 @@ use time::{Date, OffsetDateTime};
 
 use super::accord::{self, Lines};
 use super::dates::{self, DateProblem};
-use super::document::{iso_date, TypeCode};
+use super::document::TypeCode;
 use super::error::{InvalidInvoice, Problem};
 use super::sql::{self, InvoiceRecord, NewInvoice};
 use crate::auth::Caller;
 use crate::db::new_id;
+use crate::domain::iso_date;
 use crate::domain::InvoiceNumber;
 use crate::dossiers::history;
 use crate::error::{AppError, AppResult};

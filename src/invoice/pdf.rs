@@ -20,7 +20,7 @@ pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<
     complete_early_data(&mut data, &state.config.opco, &invoice.issue_date);
     let frozen: Frozen = serde_json::from_value(data)
         .map_err(|e| AppError::internal(anyhow::anyhow!("invoice {} has unreadable data: {e}", invoice.id)))?;
-    let issue_date = super::document::iso_date::parse(&invoice.issue_date)
+    let issue_date = crate::domain::iso_date::parse(&invoice.issue_date)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("invoice {} has a bad date", invoice.id)))?;
     let number = invoice.number.clone();
     let type_code = invoice.type_code;
@@ -53,7 +53,7 @@ pub async fn ensure_pdf(state: &AppState, invoice: &InvoiceRecord) -> AppResult<
 /// Invoices issued before their PDF existed froze their request, lines, employer and dossier
 /// only: the signature comes from their request (dated as issued), the OPCO from the
 /// configuration, and no assistant is named.
-pub(super) fn complete_early_data(data: &mut serde_json::Value, opco: &super::document::Opco, issue_date: &str) {
+pub(super) fn complete_early_data(data: &mut serde_json::Value, opco: &crate::domain::opco::Opco, issue_date: &str) {
     let Some(fields) = data.as_object_mut() else { return };
     if !fields.contains_key("signed") {
         let request = fields.get("request").cloned().unwrap_or_default();

@@ -152,7 +152,7 @@ fn form(invoice: &Printable) -> Form {
 
 /// "du 02/11/2026 au 06/11/2026", or what is known of it.
 fn training_dates(start: Option<&str>, end: Option<&str>) -> String {
-    let day = |text: Option<&str>| super::document::iso_date::parse(text?).map(format_date);
+    let day = |text: Option<&str>| crate::domain::iso_date::parse(text?).map(format_date);
     match (day(start), day(end)) {
         (Some(start), Some(end)) if start == end => format!("le {start}"),
         (Some(start), Some(end)) => format!("du {start} au {end}"),

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::document::{freeze, Assistant, DossierRef, Employer, Frozen, Opco, Printable, TypeCode};
+use super::document::{freeze, Assistant, DossierRef, Employer, Frozen, Printable, TypeCode};
 use super::{compute, print, DossierFacts, InvoiceRequest};
+use crate::domain::opco::Opco;
 use crate::domain::Hours;
 
 /// `pieces invoice …`
@@ -71,7 +72,7 @@ pub fn specimen(input: &[u8], opco: &Opco) -> anyhow::Result<Frozen> {
     let facts = DossierFacts {
         total_hours: action.hours.as_deref().and_then(|h| Hours::parse(h).ok()),
         employer_vat_number: input.employer.vat_number.as_deref().filter(|v| !v.trim().is_empty()),
-        start_date: action.start_date.as_deref().and_then(super::document::iso_date::parse),
+        start_date: action.start_date.as_deref().and_then(crate::domain::iso_date::parse),
         ..DossierFacts::default()
     };
     let invoice = super::validate(&request, &facts)?;

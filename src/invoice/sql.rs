@@ -77,10 +77,7 @@ fn record(row: &AnyRow) -> sqlx::Result<InvoiceRecord> {
         number: row.try_get("number")?,
         type_code: {
             let code: String = row.try_get("type_code")?;
-            TypeCode::parse(&code).ok_or_else(|| sqlx::Error::ColumnDecode {
-                index: "type_code".into(),
-                source: format!("unexpected type code {code:?}").into(),
-            })?
+            TypeCode::parse(&code).ok_or_else(|| crate::db::unexpected("type_code", &code))?
         },
         credits: row.try_get("credits")?,
         credited_by: row.try_get("credited_by")?,

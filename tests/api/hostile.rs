@@ -363,13 +363,12 @@ async fn a_part_header_that_never_ends_is_refused_early() {
 
 /// An upload whose head and first boundary are sent, and whose body then waits: it holds its
 /// slot for as long as the client keeps it open.
-async fn held_upload(app: &TestApp) -> tokio::net::TcpStream {
+pub(crate) async fn held_upload(base: &str, token: &str) -> tokio::net::TcpStream {
     let head = format!(
-        "POST /api/v1/dossiers/{DRAFT_A}/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: multipart/form-data; boundary=X\r\nContent-Length: 100000\r\n\r\n--X\r\n",
-        app.employer_a()
+        "POST /api/v1/dossiers/{DRAFT_A}/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary=X\r\nContent-Length: 100000\r\n\r\n--X\r\n"
     );
-    let mut socket = connect(app).await;
+    let mut socket = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.expect("connect");
     socket.write_all(head.as_bytes()).await.unwrap();
     socket
 }
@@ -379,7 +378,7 @@ async fn one_user_cannot_hold_every_upload_slot() {
     let app = spawn_app().await;
     let mut held = Vec::new();
     for _ in 0..pieces::documents::routes::UPLOADS_PER_USER {
-        held.push(held_upload(&app).await);
+        held.push(held_upload(&app.base, app.employer_a()).await);
     }
     // A held upload reaches its handler a moment after its head is sent; one that arrives while
     // the checking upload below holds a slot is answered 429: it is held again.
@@ -388,7 +387,7 @@ async fn one_user_cannot_hold_every_upload_slot() {
         for socket in &mut held {
             let mut byte = [0u8; 1];
             if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(5), socket.peek(&mut byte)).await {
-                *socket = held_upload(&app).await;
+                *socket = held_upload(&app.base, app.employer_a()).await;
             }
         }
         let response = app.upload(app.employer_a(), DRAFT_A, "septieme.pdf", pdf("septième")).await;

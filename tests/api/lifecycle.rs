@@ -32,22 +32,10 @@ async fn start_an_ocr(server: &ChildServer) -> Vec<(u32, String)> {
     }
 }
 
-/// An upload whose head and first boundary are sent, and whose body never comes.
-async fn held_upload(server: &ChildServer) -> tokio::net::TcpStream {
-    let head = format!(
-        "POST /api/v1/dossiers/{DRAFT_A}/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: multipart/form-data; boundary=X\r\nContent-Length: 100000\r\n\r\n--X\r\n",
-        server.employer(0)
-    );
-    let mut socket = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://")).await.unwrap();
-    socket.write_all(head.as_bytes()).await.unwrap();
-    socket
-}
-
 #[tokio::test]
 async fn sigterm_stops_the_server_and_its_children_while_requests_hang() {
     let mut server = ChildServer::start().await;
-    let mut upload = held_upload(&server).await;
+    let mut upload = crate::hostile::held_upload(&server.base, &server.employer(0)).await;
     // A body that trickles a byte every second keeps its request under way past any pause limit.
     let mut headers = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://")).await.unwrap();
     headers.write_all(b"GET /api/v1/dossiers HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
