@@ -1,5 +1,6 @@
 //! `GET /api/v1/documents/{id}/similar`: the pieces most alike a piece the caller may see, by what
-//! they say (the search engine's `search::similar`), for assistants checking a dossier.
+//! they say (the search engine's `search::query::search` with `like`), for assistants checking a
+//! dossier.
 
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -8,7 +9,7 @@ use utoipa::IntoParams;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::input::{Json, Query};
-use crate::search::query::Hit;
+use crate::search::query::{Hit, SearchParams};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -28,6 +29,11 @@ pub async fn similar(
     Query(params): Query<SimilarParams>,
 ) -> AppResult<Json<Vec<Hit>>> {
     let document = super::sql::find_visible(&state.db, &caller, &id).await?.ok_or_else(AppError::document_not_found)?;
-    let limit = params.limit.unwrap_or(10);
-    Ok(Json(crate::search::similar::similar(&state.search, &state.db, &caller, &document.id, limit).await?))
+    let question = SearchParams {
+        like: Some(document.id),
+        limit: Some(params.limit.unwrap_or(10).clamp(1, 50)),
+        ..SearchParams::default()
+    };
+    let found = crate::search::query::search(&state.search, &state.db, &caller, question).await?;
+    Ok(Json(found.hits))
 }

@@ -164,9 +164,12 @@ impl FieldError {
     }
 }
 
-/// A 422 `validation_failed` naming the first field at fault and listing every problem.
-impl From<InvalidInvoice> for crate::error::AppError {
-    fn from(invalid: InvalidInvoice) -> Self {
+impl InvalidInvoice {
+    /// A 422 `validation_failed` naming the first field at fault and listing every problem.
+    ///
+    /// A method rather than `From`: the error floor does not know the invoice's errors.
+    pub fn into_app_error(self) -> crate::error::AppError {
+        let invalid = self;
         let first = invalid.errors.first();
         let mut error = crate::error::AppError::invalid(
             first.map_or("", |e| e.field.as_str()),

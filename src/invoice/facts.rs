@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 
 use super::document::{Assistant, Employer};
-use super::{dates, Computed, DossierFacts, InvoiceRequest};
+use super::{dates, Computed, DossierFacts, InvalidInvoice, InvoiceRequest};
 use crate::domain::iso_date;
 use crate::domain::Hours;
 use crate::dossiers::sql::DossierRecord;
@@ -38,7 +38,7 @@ pub async fn read_request(
         start_date: action.start_date.as_deref().and_then(iso_date::parse),
         latest_date: Some(dates::latest(time::OffsetDateTime::now_utc())),
     };
-    let invoice = super::validate(&request, &facts)?;
+    let invoice = super::validate(&request, &facts).map_err(InvalidInvoice::into_app_error)?;
     let computed = super::compute(&invoice);
     Ok((invoice, computed))
 }

@@ -53,9 +53,10 @@ impl From<sqlx::Error> for NotIssued {
     }
 }
 
-impl From<NotIssued> for AppError {
-    fn from(why: NotIssued) -> AppError {
-        match why {
+impl NotIssued {
+    /// The HTTP answer: a 409 for a key already used or an invoice already credited.
+    pub fn into_app_error(self) -> AppError {
+        match self {
             NotIssued::SameKey => AppError::conflict("duplicate_key", "Already issued.", "Déjà émise."),
             NotIssued::AlreadyCredited => already_credited(),
             NotIssued::Failed(error) => error,
@@ -130,7 +131,7 @@ async fn not_before_last(tx: &mut sqlx::Transaction<'_, sqlx::Any>, company_id: 
     let last = sql::last_issue_date(tx, company_id, &latest).await?;
     match last.as_deref().and_then(iso_date::parse) {
         Some(last) if date < last => {
-            Err(InvalidInvoice::one("date", Problem::Date(DateProblem::BeforeLastInvoice(last))).into())
+            Err(InvalidInvoice::one("date", Problem::Date(DateProblem::BeforeLastInvoice(last))).into_app_error())
         }
         _ => Ok(()),
     }

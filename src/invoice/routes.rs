@@ -17,7 +17,7 @@ use super::document::{freeze, TypeCode};
 use super::facts::{assistant_of, employer_of, read_request};
 use super::issue::{already_credited, issue, Issue, NotIssued};
 use super::sql::{self, InvoiceRecord};
-use super::{dates, pdf, Computed};
+use super::{dates, pdf, Computed, InvalidInvoice};
 use crate::auth::{Caller, Role};
 use crate::dossiers::model::DossierState;
 use crate::dossiers::sql::DossierRecord;
@@ -120,10 +120,10 @@ pub async fn issue_invoice(
             drop(tx);
             match done {
                 Some(done) => replay(&state, done, &fingerprint).await,
-                None => Err(NotIssued::SameKey.into()),
+                None => Err(NotIssued::SameKey.into_app_error()),
             }
         }
-        Err(error) => Err(error.into()),
+        Err(error) => Err(error.into_app_error()),
     }
 }
 
@@ -179,7 +179,8 @@ pub async fn credit_invoice(
         ));
     }
     let now = time::OffsetDateTime::now_utc();
-    let date = dates::credit_note_date(body.date.as_deref(), &invoice.issue_date, now)?;
+    let date = dates::credit_note_date(body.date.as_deref(), &invoice.issue_date, now)
+        .map_err(InvalidInvoice::into_app_error)?;
     let mut tx = state.db.begin().await?;
     let mut data = sql::data(&mut *tx, &invoice.id).await?;
     pdf::complete_early_data(&mut data, &state.config.opco, &invoice.issue_date);
@@ -195,7 +196,9 @@ pub async fn credit_invoice(
         request_sha256: None,
         accord: None,
     };
-    let record = issue(&mut tx, &caller, (&invoice.company_id, &invoice.dossier_id), what).await?;
+    let record = issue(&mut tx, &caller, (&invoice.company_id, &invoice.dossier_id), what)
+        .await
+        .map_err(NotIssued::into_app_error)?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(with_pdf(&state, record).await)))
 }

@@ -13,7 +13,7 @@ pub mod outbox;
 pub mod plan;
 pub mod query;
 pub mod routes;
-pub mod similar;
+mod similar;
 mod top;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,10 @@
 //! relevance (BM25, title boosted) or date; pagination with the total; facets per kind, state and
 //! company; a highlighted snippet per hit. The caller's périmètre (`auth::companies_of`) is a
 //! clause of the query itself, so hits, totals and facets never include another company's piece.
-//! [`search`] is what the route and the pages call; [`run`] its synchronous core (the benchmark's).
+//! Every question goes through [`run`], the engine: the words of `q`, or the pieces `like` one
+//! piece (more like this, `similar.rs`). [`search`] runs it for a caller, within their périmètre
+//! and off the async executor: the search route, the "similar" route and the pages call it; the
+//! benchmark calls [`run`] in process and [`search`] through HTTP.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -30,6 +33,10 @@ pub struct SearchParams {
     /// Words, "phrases", -exclusions, field:value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// The pieces most alike this piece (its id) by what they say, instead of words: not with `q`;
+    /// no facets, no snippets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub like: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Dossier number.
@@ -129,6 +136,14 @@ pub fn run(
             return Err(AppError::invalid("sort", "sort is `relevance` or `date`.", "sort vaut `relevance` ou `date`."))
         }
     };
+    if let Some(id) = params.like.as_deref() {
+        if params.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+            return Err(AppError::invalid("like", "like and q do not go together.", "like et q ne vont pas ensemble."));
+        }
+        let hits = super::similar::more_like(index, id.trim(), companies, offset + limit)?;
+        let hits: Vec<Hit> = hits.into_iter().skip(offset).collect();
+        return Ok(SearchResults { total: hits.len(), limit, offset, hits, facets: None });
+    }
     let searcher = index.reader.searcher();
     let uploaded_at = (f.uploaded_at, day("from", &params.from, false)?, day("to", &params.to, true)?);
     let mut plan = Plan { words: None, filters: filters(f, params, companies)?, uploaded_at, by_date };

@@ -369,6 +369,14 @@ async fn similar_pieces_are_found_within_the_callers_perimetre() {
     assert!(staff.as_array().unwrap().iter().any(|h| h["id"] == foreign.as_str()), "{staff}");
     let hidden = app.get(app.employer_b(), &format!("/api/v1/documents/{first}/similar")).await;
     assert_problem(hidden, StatusCode::NOT_FOUND, "document_not_found").await;
+    // The same engine answers the search route's `like`: the same best piece, and nothing for a
+    // piece of another company (its words stay hidden).
+    let like = app.search(app.employer_a(), &format!("like={first}")).await;
+    assert_eq!(like["hits"][0]["id"], second.as_str(), "{like}");
+    let foreign_like = app.search(app.employer_b(), &format!("like={first}")).await;
+    assert_eq!(foreign_like["total"], 0, "{foreign_like}");
+    let both = app.get(app.employer_a(), &format!("/api/v1/search?like={first}&q=secours")).await;
+    assert_problem(both, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 }
 
 fn folder_size(dir: &std::path::Path) -> u64 {
