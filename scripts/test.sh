@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run). On a fresh machine of this kind it:
-#   0. installs the OCR tools (Tesseract with French, poppler) and the Factur-X checkers (PyPI
-#      factur-x, saxonche, pypdf, in a virtual environment in the cache) when missing;
+#   0. installs the OCR tools (Tesseract with French, poppler), the Factur-X checkers (PyPI
+#      factur-x, saxonche, pypdf, in a virtual environment in the cache) and the browser tests'
+#      tools (Debian's chromium and chromium-driver, npm axe-core in the cache) when missing;
 #   1. builds everything (target folder cached in ~/.cache/pieces, outside the clone);
 #   2. runs every test on the embedded defaults (SQLite + local files);
 #   3. installs and starts SeaweedFS (a real S3 server) on loopback, and runs the integration
@@ -20,6 +21,7 @@ source scripts/lib.sh
 source scripts/s3-seaweedfs.sh
 source scripts/ocr-tools.sh
 source scripts/facturx-tools.sh
+source scripts/browser-tools.sh
 
 WORK=$(mktemp -d)
 LOGS="$WORK/logs"
@@ -39,6 +41,10 @@ if ! install_ocr_tools; then
 fi
 if ! install_facturx_tools; then
   echo "pieces tests: 0 passed, 1 failed (the Factur-X checkers could not be installed)"
+  exit 1
+fi
+if ! install_browser_tools; then
+  echo "pieces tests: 0 passed, 1 failed (chromium, chromedriver or axe-core could not be installed)"
   exit 1
 fi
 echo "== building"

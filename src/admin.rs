@@ -5,6 +5,7 @@
 use anyhow::{bail, Context};
 use sqlx::Row;
 
+use crate::auth::links::{self, Purpose};
 use crate::auth::{hash_token, new_token, Role};
 use crate::db::{new_id, now, Db};
 use crate::domain::Siret;
@@ -18,6 +19,12 @@ pub struct NewCompany {
     pub address: Option<String>,
     pub postcode: Option<String>,
     pub city: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The company's conseiller at the OPCO ("Vos interlocuteurs").
+    pub advisor_name: Option<String>,
+    pub advisor_phone: Option<String>,
+    pub advisor_email: Option<String>,
 }
 
 /// Creates or updates a company; returns its id.
@@ -26,10 +33,13 @@ pub async fn upsert_company(db: &Db, company: &NewCompany) -> anyhow::Result<Str
         bail!("a company needs an adherent number and a name");
     }
     sqlx::query(
-        "insert into companies (id, adherent_number, name, legal_form, vat_number, address, postcode, city, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+        "insert into companies (id, adherent_number, name, legal_form, vat_number, address, postcode, city, created_at, \
+         phone, email, advisor_name, advisor_phone, advisor_email) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          on conflict (adherent_number) do update set name = excluded.name, legal_form = excluded.legal_form, \
-         vat_number = excluded.vat_number, address = excluded.address, postcode = excluded.postcode, city = excluded.city",
+         vat_number = excluded.vat_number, address = excluded.address, postcode = excluded.postcode, city = excluded.city, \
+         phone = excluded.phone, email = excluded.email, advisor_name = excluded.advisor_name, \
+         advisor_phone = excluded.advisor_phone, advisor_email = excluded.advisor_email",
     )
     .bind(new_id())
     .bind(&company.adherent_number)
@@ -40,6 +50,11 @@ pub async fn upsert_company(db: &Db, company: &NewCompany) -> anyhow::Result<Str
     .bind(&company.postcode)
     .bind(&company.city)
     .bind(now())
+    .bind(&company.phone)
+    .bind(&company.email)
+    .bind(&company.advisor_name)
+    .bind(&company.advisor_phone)
+    .bind(&company.advisor_email)
     .execute(db)
     .await
     .context("cannot save the company")?;
@@ -151,6 +166,48 @@ pub async fn set_phone(db: &Db, login: &str, phone: Option<&str>) -> anyhow::Res
         bail!("no user {login:?}");
     }
     Ok(())
+}
+
+/// Sets the e-mail address `login` signs in with (stored in lower case, unique).
+pub async fn set_email(db: &Db, login: &str, email: &str) -> anyhow::Result<()> {
+    let email = email.trim().to_lowercase();
+    if email.len() > 254 || !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        bail!("{email:?} is not an e-mail address");
+    }
+    let done = sqlx::query("update users set email = $1 where login = $2")
+        .bind(&email)
+        .bind(login)
+        .execute(db)
+        .await
+        .with_context(|| format!("cannot give {login:?} the address {email}: is it another user's?"))?;
+    if done.rows_affected() == 0 {
+        bail!("no user {login:?}");
+    }
+    Ok(())
+}
+
+/// Sets the password of `login` directly (the demo's users); ends its sessions.
+pub async fn set_password(db: &Db, login: &str, password: &str) -> anyhow::Result<()> {
+    let user_id = user_id(db, login).await?;
+    let hash = crate::auth::password::hash(password.to_string()).await?;
+    sqlx::query("update users set password_hash = $1 where id = $2").bind(hash).bind(&user_id).execute(db).await?;
+    crate::auth::session::end_all(db, &user_id).await?;
+    Ok(())
+}
+
+/// A one-time link for `login` to choose a password: an invitation (72 h) or a reset (1 h).
+pub async fn password_link(db: &Db, public_base: &str, login: &str, purpose: Purpose) -> anyhow::Result<String> {
+    let row = sqlx::query("select id, email from users where login = $1 or email = $2")
+        .bind(login)
+        .bind(login.trim().to_lowercase())
+        .fetch_optional(db)
+        .await?
+        .with_context(|| format!("no user {login:?}"))?;
+    if row.try_get::<Option<String>, _>("email")?.is_none() {
+        bail!("{login:?} has no e-mail address to sign in with: give it one with --email");
+    }
+    let secret = links::create(db, &row.try_get::<String, _>("id")?, purpose).await?;
+    Ok(format!("{public_base}/mot-de-passe/{secret}"))
 }
 
 /// Issues a new API token for `login`. With `replace`, earlier tokens of the same label are

@@ -27,6 +27,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::documents::router())
         .merge(crate::search::router())
         .merge(crate::invoice::router())
+        .merge(crate::companies::router())
+        .merge(crate::web::router())
         .merge(crate::openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -34,8 +36,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> AppError {
-    AppError::new(StatusCode::NOT_FOUND, "route_not_found", "No such route.", "Cette adresse n'existe pas.")
+/// A JSON problem under `/api/`, a page elsewhere (people type addresses).
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        AppError::new(StatusCode::NOT_FOUND, "route_not_found", "No such route.", "Cette adresse n'existe pas.")
+            .into_response()
+    } else {
+        crate::web::not_found().into_response()
+    }
 }
 
 async fn method_not_allowed() -> AppError {

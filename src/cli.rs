@@ -17,6 +17,8 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
@@ -130,6 +132,17 @@ enum AdminCommand {
         postcode: Option<String>,
         #[arg(long)]
         city: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// The company's conseiller ("Vos interlocuteurs"): name, phone, e-mail.
+        #[arg(long)]
+        advisor_name: Option<String>,
+        #[arg(long)]
+        advisor_phone: Option<String>,
+        #[arg(long)]
+        advisor_email: Option<String>,
     },
     /// Create or update an establishment (SIRET) of a company.
     Establishment {
@@ -158,6 +171,18 @@ enum AdminCommand {
         /// Direct phone line (printed on invoices for an assistant).
         #[arg(long)]
         phone: Option<String>,
+        /// The e-mail address the user signs in with.
+        #[arg(long)]
+        email: Option<String>,
+        /// Print a one-time link (valid 72 h) with which the user chooses a password.
+        #[arg(long)]
+        invite: bool,
+    },
+    /// Print a one-time link (valid 1 h) with which a user who forgot their password chooses a
+    /// new one (without --smtp-url, the operator hands it over).
+    ResetLink {
+        /// The user's e-mail address or login.
+        user: String,
     },
     /// Issue an API token for a user; it is printed once and stored hashed.
     Token {
@@ -213,9 +238,34 @@ async fn run_admin(config: Config, action: AdminCommand) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
     let db = &state.db;
     match action {
-        AdminCommand::Company { adherent, name, legal_form, vat_number, address, postcode, city } => {
-            let company =
-                NewCompany { adherent_number: adherent.clone(), name, legal_form, vat_number, address, postcode, city };
+        AdminCommand::Company {
+            adherent,
+            name,
+            legal_form,
+            vat_number,
+            address,
+            postcode,
+            city,
+            phone,
+            email,
+            advisor_name,
+            advisor_phone,
+            advisor_email,
+        } => {
+            let company = NewCompany {
+                adherent_number: adherent.clone(),
+                name,
+                legal_form,
+                vat_number,
+                address,
+                postcode,
+                city,
+                phone,
+                email,
+                advisor_name,
+                advisor_phone,
+                advisor_email,
+            };
             admin::upsert_company(db, &company).await?;
             println!("entreprise {adherent} enregistrée");
         }
@@ -224,13 +274,26 @@ async fn run_admin(config: Config, action: AdminCommand) -> anyhow::Result<()> {
                 admin::upsert_establishment(db, &adherent, &siret, &name, postcode.as_deref(), city.as_deref()).await?;
             println!("établissement {siret} enregistré pour l'entreprise {adherent}");
         }
-        AdminCommand::User { login, name, role, companies, phone } => {
+        AdminCommand::User { login, name, role, companies, phone, email, invite } => {
             let companies: Vec<&str> = companies.iter().map(String::as_str).collect();
             admin::upsert_user(db, &login, &name, role, &companies).await?;
             if phone.is_some() {
                 admin::set_phone(db, &login, phone.as_deref()).await?;
             }
+            if let Some(email) = email {
+                admin::set_email(db, &login, &email).await?;
+            }
             println!("utilisateur {login} ({}) enregistré", role.as_str());
+            if invite {
+                let base = state.config.public_base();
+                let link = admin::password_link(db, base, &login, crate::auth::links::Purpose::Activation).await?;
+                println!("lien d'activation, valable 72 heures, à transmettre à {name} :\n{link}");
+            }
+        }
+        AdminCommand::ResetLink { user } => {
+            let base = state.config.public_base();
+            let link = admin::password_link(db, base, &user, crate::auth::links::Purpose::Reset).await?;
+            println!("lien pour choisir un nouveau mot de passe, valable une heure :\n{link}");
         }
         AdminCommand::Token { login, label, replace } => {
             let token = admin::issue_token(db, &login, &label, replace).await?;

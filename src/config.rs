@@ -47,6 +47,11 @@ pub struct Config {
     #[arg(long, env = "PIECES_WORKERS")]
     pub workers: Option<usize>,
 
+    /// The address people open in their browser: the links of invitations and password resets
+    /// start with it, and session cookies are `Secure` when it is `https://`.
+    #[arg(long, env = "PIECES_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+
     /// The OPCO the invoices are addressed to.
     #[command(flatten)]
     pub opco: crate::domain::opco::Opco,
@@ -83,6 +88,7 @@ impl Config {
             max_upload: 25 * 1024 * 1024,
             ocr: "auto".into(),
             workers: None,
+            public_url: "http://127.0.0.1:8080".into(),
             opco: Default::default(),
             s3_credentials: None,
             helper_exe: None,
@@ -98,6 +104,11 @@ impl Config {
             }
         }
         self
+    }
+
+    /// `public_url` without its trailing slash.
+    pub fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
     }
 
     pub fn storage_dir(&self) -> PathBuf {

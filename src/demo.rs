@@ -22,6 +22,78 @@ const SEED_PIECE: &[u8] = include_bytes!("../samples/demo/convention-agence-fict
 pub struct DemoLogin {
     pub assistant_token: String,
     pub employers: Vec<DemoEmployer>,
+    /// Who signs in in the browser, with a password fresh from this run (`seed_people`).
+    pub people: Vec<DemoPerson>,
+}
+
+#[derive(Serialize)]
+pub struct DemoPerson {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+    /// N° adhérent of each company of their périmètre.
+    pub companies: Vec<String>,
+}
+
+/// The people of the demo: login, name, e-mail, role, périmètre.
+const PEOPLE: [(&str, &str, &str, Role, &[&str]); 4] = [
+    (
+        "employeur.1001",
+        "Claire Martin (AGENCE FICTIVE)",
+        "claire.martin@agence-fictive.example",
+        Role::Employer,
+        &["1.001"],
+    ),
+    (
+        "employeur.12927",
+        "Marc Lefèvre (ATELIERS DU FAUBOURG)",
+        "marc.lefevre@ateliers-faubourg.example",
+        Role::Employer,
+        &["12927.001"],
+    ),
+    // A group's HR manager who acts for both companies: the périmètre screen is theirs.
+    (
+        "employeur.groupe",
+        "Nadia Roux (groupe)",
+        "nadia.roux@groupe-fictif.example",
+        Role::Employer,
+        &["1.001", "12927.001"],
+    ),
+    (
+        "assistante.akto",
+        "Sophie Bernard (AKTO)",
+        "sophie.bernard@opco.example",
+        Role::Assistant,
+        &["1.001", "12927.001"],
+    ),
+];
+
+/// Gives each person of the demo a fresh password (like the tokens, valid until the next run).
+/// Apart from `seed`: hashing a password takes a while, and most tests sign in with tokens.
+pub async fn seed_people(state: &AppState) -> anyhow::Result<Vec<DemoPerson>> {
+    let mut people = Vec::new();
+    for (login, name, email, role, companies) in PEOPLE {
+        let password = fresh_password();
+        admin::set_password(&state.db, login, &password).await?;
+        people.push(DemoPerson {
+            name: name.to_string(),
+            email: email.to_string(),
+            password,
+            role,
+            companies: companies.iter().map(|c| c.to_string()).collect(),
+        });
+    }
+    Ok(people)
+}
+
+/// `demo-` and 12 letters and digits without look-alikes (no 0/O, 1/l/I).
+fn fresh_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    format!("demo-{tail}")
 }
 
 #[derive(Serialize)]
@@ -58,6 +130,12 @@ fn companies() -> [SeedCompany; 2] {
                 address: Some("12 rue de la Victoire".into()),
                 postcode: Some("75009".into()),
                 city: Some("PARIS".into()),
+                // 01 99 00 … is reserved by ARCEP for fiction; .example by the IANA.
+                phone: Some("01 99 00 10 01".into()),
+                email: Some("formation@agence-fictive.example".into()),
+                advisor_name: Some("Madame Ericka DUBOIS".into()),
+                advisor_phone: Some("01 99 00 12 00".into()),
+                advisor_email: Some("ericka.dubois@opco.example".into()),
             },
             siret: "06550123100040",
             login: "employeur.1001",
@@ -79,6 +157,11 @@ fn companies() -> [SeedCompany; 2] {
                 address: Some("4 quai Saint-Antoine".into()),
                 postcode: Some("69002".into()),
                 city: Some("LYON".into()),
+                phone: Some("04 99 00 20 02".into()),
+                email: Some("rh@ateliers-faubourg.example".into()),
+                advisor_name: Some("Monsieur Paul GARNIER".into()),
+                advisor_phone: Some("04 99 00 21 00".into()),
+                advisor_email: Some("paul.garnier@opco.example".into()),
             },
             siret: "42835617900013",
             login: "employeur.12927",
@@ -95,12 +178,14 @@ fn companies() -> [SeedCompany; 2] {
 }
 
 pub async fn run_command(config: Config, json_output: bool) -> anyhow::Result<()> {
+    let base = config.public_base().to_string();
     let state = AppState::open(config).await?;
-    let login = seed(&state).await?;
+    let mut login = seed(&state).await?;
+    login.people = seed_people(&state).await?;
     if json_output {
         println!("{}", serde_json::to_string(&login)?);
     } else {
-        print_instructions(&login);
+        print_instructions(&login, &base);
     }
     Ok(())
 }
@@ -131,13 +216,18 @@ pub async fn seed(state: &AppState) -> anyhow::Result<DemoLogin> {
         let token = admin::issue_token(db, seed.login, "demo", true).await?;
         employers.push(DemoEmployer { adherent, token, dossiers });
     }
+    let (login, name, _, role, companies) = PEOPLE[2];
+    admin::upsert_user(db, login, name, role, companies).await?;
     admin::upsert_user(db, "assistante.akto", "Sophie Bernard (AKTO)", Role::Assistant, &["1.001", "12927.001"])
         .await?;
     // 01 99 00 … is reserved by ARCEP for fiction.
     admin::set_phone(db, "assistante.akto", Some("01 99 00 12 34")).await?;
     let assistant_token = admin::issue_token(db, "assistante.akto", "demo", true).await?;
+    for (login, _, email, _, _) in PEOPLE {
+        admin::set_email(db, login, email).await?;
+    }
     seed_piece(state).await?;
-    Ok(DemoLogin { assistant_token, employers })
+    Ok(DemoLogin { assistant_token, employers, people: Vec::new() })
 }
 
 async fn seed_dossier(
@@ -195,9 +285,12 @@ fn demo_fields(number: &str, siret: &str, title: &str, target: DossierState) -> 
             name: Some(if piloter { "WOLTERS KLUWER FRANCE SAS" } else { "FORMAPRO CONSEIL" }.into()),
             kind: Some("Organisme privé".into()),
             direct_payment: !piloter,
-            address: Some(
-                if piloter { "14 rue Fructidor, 75017 PARIS" } else { "8 avenue de la République, 75011 PARIS" }.into(),
-            ),
+            address: Some(if piloter { "14 rue Fructidor" } else { "8 avenue de la République" }.into()),
+            postcode: Some(if piloter { "75017" } else { "75011" }.into()),
+            city: Some("PARIS".into()),
+            phone: Some(if piloter { "01 76 73 30 00" } else { "01 99 00 30 00" }.into()),
+            email: None,
+            internal: false,
             siret: Some(if piloter { "48008130600130" } else { "73291824500018" }.into()),
             nda: Some(if piloter { "11755353175" } else { "11753012375" }.into()),
             contact: Some("service formation".into()),
@@ -208,6 +301,7 @@ fn demo_fields(number: &str, siret: &str, title: &str, target: DossierState) -> 
             hours: Some(if piloter { "21" } else { "14" }.into()),
             start_date: Some(start.into()),
             end_date: Some(end.into()),
+            modules: None,
         },
         costs: Costs {
             pedagogy: Some(if piloter { "2020.00" } else { "1200.00" }.into()),
@@ -244,8 +338,14 @@ fn anyhow_of(error: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{error}")
 }
 
-fn print_instructions(login: &DemoLogin) {
-    println!("Données de démonstration prêtes. Jetons d'API (valables jusqu'au prochain `pieces demo`) :\n");
+fn print_instructions(login: &DemoLogin, base: &str) {
+    println!("Données de démonstration prêtes.\n");
+    println!("Ouvrez {base}/connexion une fois le service lancé (`pieces serve`), avec l'un de ces comptes");
+    println!("(mots de passe valables jusqu'au prochain `pieces demo`) :\n");
+    for person in &login.people {
+        println!("  {:<40} {:<20} {} ({})", person.email, person.password, person.name, person.companies.join(", "));
+    }
+    println!("\nJetons d'API (valables jusqu'au prochain `pieces demo`) :\n");
     println!("  assistante AKTO (les deux entreprises) : {}", login.assistant_token);
     for employer in &login.employers {
         println!("  employeur n° adhérent {:<10} : {}", employer.adherent, employer.token);

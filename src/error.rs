@@ -142,14 +142,21 @@ impl std::fmt::Display for AppError {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
+impl AppError {
+    /// Logs a server error with its cause (a client's error is not the service's to log).
+    pub fn log_server_error(&self) {
         if self.status.is_server_error() {
             match &self.source {
                 Some(cause) => tracing::error!(code = self.code, "{cause:#}"),
                 None => tracing::error!(code = self.code, "{}", self.detail),
             }
         }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log_server_error();
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();

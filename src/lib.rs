@@ -4,7 +4,7 @@
 pub mod admin;
 /// The composition root: builds the state, starts the background work, merges the routes.
 pub mod app;
-/// API tokens, callers, roles and périmètre checks.
+/// API tokens, people's passwords and sessions, callers, roles and périmètre checks.
 pub mod auth;
 /// Benchmarks and the classifier's evaluation, which print figures (`pieces bench …`,
 /// `pieces eval …`): only with the `bench` feature.
@@ -14,6 +14,8 @@ pub mod bench;
 pub mod classify;
 /// The command line: `serve`, `demo`, `admin`, `bench`.
 pub mod cli;
+/// A company's contact details and interlocutors (the accueil's "Vos coordonnées").
+pub mod companies;
 /// One configuration, from flags and `PIECES_*` environment variables.
 pub mod config;
 /// Database connection, migrations, identifiers and timestamps.
@@ -57,3 +59,6 @@ pub mod state;
 pub mod storage;
 /// Logging set-up.
 pub mod telemetry;
+/// The pages people use in a browser (French, server-rendered): sign-in, périmètre, accueil,
+/// dossiers. They call the same functions as the API.
+pub mod web;

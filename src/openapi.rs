@@ -36,6 +36,7 @@ use crate::state::AppState;
         crate::invoice::routes::get_invoice_pdf,
         crate::documents::print::print_dossier,
         crate::invoice::routes::credit_invoice,
+        crate::companies::get_company,
         openapi_json,
     ),
     modifiers(&BearerToken, &ProblemJson),

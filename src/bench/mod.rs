@@ -6,6 +6,7 @@
 pub mod eval;
 mod extract;
 mod invoice;
+mod pages;
 mod search;
 mod server;
 mod upload;
@@ -23,6 +24,9 @@ pub enum BenchCommand {
     /// Time to render one invoice (median, p99), memory over many renders, invoices per second
     /// through HTTP, against the PyPI `typst` package and WeasyPrint.
     Invoice(invoice::InvoiceBench),
+    /// Time of the accueil, the dossier lists and a dossier's page at 10,000 dossiers, and the
+    /// bytes of a first visit.
+    Pages(pages::PagesBench),
 }
 
 pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
@@ -31,6 +35,7 @@ pub async fn run(which: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Extract(bench) => extract::run(bench).await,
         BenchCommand::Search(bench) => search::run(bench).await,
         BenchCommand::Invoice(bench) => invoice::run(bench).await,
+        BenchCommand::Pages(bench) => pages::run(bench).await,
     }
 }
 

@@ -35,7 +35,7 @@ const MAX_JOINED_BYTES: u64 = 200 * 1024 * 1024;
 pub struct PrintParams {
     /// Append the PDF pieces, each behind a separator page.
     #[serde(default)]
-    with_pieces: bool,
+    pub with_pieces: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/dossiers/{number}/print", tag = "dossiers",
@@ -321,8 +321,12 @@ fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> F
             ("Type d'organisme".into(), text(&p.kind)),
             ("SIRET".into(), text(&p.siret)),
             ("N° de déclaration d'activité".into(), text(&p.nda)),
+            ("Formation interne".into(), if p.internal { "oui" } else { "non" }.into()),
             ("Adresse".into(), text(&p.address)),
+            ("Code postal, ville".into(), format!("{} {}", text(&p.postcode), text(&p.city))),
             ("Contact".into(), text(&p.contact)),
+            ("Téléphone".into(), text(&p.phone)),
+            ("Email".into(), text(&p.email)),
             ("Paiement direct (subrogation)".into(), if p.direct_payment { "oui" } else { "non" }.into()),
         ],
         action: vec![

@@ -12,7 +12,7 @@ impl Siret {
         if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err("a SIRET has 14 digits");
         }
-        if !luhn_valid(&digits) {
+        if !luhn_valid(&digits) && !la_poste_valid(&digits) {
             return Err("this SIRET's check key is wrong");
         }
         Ok(Siret(digits))
@@ -31,6 +31,12 @@ impl fmt::Display for Siret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// La Poste's establishments (SIREN 356 000 000) are too many for the Luhn key: INSEE numbers them
+/// so that the sum of their fourteen digits is a multiple of 5.
+fn la_poste_valid(digits: &str) -> bool {
+    digits.starts_with("356000000") && digits.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
 }
 
 fn luhn_valid(digits: &str) -> bool {
@@ -68,5 +74,15 @@ mod tests {
         assert!(Siret::parse("48008130600131").is_err());
         assert!(Siret::parse("4800813060013A").is_err());
         assert!(Siret::parse("").is_err());
+    }
+
+    #[test]
+    fn la_poste_establishments_follow_their_own_rule() {
+        // Its head office passes the usual key; a bureau, whose key fails it, passes La Poste's:
+        // its digits add up to 30.
+        assert!(Siret::parse("356 000 000 00048").is_ok());
+        assert!(Siret::parse("35600000052135").is_ok());
+        assert!(Siret::parse("35600000052136").is_err(), "neither rule");
+        assert!(Siret::parse("48008130600131").is_err(), "the sum rule is La Poste's only");
     }
 }

@@ -12,6 +12,8 @@ pub struct Event {
     pub at: String,
     /// Login of who did it (none for the system).
     pub actor: Option<String>,
+    /// Their name, as people read it.
+    pub actor_name: Option<String>,
     /// `dossier_created`, `dossier_updated`, `dossier_submitted`, `state_changed`, `document_added`,
     /// `document_kind_corrected`.
     pub action: String,
@@ -43,7 +45,7 @@ pub async fn record(
 /// Oldest first.
 pub async fn list(db: &Db, dossier_id: &str) -> sqlx::Result<Vec<Event>> {
     let rows = sqlx::query(
-        "select e.at, u.login, e.action, e.detail from dossier_events e left join users u on u.id = e.actor_id \
+        "select e.at, u.login, u.display_name, e.action, e.detail from dossier_events e left join users u on u.id = e.actor_id \
          where e.dossier_id = $1 order by e.id",
     )
     .bind(dossier_id)
@@ -55,9 +57,32 @@ pub async fn list(db: &Db, dossier_id: &str) -> sqlx::Result<Vec<Event>> {
             Ok(Event {
                 at: row.try_get("at")?,
                 actor: row.try_get("login")?,
+                actor_name: row.try_get("display_name")?,
                 action: row.try_get("action")?,
                 detail: detail.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(serde_json::Value::Null),
             })
         })
         .collect()
+}
+
+impl Event {
+    /// What happened, in French, as the dossier's Historique tab says it.
+    pub fn describe_fr(&self) -> String {
+        let text = |key: &str| self.detail.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let state = |key: &str| {
+            let value = text(key);
+            crate::dossiers::DossierState::parse(&value).map_or(value, |s| s.label_fr().to_string())
+        };
+        match self.action.as_str() {
+            "dossier_created" => "Dossier créé".into(),
+            "dossier_updated" => "Dossier modifié".into(),
+            "dossier_submitted" => "Demande envoyée à l'OPCO".into(),
+            "state_changed" => format!("État : {} → {}", state("from"), state("to")),
+            "document_added" => format!("Pièce jointe : {}", text("title")),
+            "document_kind_corrected" => "Type de pièce corrigé".into(),
+            "invoice_issued" => format!("Facture {} émise", text("number")),
+            "credit_note_issued" => format!("Avoir {} émis", text("number")),
+            other => other.replace('_', " "),
+        }
+    }
 }

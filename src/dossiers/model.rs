@@ -72,6 +72,12 @@ pub struct Provider {
     /// Numéro de déclaration d'activité (11 digits).
     pub nda: Option<String>,
     pub contact: Option<String>,
+    /// Formation interne: the company trains its own staff (no outside organisme).
+    pub internal: bool,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
 }
 
 /// The training action.
@@ -86,6 +92,8 @@ pub struct Action {
     pub start_date: Option<String>,
     /// `YYYY-MM-DD`
     pub end_date: Option<String>,
+    /// The modules complémentaires of the training, one per line (step 2 of the guide's form).
+    pub modules: Option<String>,
 }
 
 /// The nine cost lines of the form, in euros, as decimal strings ("2020.00").
@@ -137,6 +145,30 @@ pub struct DossierInput {
     pub trainees: Option<Vec<Trainee>>,
 }
 
+impl Costs {
+    /// The nine cells of the guide's cost grid, in its order and with its labels.
+    pub fn lines(&self) -> [(&'static str, &Option<String>); 9] {
+        [
+            ("Coûts Péda (HT)", &self.pedagogy),
+            ("Remun. (HT)", &self.remuneration),
+            ("Héberg. (HT)", &self.accommodation),
+            ("Repas (HT)", &self.meals),
+            ("Transp. (HT)", &self.transport),
+            ("Form. Tuteur (HT)", &self.tutor_training),
+            ("Allocat. Form. (HT)", &self.training_allowance),
+            ("Divers (HT)", &self.misc),
+            ("Frais d'ingénierie (HT)", &self.engineering),
+        ]
+    }
+
+    /// The sum of the lines that are filled in (stored amounts are valid decimals).
+    pub fn total(&self) -> Option<rust_decimal::Decimal> {
+        let amounts: Vec<_> =
+            self.lines().iter().filter_map(|(_, v)| v.as_deref()).filter_map(|v| Amount::parse(v).ok()).collect();
+        (!amounts.is_empty()).then(|| amounts.iter().map(|a| a.value()).sum())
+    }
+}
+
 impl DossierFields {
     /// Replaces the sections `input` carries, then checks and normalises the result.
     pub fn merged(mut self, input: DossierInput) -> AppResult<DossierFields> {
@@ -166,11 +198,16 @@ impl DossierFields {
         let p = &mut self.provider;
         p.siret = optional(p.siret.take(), |s| siret("provider.siret", s))?;
         p.nda = optional(p.nda.take(), nda)?;
+        p.postcode = optional(p.postcode.take(), postcode)?;
         for (field, value, max) in [
             ("provider.name", &mut p.name, 200),
             ("provider.type", &mut p.kind, 100),
             ("provider.address", &mut p.address, 500),
             ("provider.contact", &mut p.contact, 300),
+            ("provider.city", &mut p.city, 100),
+            ("provider.phone", &mut p.phone, 30),
+            ("provider.email", &mut p.email, 254),
+            ("action.modules", &mut self.action.modules, 2000),
             ("action.title", &mut self.action.title, 300),
             ("action.cpf_code", &mut self.action.cpf_code, 50),
             ("comment", &mut self.comment, 4000),
@@ -266,6 +303,19 @@ fn nda(value: String) -> AppResult<String> {
             "provider.nda",
             "The NDA (numéro de déclaration d'activité) has 11 digits.",
             "Le NDA (numéro de déclaration d'activité) comporte 11 chiffres.",
+        ))
+    }
+}
+
+fn postcode(value: String) -> AppResult<String> {
+    let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err(AppError::invalid(
+            "provider.postcode",
+            "A French postcode has 5 digits.",
+            "Un code postal compte 5 chiffres.",
         ))
     }
 }

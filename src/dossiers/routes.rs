@@ -33,6 +33,10 @@ pub struct ListParams {
     /// Only this company's dossiers (its n° adhérent), for a user who acts for several: the
     /// périmètre chosen. A company outside the caller's périmètre has no dossier for them.
     pub company: Option<String>,
+    /// Words of the number, intitulé or organisme.
+    pub q: Option<String>,
+    /// `updated` (last changed first, the default), `number`, `start`, `title`.
+    pub sort: Option<sql::Sort>,
     /// At most this many (1–200, default 50).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -50,6 +54,8 @@ pub struct StateCount {
 pub struct DossierList {
     /// Dossiers per state within the caller's périmètre (whatever the filter).
     pub counts: Vec<StateCount>,
+    /// How many dossiers match the filters, over every page.
+    pub total: i64,
     pub dossiers: Vec<DossierSummary>,
 }
 
@@ -64,10 +70,19 @@ pub async fn list_dossiers(
     let offset = params.offset.unwrap_or(0).max(0);
     let company = params.company.as_deref().map(str::trim).unwrap_or_default();
     let counts = sql::count_by_state(&state.db, &caller, company).await?;
-    let dossiers = sql::list_visible(&state.db, &caller, company, params.state, limit, offset).await?;
+    let listing = sql::Listing {
+        company,
+        state: params.state,
+        sent_only: false,
+        text: params.q.as_deref().unwrap_or_default(),
+        sort: params.sort.unwrap_or_default(),
+        limit,
+        offset,
+    };
+    let (total, dossiers) = sql::list_visible(&state.db, &caller, &listing).await?;
     let counts =
         counts.into_iter().map(|(state, count)| StateCount { state, label: state.label_fr(), count }).collect();
-    Ok(Json(DossierList { counts, dossiers }))
+    Ok(Json(DossierList { counts, total, dossiers }))
 }
 
 #[utoipa::path(post, path = "/api/v1/dossiers", request_body = DossierInput, tag = "dossiers",

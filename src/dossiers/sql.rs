@@ -40,6 +40,8 @@ pub struct DossierSummary {
     pub provider_name: Option<String>,
     pub start_date: Option<String>,
     pub end_date: Option<String>,
+    /// The sum of the cost lines, in euros (`"1580.00"`), when there is at least one.
+    pub total_cost: Option<String>,
     pub updated_at: String,
 }
 
@@ -71,43 +73,106 @@ pub async fn find_visible_header(db: &Db, caller: &Caller, number: &str) -> sqlx
     row.as_ref().map(record_from_row).transpose()
 }
 
-pub async fn list_visible(
-    db: &Db,
-    caller: &Caller,
-    company: &str,
-    state: Option<DossierState>,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<Vec<DossierSummary>> {
-    let sql = format!(
-        "{SELECT} where {} and ($3 = '' or d.state = $3) and ($6 = '' or c.adherent_number = $6) \
-         order by d.updated_at desc, d.number limit $4 offset $5",
+/// What a dossier list shows: its filters, its order and its page.
+#[derive(Debug, Default)]
+pub struct Listing<'a> {
+    /// N° adhérent; empty: every company of the périmètre.
+    pub company: &'a str,
+    pub state: Option<DossierState>,
+    /// Sent dossiers only (every state but draft): the guide's "Dossiers AF".
+    pub sent_only: bool,
+    /// Words found in the number, the intitulé or the organisme (ASCII letters in any case).
+    pub text: &'a str,
+    pub sort: Sort,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The order of a dossier list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Last changed first (the default).
+    #[default]
+    Updated,
+    /// By number, the newest numbers first.
+    Number,
+    /// By the training's start date, the latest first.
+    Start,
+    /// By intitulé, A to Z.
+    Title,
+}
+
+impl Sort {
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Updated => "d.updated_at desc, d.number desc",
+            Sort::Number => "d.number desc",
+            Sort::Start => "d.start_date desc, d.number desc",
+            Sort::Title => "d.title, d.number desc",
+        }
+    }
+}
+
+/// One page of the caller's dossiers, and how many match in all.
+pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sqlx::Result<(i64, Vec<DossierSummary>)> {
+    let filter = format!(
+        "where {} and ($3 = '' or d.state = $3) and ($4 = '' or c.adherent_number = $4) \
+         and ($5 = '' or lower(d.number || ' ' || coalesce(d.title, '') || ' ' || coalesce(d.provider_name, '')) \
+              like $5 escape '\\') and ($6 = 0 or d.state <> 'draft')",
         perimetre_sql("d.company_id", 1, 2)
     );
+    let text = listing.text.trim().to_lowercase();
+    let pattern = if text.is_empty() {
+        String::new()
+    } else {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%{escaped}%")
+    };
+    let state = listing.state.map(DossierState::as_str).unwrap_or("");
+    let company = listing.company.trim();
+    let total: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from dossiers d join companies c on c.id = d.company_id {filter}"
+    ))
+    .bind(caller.role.as_str())
+    .bind(&caller.user_id)
+    .bind(state)
+    .bind(company)
+    .bind(&pattern)
+    .bind(i64::from(listing.sent_only))
+    .fetch_one(db)
+    .await?;
+    let sql = format!("{SELECT} {filter} order by {} limit $7 offset $8", listing.sort.order_by());
     let rows = sqlx::query(&sql)
         .bind(caller.role.as_str())
         .bind(&caller.user_id)
-        .bind(state.map(DossierState::as_str).unwrap_or(""))
-        .bind(limit)
-        .bind(offset)
+        .bind(state)
         .bind(company)
+        .bind(&pattern)
+        .bind(i64::from(listing.sent_only))
+        .bind(listing.limit)
+        .bind(listing.offset)
         .fetch_all(db)
         .await?;
-    rows.iter()
+    let dossiers = rows
+        .iter()
         .map(|row| {
+            let record = record_from_row(row)?;
             Ok(DossierSummary {
-                number: row.try_get("number")?,
-                state: state_of(row)?,
-                adherent: row.try_get("adherent_number")?,
-                company_name: row.try_get("company_name")?,
-                title: row.try_get("title")?,
-                provider_name: row.try_get("provider_name")?,
-                start_date: row.try_get("start_date")?,
-                end_date: row.try_get("end_date")?,
-                updated_at: row.try_get("updated_at")?,
+                total_cost: record.fields.costs.total().map(|t| t.to_string()),
+                number: record.number,
+                state: record.state,
+                adherent: record.adherent,
+                company_name: record.company_name,
+                title: record.fields.action.title,
+                provider_name: record.fields.provider.name,
+                start_date: record.fields.action.start_date,
+                end_date: record.fields.action.end_date,
+                updated_at: record.updated_at,
             })
         })
-        .collect()
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    Ok((total, dossiers))
 }
 
 /// How many dossiers the caller sees in each state.
@@ -128,6 +193,14 @@ pub async fn count_by_state(db: &Db, caller: &Caller, company: &str) -> sqlx::Re
         }
     }
     Ok(counts)
+}
+
+/// The establishments of a company: (SIRET, name), by SIRET.
+pub async fn establishments_of(db: &Db, company_id: &str) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as("select siret, name from establishments where company_id = $1 order by siret")
+        .bind(company_id)
+        .fetch_all(db)
+        .await
 }
 
 /// The company ids (with their n° adhérent) the caller may create dossiers for.
@@ -183,7 +256,8 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
          cpf_code = $11, hours = $12, start_date = $13, end_date = $14, cost_pedagogy = $15, \
          cost_remuneration = $16, cost_accommodation = $17, cost_meals = $18, cost_transport = $19, \
          cost_tutor_training = $20, cost_training_allowance = $21, cost_misc = $22, cost_engineering = $23, \
-         comment = $24, updated_at = $25 where id = $1 and state = 'draft'",
+         comment = $24, updated_at = $25, provider_internal = $26, provider_postcode = $27, provider_city = $28, \
+         provider_phone = $29, provider_email = $30, modules = $31 where id = $1 and state = 'draft'",
     )
     .bind(id)
     .bind(&f.siret)
@@ -210,6 +284,12 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
     .bind(&c.engineering)
     .bind(&f.comment)
     .bind(now())
+    .bind(i64::from(p.internal))
+    .bind(&p.postcode)
+    .bind(&p.city)
+    .bind(&p.phone)
+    .bind(&p.email)
+    .bind(&a.modules)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -271,6 +351,7 @@ fn state_of(row: &AnyRow) -> sqlx::Result<DossierState> {
 
 fn record_from_row(row: &AnyRow) -> sqlx::Result<DossierRecord> {
     let direct: i64 = row.try_get("provider_direct_payment")?;
+    let internal: i64 = row.try_get("provider_internal")?;
     Ok(DossierRecord {
         id: row.try_get("id")?,
         company_id: row.try_get("company_id")?,
@@ -288,6 +369,11 @@ fn record_from_row(row: &AnyRow) -> sqlx::Result<DossierRecord> {
                 siret: row.try_get("provider_siret")?,
                 nda: row.try_get("provider_nda")?,
                 contact: row.try_get("provider_contact")?,
+                internal: internal != 0,
+                postcode: row.try_get("provider_postcode")?,
+                city: row.try_get("provider_city")?,
+                phone: row.try_get("provider_phone")?,
+                email: row.try_get("provider_email")?,
             },
             action: Action {
                 title: row.try_get("title")?,
@@ -295,6 +381,7 @@ fn record_from_row(row: &AnyRow) -> sqlx::Result<DossierRecord> {
                 hours: row.try_get("hours")?,
                 start_date: row.try_get("start_date")?,
                 end_date: row.try_get("end_date")?,
+                modules: row.try_get("modules")?,
             },
             costs: Costs {
                 pedagogy: row.try_get("cost_pedagogy")?,

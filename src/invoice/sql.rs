@@ -119,6 +119,16 @@ pub async fn find_visible(
     rows.iter().map(record).collect()
 }
 
+/// A dossier's invoices and credit notes, in the order of their numbers (the caller has seen
+/// the dossier).
+pub async fn list_for_dossier(db: &Db, dossier_id: &str) -> sqlx::Result<Vec<InvoiceRecord>> {
+    let rows = sqlx::query(&format!("{SELECT} where i.dossier_id = $1 order by i.issue_date, i.number"))
+        .bind(dossier_id)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(record).collect()
+}
+
 /// The invoice a retried request already issued, by its idempotency key.
 pub async fn find_by_key(
     tx: &mut Transaction<'_, Any>,

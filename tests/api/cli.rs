@@ -77,6 +77,46 @@ async fn demo_json_is_one_object_and_stays_the_same_when_run_twice() {
         second["employers"][0]["dossiers"].as_array().unwrap().iter().map(|d| d["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["draft", "pending", "granted", "refused", "closed"]);
     assert!(second["employers"][1]["dossiers"].as_array().unwrap().iter().any(|d| d["number"] == "19.A.21056.1"));
+    // The people who sign in in a browser, each with a password fresh from this run.
+    let people = second["people"].as_array().unwrap();
+    let nadia = people.iter().find(|p| p["email"] == "nadia.roux@groupe-fictif.example").expect("the group's person");
+    assert_eq!(nadia["role"], "employer");
+    assert_eq!(nadia["companies"], serde_json::json!(["1.001", "12927.001"]));
+    assert!(people.iter().any(|p| p["role"] == "assistant"));
+    assert_ne!(first["people"][0]["password"], second["people"][0]["password"]);
+    assert!(second["people"][0]["password"].as_str().unwrap().len() >= 12);
+}
+
+#[tokio::test]
+async fn an_invitation_printed_by_admin_user_opens_the_password_page() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(pieces(dir.path(), &["admin", "company", "--adherent", "55.001", "--name", "BOULANGERIE MARTIN"]));
+    let said = ok(pieces(
+        dir.path(),
+        &[
+            "admin",
+            "--public-url",
+            "https://mon-compte.example/",
+            "user",
+            "--login",
+            "rh.55",
+            "--name",
+            "Léa Martin",
+            "--role",
+            "employer",
+            "--company",
+            "55.001",
+            "--email",
+            "lea@boulangerie.example",
+            "--invite",
+        ],
+    ));
+    let link = said.lines().find(|l| l.starts_with("https://")).unwrap_or_else(|| panic!("a link: {said}"));
+    assert!(link.starts_with("https://mon-compte.example/mot-de-passe/pcs_"), "{link}");
+    let reset = ok(pieces(dir.path(), &["admin", "reset-link", "lea@boulangerie.example"]));
+    assert!(reset.contains("http://127.0.0.1:8080/mot-de-passe/"), "{reset}");
+    let without_email = pieces(dir.path(), &["admin", "reset-link", "nobody"]);
+    assert!(!without_email.status.success());
 }
 
 #[tokio::test]

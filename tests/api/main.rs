@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod child;
 mod cli;
 mod corpus;
@@ -17,6 +18,7 @@ mod invoice_safety;
 mod invoices;
 mod jobs;
 mod lifecycle;
+mod pages;
 mod s3_only;
 mod search;
 mod soak;

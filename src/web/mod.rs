@@ -1,0 +1,62 @@
+//! The pages people use in a browser, in French, rendered on the server (askama templates in
+//! `templates/web/`, checked when the service compiles), on the model of AKTO's "Mon Compte".
+//! Every core flow is a plain form and a full page; the little script of `static/` only adds to
+//! it. Pages call the same functions as the API (`dossiers::sql`, `companies`, `auth`), so the
+//! périmètre rule and the validation are the API's.
+//!
+//! - `person.rs`: the session cookie and the CSRF token of forms;
+//! - `sign_in.rs`: connexion, déconnexion, périmètre, passwords through one-time links;
+//! - `dossiers.rs`: accueil, dossier lists, the dossier page;
+//! - `request.rs`: Nouvelle demande, the guide's four steps;
+//! - `frame.rs` (header and menu), `format.rs` (French display), `assets.rs`, `error.rs`.
+
+mod assets;
+mod dossiers;
+mod error;
+mod format;
+mod frame;
+mod person;
+mod request;
+mod sign_in;
+
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dossiers::home))
+        .route("/connexion", get(sign_in::show).post(sign_in::submit))
+        .route("/deconnexion", axum::routing::post(sign_in::sign_out))
+        .route("/perimetre", get(sign_in::perimetre).post(sign_in::choose))
+        .route("/mot-de-passe/{lien}", get(sign_in::password_form).post(sign_in::password_submit))
+        .route("/mot-de-passe-oublie", get(sign_in::forgotten).post(sign_in::forgotten_submit))
+        .route("/dossiers", get(dossiers::list))
+        .route("/demandes/nouvelle", get(request::start).post(request::create))
+        .route("/dossiers/{number}/etape/{step}", get(request::show).post(request::save))
+        .route("/dossiers/{number}", get(dossiers::show))
+        .route("/dossiers/{number}/impression", get(dossiers::print))
+        .route("/pieces/{id}", get(dossiers::download))
+        .route("/static/{name}", get(assets::serve))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+                 form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+}
+
+/// The page of an address that does not exist.
+pub fn not_found() -> error::PageError {
+    error::PageError::not_found()
+}

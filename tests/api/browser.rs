@@ -1,0 +1,287 @@
+//! The pages in a real browser: Debian's chromium, headless, driven through chromedriver
+//! (WebDriver) as a person uses them, with axe-core run on every page (no serious or critical
+//! violation allowed). `scripts/browser-tools.sh` installs chromium, chromedriver and axe-core;
+//! with `PIECES_SCREENSHOTS=<folder>` each page is also saved there as a PNG
+//! (`scripts/screenshots.sh` refreshes `docs/screenshots/`).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::pages::people;
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    base: String,
+    axe: String,
+    screenshots: Option<PathBuf>,
+}
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("PIECES_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/pieces"))
+}
+
+impl Browser {
+    async fn open(app: &TestApp) -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let chromedriver = std::env::var("PIECES_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {chromedriver} ({e}): scripts/browser-tools.sh installs it"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let chromium = std::env::var("PIECES_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,900", "--lang=fr-FR", "--disable-extensions"],
+            },
+        });
+        let Value::Object(capabilities) = capabilities else { unreachable!() };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("chromedriver opens a chromium session");
+        let axe_path = std::env::var_os("PIECES_AXE_JS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cache_dir().join("node/node_modules/axe-core/axe.min.js"));
+        let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| {
+            panic!("cannot read axe-core at {} ({e}): scripts/browser-tools.sh", axe_path.display())
+        });
+        let screenshots = std::env::var_os("PIECES_SCREENSHOTS").map(PathBuf::from);
+        Browser { client, driver, base: app.base.clone(), axe, screenshots }
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    /// The page's visible text; empty while a page is replacing the last one.
+    async fn text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the page's text contains `expected` (after a click that loads a page).
+    async fn until_text(&self, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = self.text().await;
+            if text.contains(expected) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "the page never showed {expected:?}; it shows:\n{text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn fill(&self, id: &str, text: &str) {
+        let field = self.client.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    }
+
+    async fn click_link(&self, text: &str) {
+        self.client.find(Locator::LinkText(text)).await.unwrap().click().await.unwrap();
+    }
+
+    /// axe-core on the page as it is: no serious or critical violation; then a screenshot.
+    async fn check(&self, name: &str) {
+        let script = format!(
+            "{}\n;const done = arguments[arguments.length - 1];\
+             axe.run(document, {{ resultTypes: ['violations'] }}).then(r => done(r.violations\
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+               .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
+             .catch(e => done(['axe failed: ' + e]));",
+            self.axe
+        );
+        let found = self.client.execute_async(&script, vec![]).await.unwrap();
+        let violations: Vec<String> = serde_json::from_value(found).unwrap();
+        assert!(
+            violations.is_empty(),
+            "axe-core on the page {name} ({}):\n{}",
+            self.path().await,
+            violations.join("\n")
+        );
+        if let Some(folder) = &self.screenshots {
+            std::fs::create_dir_all(folder).unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    /// Stops chromedriver and every process under it (the chromium it started), also when the
+    /// test failed half-way: each by its own pid, found in /proc.
+    fn drop(&mut self) {
+        for (pid, _) in crate::child::descendants(self.driver.id()) {
+            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn an_employer_signs_in_chooses_a_company_and_reads_the_dossiers() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let nadia = people.iter().find(|p| p.email.starts_with("nadia")).unwrap();
+    let browser = Browser::open(&app).await;
+
+    // A dossier's address: first the sign-in page, then the dossier.
+    browser.goto("/dossiers/26.A.90102.1").await;
+    assert!(browser.path().await.starts_with("/connexion?suite="), "{}", browser.path().await);
+    browser.until_text("Connexion").await;
+    browser.check("connexion").await;
+    browser.fill("email", &nadia.email).await;
+    browser.fill("password", "pas le bon").await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("E-mail ou mot de passe incorrect.").await;
+    browser.check("connexion-erreur").await;
+    browser.fill("password", &nadia.password).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Choisir votre périmètre").await;
+    browser.check("perimetre").await;
+    browser.click("label[for=entreprise-1]").await;
+    browser.click("button[type=submit]").await;
+    let dossier = browser.until_text("Action de formation Dossier 26.A.90102.1").await;
+    assert!(dossier.contains("Entreprise : 1.001") && dossier.contains("MANAGEMENT D'EQUIPE"), "{dossier}");
+    browser.check("dossier").await;
+    browser.click_link("Documents (1)").await;
+    browser.until_text("Convention de formation signée").await;
+    browser.check("dossier-documents").await;
+    browser.click_link("Historique").await;
+    browser.until_text("Demande envoyée").await;
+    browser.check("dossier-historique").await;
+
+    browser.click_link("Accueil").await;
+    let home = browser.until_text("Vos coordonnées").await;
+    assert!(home.contains("AGENCE FICTIVE") && home.contains("Vos interlocuteurs"), "{home}");
+    browser.check("accueil").await;
+
+    browser.click_link("Dossiers AF (4)").await;
+    browser.until_text("25.A.90103.1").await;
+    browser.check("dossiers").await;
+    browser.fill("q", "management").await;
+    browser.click(".filtres button[type=submit]").await;
+    let found = browser.until_text("Dossiers AF (1)").await;
+    assert!(found.contains("26.A.90102.1") && !found.contains("25.A.90103.1"), "{found}");
+
+    browser.click_link("Changer d'entreprise").await;
+    browser.until_text("Choisir votre périmètre").await;
+    browser.click("label[for=entreprise-2]").await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("ATELIERS DU FAUBOURG").await;
+
+    browser.goto("/dossiers/99.A.99999.1").await;
+    browser.until_text("Page introuvable").await;
+    browser.check("introuvable").await;
+
+    browser.goto("/").await;
+    browser.click("button.lien").await;
+    browser.until_text("Vous êtes déconnecté(e).").await;
+    browser.goto("/").await;
+    assert_eq!(browser.path().await, "/connexion", "signed out: the pages ask to sign in");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
+    let browser = Browser::open(&app).await;
+    browser.goto("/connexion").await;
+    browser.fill("email", &claire.email).await;
+    browser.fill("password", &claire.password).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Vos coordonnées").await;
+
+    browser.click_link("Nouvelle demande").await;
+    browser.until_text("Étape 1 sur 4 : Formation").await;
+    browser.check("demande-1-formation").await;
+    for (id, text) in [
+        ("provider-name", "FORMAPRO CONSEIL"),
+        ("provider-siret", "732 918 245 00019"),
+        ("action-title", "BUREAUTIQUE"),
+        ("action-hours", "21,5"),
+        ("action-start_date", "06/01/2027"),
+        ("action-end_date", "08/01/2027"),
+        ("costs-pedagogy", "2 020,00"),
+    ] {
+        browser.fill(id, text).await;
+    }
+    browser.click("label[for=provider-direct_payment-oui]").await;
+    browser.click("button[value=valider]").await;
+    // The SIRET's key is wrong: said next to the field, the rest kept.
+    browser.until_text("SIRET invalide").await;
+    browser.check("demande-1-erreur").await;
+    browser.fill("provider-siret", "732 918 245 00018").await;
+    browser.click("button[value=valider]").await;
+    browser.until_text("Étape 2 sur 4 : Modules complémentaires").await;
+    browser.check("demande-2-modules").await;
+    browser.click("button[value=enregistrer]").await;
+    let drafts = browser.until_text("Brouillons (2)").await;
+    assert!(drafts.contains("BUREAUTIQUE"), "{drafts}");
+
+    // Resumed from the drafts: step 3, the salariés.
+    let number =
+        browser.client.find(Locator::XPath("//tr[td[text()='BUREAUTIQUE']]/th/a")).await.unwrap().text().await.unwrap();
+    browser.goto(&format!("/dossiers/{number}/etape/3")).await;
+    browser.until_text("Salariés formés").await;
+    browser.fill("nom_0", "DURAND").await;
+    browser.fill("prenom_0", "Julie").await;
+    browser.check("demande-3-salaries").await;
+    browser.click("button[value=valider]").await;
+    browser.until_text("Étape 4 sur 4 : Envoi").await;
+    browser.check("demande-4-envoi").await;
+    browser.click("button[value=envoyer]").await;
+    browser.until_text("Envoyer sans ces pièces").await;
+    browser.click("label[for=sans-pieces]").await;
+    browser.click("button[value=envoyer]").await;
+    let sent = browser.until_text(&format!("Action de formation Dossier {number}")).await;
+    assert!(sent.contains("en cours"), "{sent}");
+    browser.click_link("Historique").await;
+    let history = browser.until_text("Demande envoyée").await;
+    assert!(history.contains("Claire Martin"), "{history}");
+    browser.click_link("En cours (2)").await;
+    browser.until_text(&number).await;
+    browser.close().await;
+}

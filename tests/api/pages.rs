@@ -1,0 +1,428 @@
+//! The pages over plain HTTP, as a browser without JavaScript uses them: sign in and out,
+//! sessions, CSRF, throttling, one-time links, the périmètre, the accueil and the dossier pages.
+//! (`browser.rs` drives a real browser through the same flows, with axe-core on every page.)
+
+use std::collections::HashMap;
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Response, StatusCode};
+
+use crate::helpers::{spawn_app, TestApp};
+use pieces::auth::links::Purpose;
+use pieces::demo::DemoPerson;
+
+/// A browser without JavaScript: its cookies, forms posted, redirects not followed (to see them).
+pub struct Visitor {
+    base: String,
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+impl Visitor {
+    pub fn new(app: &TestApp) -> Visitor {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Visitor { base: app.base.clone(), http, cookies: HashMap::new() }
+    }
+
+    fn keep_cookies(&mut self, response: &Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        let response =
+            self.http.get(format!("{}{path}", self.base)).header(COOKIE, self.cookie_header()).send().await.unwrap();
+        self.keep_cookies(&response);
+        response
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&response);
+        response
+    }
+
+    /// The page's text, after checking its status.
+    pub async fn page(&mut self, path: &str, status: StatusCode) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), status, "GET {path}");
+        response.text().await.unwrap()
+    }
+
+    /// The value of the page's `csrf` field.
+    pub fn csrf(page: &str) -> String {
+        let at = page.find("name=\"csrf\" value=\"").expect("a form with its CSRF field") + 19;
+        page[at..].split('"').next().unwrap().to_string()
+    }
+
+    /// Signs in through the form; returns the answer to the POST.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
+        let page = self.page("/connexion", StatusCode::OK).await;
+        let csrf = Visitor::csrf(&page);
+        self.post("/connexion", &[("csrf", &csrf), ("email", email), ("password", password), ("suite", "")]).await
+    }
+
+    pub fn has_session(&self) -> bool {
+        self.cookies.contains_key("pieces_session")
+    }
+}
+
+pub fn location(response: &Response) -> &str {
+    response.headers().get(LOCATION).map(|v| v.to_str().unwrap()).unwrap_or_default()
+}
+
+pub async fn people(app: &TestApp) -> Vec<DemoPerson> {
+    pieces::demo::seed_people(&app.state).await.expect("the demo people get passwords")
+}
+
+fn person<'a>(people: &'a [DemoPerson], email_start: &str) -> &'a DemoPerson {
+    people.iter().find(|p| p.email.starts_with(email_start)).unwrap()
+}
+
+#[tokio::test]
+async fn signing_in_opens_a_session_for_the_pages_and_signing_out_ends_it() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+
+    let first = visitor.get("/dossiers/26.A.90102.1").await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&first), "/connexion?suite=%2Fdossiers%2F26%2EA%2E90102%2E1");
+
+    // An unknown address and a wrong password get the same answer.
+    let wrong = visitor.sign_in(&claire.email, "pas le bon mot de passe").await;
+    assert_eq!(wrong.status(), StatusCode::OK);
+    let wrong = wrong.text().await.unwrap();
+    assert!(wrong.contains("E-mail ou mot de passe incorrect."), "{wrong}");
+    let unknown = visitor.sign_in("personne@nulle-part.example", "pas le bon mot de passe").await;
+    assert!(unknown.text().await.unwrap().contains("E-mail ou mot de passe incorrect."));
+    assert!(!visitor.has_session());
+
+    let right = visitor.sign_in(&claire.email.to_uppercase(), &claire.password).await;
+    assert_eq!(right.status(), StatusCode::SEE_OTHER, "the e-mail is matched in any case");
+    assert_eq!(location(&right), "/");
+    let cookie = right
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("pieces_session="));
+    let cookie = cookie.expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie}");
+
+    let home = visitor.page("/", StatusCode::OK).await;
+    for text in [
+        "Vos coordonnées",
+        "1.001",
+        "AGENCE FICTIVE",
+        "065501231",
+        "Vos interlocuteurs",
+        "Madame Ericka DUBOIS",
+        "Sophie Bernard",
+        "01 99 00 12 34",
+        "Brouillons (1)",
+        "Claire Martin",
+    ] {
+        assert!(home.contains(text), "the accueil shows {text:?}");
+    }
+    assert!(!home.contains("ATELIERS DU FAUBOURG"), "nothing of another company");
+
+    // Signing out without the form's token changes nothing.
+    let refused = visitor.post("/deconnexion", &[]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("Formulaire refusé"));
+    let home = visitor.page("/", StatusCode::OK).await;
+    let out = visitor.post("/deconnexion", &[("csrf", &Visitor::csrf(&home))]).await;
+    assert_eq!(location(&out), "/connexion?message=deconnecte");
+    assert!(!visitor.has_session(), "the browser forgets the cookie");
+    let after = visitor.get("/").await;
+    assert_eq!(location(&after), "/connexion", "the pages ask to sign in again");
+}
+
+#[tokio::test]
+async fn an_ended_session_opens_nothing_even_with_its_cookie() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let kept = visitor.cookies.clone();
+    let home = visitor.page("/", StatusCode::OK).await;
+    visitor.post("/deconnexion", &[("csrf", &Visitor::csrf(&home))]).await;
+    visitor.cookies = kept;
+    assert_eq!(location(&visitor.get("/").await), "/connexion", "the row ended, not only the cookie");
+}
+
+#[tokio::test]
+async fn the_sign_in_form_without_its_token_is_refused() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    visitor.page("/connexion", StatusCode::OK).await;
+    let forged = visitor
+        .post("/connexion", &[("csrf", "forged"), ("email", &claire.email), ("password", &claire.password)])
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(!visitor.has_session());
+}
+
+#[tokio::test]
+async fn repeated_failures_make_an_account_wait_even_with_the_right_password() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    for _ in 0..pieces::auth::throttle::PER_ACCOUNT {
+        assert_eq!(visitor.sign_in(&claire.email, "devinette devinette").await.status(), StatusCode::OK);
+    }
+    let waiting = visitor.sign_in(&claire.email, &claire.password).await;
+    assert_eq!(waiting.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(waiting.text().await.unwrap().contains("Trop de tentatives de connexion"));
+    assert!(!visitor.has_session());
+    // Another account from the same address is not held up by this one.
+    let marc = person(&people, "marc");
+    assert_eq!(visitor.sign_in(&marc.email, &marc.password).await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn sessions_end_after_30_idle_minutes_and_survive_a_restart() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let app = app.restart(|_| {}).await;
+    visitor.base = app.base.clone();
+    visitor.page("/", StatusCode::OK).await;
+    let long_ago = pieces::db::format_time(time::OffsetDateTime::now_utc() - time::Duration::minutes(31));
+    sqlx::query("update sessions set last_seen_at = $1").bind(&long_ago).execute(&app.state.db).await.unwrap();
+    assert_eq!(location(&visitor.get("/").await), "/connexion");
+}
+
+#[tokio::test]
+async fn a_person_of_several_companies_chooses_one_within_the_perimetre() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let nadia = person(&people, "nadia");
+    let mut visitor = Visitor::new(&app);
+    let signed = visitor.sign_in(&nadia.email, &nadia.password).await;
+    assert_eq!(location(&signed), "/perimetre");
+    assert_eq!(location(&visitor.get("/").await), "/perimetre", "no page before a company is chosen");
+    let page = visitor.page("/perimetre", StatusCode::OK).await;
+    assert!(page.contains("1.001") && page.contains("12927.001"), "{page}");
+    let csrf = Visitor::csrf(&page);
+    let outside = visitor.post("/perimetre", &[("csrf", &csrf), ("company", "99.999")]).await;
+    assert_eq!(outside.status(), StatusCode::NOT_FOUND);
+    let chosen = visitor.post("/perimetre", &[("csrf", &csrf), ("company", "12927.001")]).await;
+    assert_eq!(location(&chosen), "/");
+    let home = visitor.page("/", StatusCode::OK).await;
+    assert!(home.contains("ATELIERS DU FAUBOURG") && home.contains("Changer d'entreprise"));
+    let list = visitor.page("/dossiers", StatusCode::OK).await;
+    assert!(list.contains("26.A.90202.1") && !list.contains("26.A.90102.1"), "the company chosen only");
+    // A dossier of the other company of the périmètre: shown, and the header follows it.
+    let other = visitor.page("/dossiers/26.A.90102.1", StatusCode::OK).await;
+    assert!(other.contains("Entreprise : <strong>1.001</strong>"), "{other}");
+
+    // Claire acts for 1.001 only: a dossier of 12927.001 is a page not found.
+    let claire = person(&people, "claire");
+    let mut claire_visitor = Visitor::new(&app);
+    claire_visitor.sign_in(&claire.email, &claire.password).await;
+    let foreign = claire_visitor.page("/dossiers/26.A.90202.1", StatusCode::NOT_FOUND).await;
+    assert!(foreign.contains("Page introuvable") && !foreign.contains("HABILITATION"), "{foreign}");
+}
+
+#[tokio::test]
+async fn an_invitation_link_sets_the_password_once() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    pieces::admin::upsert_user(db, "rh.1001", "Louise Petit", pieces::auth::Role::Employer, &["1.001"]).await.unwrap();
+    pieces::admin::set_email(db, "rh.1001", "Louise.Petit@agence-fictive.example").await.unwrap();
+    let link = pieces::admin::password_link(db, &app.base, "rh.1001", Purpose::Activation).await.unwrap();
+    let path = link.strip_prefix(&app.base).unwrap().to_string();
+    assert!(path.starts_with("/mot-de-passe/"), "{link}");
+    let mut visitor = Visitor::new(&app);
+    let page = visitor.page(&path, StatusCode::OK).await;
+    assert!(page.contains("Activer votre compte") && page.contains("louise.petit@agence-fictive.example"));
+    let csrf = Visitor::csrf(&page);
+    let weak = visitor.post(&path, &[("csrf", &csrf), ("password", "court"), ("confirmation", "court")]).await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.text().await.unwrap().contains("Au moins 12 caractères"));
+    let differ = visitor
+        .post(&path, &[("csrf", &csrf), ("password", "une phrase assez longue"), ("confirmation", "une autre phrase")])
+        .await;
+    assert!(differ.text().await.unwrap().contains("Les deux saisies diffèrent."));
+    let set = visitor
+        .post(
+            &path,
+            &[("csrf", &csrf), ("password", "une phrase assez longue"), ("confirmation", "une phrase assez longue")],
+        )
+        .await;
+    assert_eq!(location(&set), "/connexion?message=mot-de-passe");
+    let again = visitor.page(&path, StatusCode::NOT_FOUND).await;
+    assert!(again.contains("Lien expiré"));
+    let signed = visitor.sign_in("louise.petit@agence-fictive.example", "une phrase assez longue").await;
+    assert_eq!(location(&signed), "/");
+}
+
+#[tokio::test]
+async fn the_dossier_lists_filter_sort_and_page_within_the_company() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let sent = visitor.page("/dossiers", StatusCode::OK).await;
+    assert!(sent.contains("Dossiers AF") && sent.contains("(4)"), "four sent dossiers");
+    assert!(!sent.contains("26.A.90101.1"), "a draft is not a sent dossier");
+    let drafts = visitor.page("/dossiers?etat=brouillon", StatusCode::OK).await;
+    assert!(drafts.contains("26.A.90101.1") && drafts.contains("EXCEL PERFECTIONNEMENT"));
+    let pending = visitor.page("/dossiers?etat=en-cours", StatusCode::OK).await;
+    assert!(pending.contains("26.A.90102.1") && !pending.contains("25.A.90103.1"));
+    assert!(pending.contains("1\u{202F}580,00\u{202F}€"), "the amount, French-formatted: {pending}");
+    let found = visitor.page("/dossiers?q=secouriste", StatusCode::OK).await;
+    assert!(found.contains("25.A.90103.1") && !found.contains("26.A.90102.1"));
+    let none = visitor.page("/dossiers?q=100%25_", StatusCode::OK).await;
+    assert!(none.contains("Aucun dossier ne correspond"), "% and _ are letters, not wildcards");
+    let by_number = visitor.page("/dossiers?tri=numero", StatusCode::OK).await;
+    let first = by_number.find("26.A.90102.1").unwrap();
+    assert!(first < by_number.find("24.A.90105.1").unwrap(), "newest numbers first");
+    visitor.page("/dossiers?etat=inconnu", StatusCode::NOT_FOUND).await;
+
+    let dossier = visitor.page("/dossiers/26.A.90102.1?onglet=documents", StatusCode::OK).await;
+    for text in [
+        "En cours",
+        "FORMAPRO CONSEIL",
+        "Coûts Péda (HT)",
+        "1\u{202F}200,00",
+        "Remun. (HT)",
+        "Convention de formation signée",
+        "Stagiaires (1)",
+        "Documents (1)",
+    ] {
+        assert!(dossier.contains(text), "the dossier page shows {text:?}");
+    }
+    let history = visitor.page("/dossiers/26.A.90102.1?onglet=historique", StatusCode::OK).await;
+    assert!(history.contains("Demande envoyée") && history.contains("Claire Martin"), "{history}");
+    assert!(history.contains("Pièce jointe : Convention de formation signée"));
+}
+
+#[tokio::test]
+async fn a_request_goes_through_the_four_steps_typed_the_french_way() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let start = visitor.page("/demandes/nouvelle", StatusCode::OK).await;
+    assert!(start.contains("1 - Formation") && start.contains("Paiement direct par AKTO"), "{start}");
+    let csrf = Visitor::csrf(&start);
+    let step1 = |siret: &'static str| {
+        vec![
+            ("siret", "06550123100040"),
+            ("provider.name", "FORMAPRO CONSEIL"),
+            ("provider.direct_payment", "oui"),
+            ("provider.address", "8 avenue de la République"),
+            ("provider.postcode", "75011"),
+            ("provider.city", "PARIS"),
+            ("provider.siret", siret),
+            ("provider.nda", "117 530 123 75"),
+            ("action.title", "BUREAUTIQUE"),
+            ("action.hours", "21,5"),
+            ("action.start_date", "06/01/2027"),
+            ("action.end_date", "08/01/2027"),
+            ("costs.pedagogy", "2 020,00"),
+            ("costs.remuneration", "557,13"),
+            ("bouton", "valider"),
+        ]
+    };
+    // A SIRET with a wrong key: the step is refused, the complaint is next to the field, and
+    // what was typed is still there.
+    let mut form = step1("73291824500019");
+    form.push(("csrf", &csrf));
+    let refused = visitor.post("/demandes/nouvelle", &form).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("id=\"provider-siret-erreur\">SIRET invalide"), "{refused}");
+    assert!(refused.contains("value=\"2 020,00\""), "what was typed stays");
+    let mut form = step1("732 918 245 00018");
+    form.push(("csrf", &csrf));
+    let created = visitor.post("/demandes/nouvelle", &form).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let step2 = location(&created).to_string();
+    assert!(step2.ends_with("/etape/2"), "{step2}");
+    let number = step2.trim_start_matches("/dossiers/").trim_end_matches("/etape/2").to_string();
+    let api: serde_json::Value =
+        app.get(app.employer_a(), &format!("/api/v1/dossiers/{number}")).await.json().await.unwrap();
+    assert_eq!(api["action"]["hours"], "21.5");
+    assert_eq!(api["action"]["start_date"], "2027-01-06");
+    assert_eq!(api["costs"]["pedagogy"], "2020.00");
+    assert_eq!(api["provider"]["nda"], "11753012375");
+    assert_eq!(api["state"], "draft");
+
+    visitor.page(&step2, StatusCode::OK).await;
+    let saved = visitor
+        .post(&step2, &[("csrf", &csrf), ("action.modules", "Excel avancé\nPower BI"), ("bouton", "enregistrer")])
+        .await;
+    assert_eq!(location(&saved), "/dossiers?etat=brouillon", "saved and left: back among the drafts");
+    let drafts = visitor.page("/dossiers?etat=brouillon", StatusCode::OK).await;
+    assert!(drafts.contains(&number) && drafts.contains("BUREAUTIQUE"));
+
+    // Resumed at step 3: the salariés, one line left blank.
+    let step3 = format!("/dossiers/{number}/etape/3");
+    let page = visitor.page(&step3, StatusCode::OK).await;
+    assert!(page.contains("nom_0"));
+    let next = visitor
+        .post(
+            &step3,
+            &[
+                ("csrf", &csrf),
+                ("nom_0", "DURAND"),
+                ("prenom_0", "Julie"),
+                ("nom_1", ""),
+                ("prenom_1", ""),
+                ("bouton", "valider"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&next), format!("/dossiers/{number}/etape/4"));
+    let step4 = visitor.page(&format!("/dossiers/{number}/etape/4"), StatusCode::OK).await;
+    assert!(step4.contains("Le formulaire est complet.") && step4.contains("Manquante"), "{step4}");
+    // Without the programme and the convention, sending asks for confirmation first.
+    let asked = visitor.post(&format!("/dossiers/{number}/etape/4"), &[("csrf", &csrf), ("bouton", "envoyer")]).await;
+    assert_eq!(asked.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(asked.text().await.unwrap().contains("Envoyer sans ces pièces"));
+    let sent = visitor
+        .post(&format!("/dossiers/{number}/etape/4"), &[("csrf", &csrf), ("sans-pieces", "oui"), ("bouton", "envoyer")])
+        .await;
+    assert_eq!(location(&sent), format!("/dossiers/{number}?envoye=1"));
+    let pending = visitor.page("/dossiers?etat=en-cours", StatusCode::OK).await;
+    assert!(pending.contains(&number), "sent: under en cours");
+    let steps_after = visitor.get(&step3).await;
+    assert_eq!(location(&steps_after), format!("/dossiers/{number}"), "a sent dossier's steps are closed");
+    let api: serde_json::Value =
+        app.get(app.employer_a(), &format!("/api/v1/dossiers/{number}")).await.json().await.unwrap();
+    assert_eq!(api["state"], "pending");
+    assert_eq!(api["action"]["modules"], "Excel avancé\nPower BI");
+    assert_eq!(api["trainees"], serde_json::json!([{"last_name": "DURAND", "first_name": "Julie"}]));
+}
