@@ -5,6 +5,12 @@ A concern is a top-level folder or file of src/. Every `crate::NAME` path outsid
 named tests.rs and the like, and what follows `#[cfg(test)]`) is an edge from its file's concern to
 NAME. Exits 1 and names the circle's edges when the graph of concerns has a cycle; `--graph` prints
 the edges. Circles inside one concern's folder are not looked at.
+
+`--cargo-modules FILE` checks instead the graph drawn by cargo-modules, a tool that resolves every
+`use` with rust-analyzer (slow: about five minutes here, so not in the test command):
+
+    cargo modules dependencies --lib --no-externs --no-sysroot --no-fns --no-types --no-traits > FILE
+    python3 scripts/check-concerns.py --cargo-modules FILE
 """
 import collections
 import os
@@ -27,6 +33,17 @@ def edges():
             for target in re.findall(r"crate::([a-z_]+)", text):
                 if target != concern:
                     found[concern].setdefault(target, path)
+    return found
+
+
+def cargo_modules_edges(path):
+    """The "uses" edges of cargo-modules' dot output, between the concerns they start and end in."""
+    found = collections.defaultdict(dict)
+    pattern = re.compile(r'"pieces::([a-z_]+)[^"]*" -> "pieces::([a-z_]+)[^"]*" \[label="uses"')
+    for line in open(path, encoding="utf-8"):
+        match = pattern.search(line)
+        if match and match.group(1) != match.group(2):
+            found[match.group(1)].setdefault(match.group(2), line.strip().split(" [")[0])
     return found
 
 
@@ -63,7 +80,10 @@ def cycles(graph):
 
 
 def main():
-    graph = edges()
+    if "--cargo-modules" in sys.argv:
+        graph = cargo_modules_edges(sys.argv[sys.argv.index("--cargo-modules") + 1])
+    else:
+        graph = edges()
     if "--graph" in sys.argv:
         for concern in sorted(graph):
             print(f"{concern} -> {', '.join(sorted(graph[concern]))}")
