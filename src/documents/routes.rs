@@ -64,19 +64,49 @@ pub async fn upload_document(
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<(StatusCode, Json<Document>)> {
-    let dossier = load_dossier(&state, &caller, &number).await?;
-    check_open(&dossier, &caller)?;
+    let (document, duplicate) = receive(&state, &caller, &number, &headers, body, None).await?;
+    let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(document)))
+}
+
+/// The one way a piece comes in, for the API and the pages: the dossier of the caller's
+/// périmètre, its upload slot, the bounded form, the spooled and sniffed file, then stored and
+/// recorded. With `csrf`, the form's first part must be `csrf` with that value (a page's form).
+pub async fn receive(
+    state: &AppState,
+    caller: &Caller,
+    number: &str,
+    headers: &HeaderMap,
+    body: Body,
+    csrf: Option<&str>,
+) -> AppResult<(Document, bool)> {
+    let dossier = load_dossier(state, caller, number).await?;
+    check_open(&dossier, caller)?;
     let max = state.config.max_upload;
-    if content_length(&headers).is_some_and(|length| length > request_limit(max)) {
+    if content_length(headers).is_some_and(|length| length > request_limit(max)) {
         return Err(AppError::request_too_large());
     }
     let _slot = state.uploads.take(&caller.user_id).map_err(too_many_uploads)?;
-    let mut form = Form::new(&headers, body, request_limit(max).saturating_add(DRAIN_ALLOWANCE))?;
-    let (spooled, piece) = read_form(&state, &mut form, max).await?;
-    let (mut document, duplicate) = store_piece(&state, &dossier, &caller, spooled, piece).await?;
+    let mut form = Form::new(headers, body, request_limit(max).saturating_add(DRAIN_ALLOWANCE))?;
+    if let Some(expected) = csrf {
+        let first = form.next_field().await?;
+        let given = match first {
+            Some(field) if field.name() == Some("csrf") => small_text("csrf", field, 100, false).await?,
+            _ => String::new(),
+        };
+        if given.is_empty() || given != expected {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_refused",
+                "This form's token is missing or wrong: nothing was stored.",
+                "Le jeton de ce formulaire manque ou ne convient pas : rien n'a été enregistré.",
+            ));
+        }
+    }
+    let (spooled, piece) = read_form(state, &mut form, max).await?;
+    let (mut document, duplicate) = store_piece(state, &dossier, caller, spooled, piece).await?;
     document.duplicate = Some(duplicate);
-    let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(document)))
+    Ok((document, duplicate))
 }
 
 pub use crate::state::{UPLOADS, UPLOADS_PER_USER};

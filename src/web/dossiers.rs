@@ -6,6 +6,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use super::error::{html, PageError, PageResult};
@@ -135,6 +136,11 @@ fn row(d: DossierSummary) -> Row {
 #[derive(Deserialize, Default)]
 pub struct DossierQuery {
     onglet: Option<String>,
+    /// `joint`, `deja-joint`: what became of the file just sent (`piece`).
+    message: Option<String>,
+    piece: Option<String>,
+    /// `1` after the request was sent.
+    envoye: Option<String>,
 }
 
 pub struct Piece {
@@ -175,6 +181,13 @@ struct DossierPage {
     pieces: Vec<Piece>,
     invoices: Vec<InvoiceRow>,
     events: Vec<EventRow>,
+    /// Pieces may be attached (the dossier is not closed).
+    can_attach: bool,
+    csrf: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    notice: Option<String>,
+    /// The notice is about a file just sent: shown in the Documents tab, where the page lands.
+    notice_in_tab: bool,
 }
 
 const TABS: [&str; 4] = ["stagiaires", "documents", "factures", "historique"];
@@ -201,6 +214,14 @@ pub async fn show(
     let title = format!("Dossier {}", dossier.number);
     let frame = Frame::of(&state, &acting, &title, here).await?;
     let documents = crate::documents::sql::list_for_dossier(&state.db, &dossier.id).await?;
+    let notice = match (query.message.as_deref(), query.piece.as_deref()) {
+        (Some(said), Some(id)) => documents.iter().find(|d| d.id == id).map(|d| match said {
+            "deja-joint" => format!("Déjà joint : « {} » était déjà dans ce dossier.", d.title),
+            _ => format!("Pièce jointe : « {} ». Sa lecture est en cours.", d.title),
+        }),
+        _ if query.envoye.is_some() => Some("Votre demande est envoyée.".to_string()),
+        _ => None,
+    };
     let pieces = documents.into_iter().map(piece).collect();
     let invoices = crate::invoice::sql::list_for_dossier(&state.db, &dossier.id)
         .await?
@@ -241,6 +262,11 @@ pub async fn show(
         pieces,
         invoices,
         events,
+        can_attach: dossier.state != DossierState::Closed,
+        csrf: acting.session.csrf.clone(),
+        kinds: crate::domain::DocKind::ALL.iter().map(|k| (k.code(), k.label_fr())).collect(),
+        notice_in_tab: query.piece.is_some(),
+        notice,
         d: dossier,
     })
 }
@@ -310,4 +336,28 @@ pub async fn download(
     )
     .await?;
     Ok(file)
+}
+
+/// `POST /dossiers/{number}/pieces`: "Joindre des fichiers", a plain multipart form (its first
+/// part is the CSRF token), through the API's one upload path; back to the Documents tab, which
+/// says what became of the file.
+pub async fn attach(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(number): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> PageResult {
+    let caller = &acting.session.caller;
+    let csrf = Some(acting.session.csrf.as_str());
+    let (document, duplicate) =
+        match crate::documents::routes::receive(&state, caller, &number, &headers, body, csrf).await {
+            Ok(received) => received,
+            Err(error) if error.code == "csrf_refused" => return Err(PageError::csrf()),
+            Err(error) => return Err(error.into()),
+        };
+    let said = if duplicate { "deja-joint" } else { "joint" };
+    let to =
+        format!("/dossiers/{}?onglet=documents&piece={}&message={said}#onglets", format::url(&number), document.id);
+    Ok(axum::response::Redirect::to(&to).into_response())
 }

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/dossiers/{number}/etape/{step}", get(request::show).post(request::save))
         .route("/dossiers/{number}", get(dossiers::show))
         .route("/dossiers/{number}/impression", get(dossiers::print))
+        .route("/dossiers/{number}/pieces", axum::routing::post(dossiers::attach))
         .route("/pieces/{id}", get(dossiers::download))
         .route("/static/{name}", get(assets::serve))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -261,16 +261,31 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     let drafts = browser.until_text("Brouillons (2)").await;
     assert!(drafts.contains("BUREAUTIQUE"), "{drafts}");
 
-    // Resumed from the drafts: step 3, the salariés.
+    // The draft's page: the programme attached, its kind chosen.
     let number =
         browser.client.find(Locator::XPath("//tr[td[text()='BUREAUTIQUE']]/th/a")).await.unwrap().text().await.unwrap();
+    browser.goto(&format!("/dossiers/{number}?onglet=documents")).await;
+    browser.until_text("Joindre des fichiers").await;
+    let programme = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/upload/programme.pdf");
+    browser.client.find(Locator::Id("fichier")).await.unwrap().send_keys(programme).await.unwrap();
+    browser.client.find(Locator::Id("type-piece")).await.unwrap().select_by_value("programme").await.unwrap();
+    browser.fill("titre-piece", "Programme détaillé").await;
+    browser.click(".joindre button[type=submit]").await;
+    browser.until_text("Pièce jointe : « Programme détaillé »").await;
+    let stored = app.documents_of(app.employer_a(), &number).await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0]["kind"], "programme", "the type chosen: {stored:?}");
+    browser.check("dossier-joindre").await;
+
+    // Resumed from the drafts: step 3, the salariés.
     browser.goto(&format!("/dossiers/{number}/etape/3")).await;
     browser.until_text("Salariés formés").await;
     browser.fill("nom_0", "DURAND").await;
     browser.fill("prenom_0", "Julie").await;
     browser.check("demande-3-salaries").await;
     browser.click("button[value=valider]").await;
-    browser.until_text("Étape 4 sur 4 : Envoi").await;
+    let step4 = browser.until_text("Étape 4 sur 4 : Envoi").await;
+    assert!(step4.contains("Jointe : Programme détaillé de la formation"), "{step4}");
     browser.check("demande-4-envoi").await;
     browser.click("button[value=envoyer]").await;
     browser.until_text("Envoyer sans ces pièces").await;

@@ -81,6 +81,20 @@ impl Visitor {
         self.post("/connexion", &[("csrf", &csrf), ("email", email), ("password", password), ("suite", "")]).await
     }
 
+    /// Posts a multipart form (a page's file upload), parts in the order given.
+    pub async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Response {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&response);
+        response
+    }
+
     pub fn has_session(&self) -> bool {
         self.cookies.contains_key("pieces_session")
     }
@@ -425,4 +439,48 @@ async fn a_request_goes_through_the_four_steps_typed_the_french_way() {
     assert_eq!(api["state"], "pending");
     assert_eq!(api["action"]["modules"], "Excel avancé\nPower BI");
     assert_eq!(api["trainees"], serde_json::json!([{"last_name": "DURAND", "first_name": "Julie"}]));
+}
+
+#[tokio::test]
+async fn a_file_is_attached_from_the_dossier_page_through_the_one_upload_path() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let page = visitor.page("/dossiers/26.A.90101.1?onglet=documents", StatusCode::OK).await;
+    assert!(page.contains("Joindre des fichiers") && page.contains("Aucun document joint."));
+    let csrf = Visitor::csrf(&page);
+    let programme = crate::helpers::sample("upload/programme.pdf");
+    let form = |csrf: &str| {
+        Form::new()
+            .text("csrf", csrf.to_string())
+            .part("file", Part::bytes(programme.clone()).file_name("programme.pdf"))
+            .text("kind", "programme")
+            .text("title", "Programme détaillé")
+    };
+    let path = "/dossiers/26.A.90101.1/pieces";
+    // Without the form's token: refused, nothing stored.
+    let forged = visitor.post_multipart(path, form("forged")).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.text().await.unwrap().contains("Formulaire refusé"));
+    assert!(app.documents_of(app.employer_a(), "26.A.90101.1").await.is_empty());
+
+    let sent = visitor.post_multipart(path, form(&csrf)).await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    assert!(location(&sent).contains("message=joint"), "{}", location(&sent));
+    let shown = visitor.page(location(&sent).split('#').next().unwrap(), StatusCode::OK).await;
+    assert!(shown.contains("Pièce jointe : « Programme détaillé »"), "{shown}");
+    let stored = app.documents_of(app.employer_a(), "26.A.90101.1").await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["kind"], "programme");
+    assert_eq!(stored[0]["uploaded_by"], "employeur.1001");
+
+    let again = visitor.post_multipart(path, form(&csrf)).await;
+    assert!(location(&again).contains("message=deja-joint"));
+    assert_eq!(app.documents_of(app.employer_a(), "26.A.90101.1").await.len(), 1, "the same bytes once");
+    // Step 4 of the request now finds the programme among the required pieces.
+    let step4 = visitor.page("/dossiers/26.A.90101.1/etape/4", StatusCode::OK).await;
+    assert!(step4.contains("Jointe :</span> Programme détaillé de la formation"), "{step4}");
 }
