@@ -210,6 +210,39 @@ pub async fn count_by_state(db: &Db, caller: &Caller, company: &str) -> sqlx::Re
     Ok(counts)
 }
 
+/// The organismes of a company's dossiers whose name or SIRET holds `text` (any case), the most
+/// recently used first, each once (by SIRET, or by name without one); at most `limit`.
+pub async fn known_providers(db: &Db, company_id: &str, text: &str, limit: usize) -> sqlx::Result<Vec<Provider>> {
+    let text = text.trim().to_lowercase();
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let rows = sqlx::query(&format!(
+        "{SELECT} where d.company_id = $1 and d.provider_name is not null \
+         and (lower(d.provider_name) like $2 escape '\\' or ($3 <> '' and d.provider_siret like $3)) \
+         order by d.updated_at desc limit 200"
+    ))
+    .bind(company_id)
+    .bind(format!("%{escaped}%"))
+    .bind(if digits.len() >= 3 { format!("%{digits}%") } else { String::new() })
+    .fetch_all(db)
+    .await?;
+    let mut found: Vec<Provider> = Vec::new();
+    for row in &rows {
+        let provider = record_from_row(row)?.fields.provider;
+        let same = |p: &Provider| match (&p.siret, &provider.siret) {
+            (Some(a), Some(b)) => a == b,
+            _ => p.name == provider.name,
+        };
+        if !found.iter().any(same) {
+            found.push(provider);
+        }
+        if found.len() == limit {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 /// The establishments of a company: (SIRET, name), by SIRET.
 pub async fn establishments_of(db: &Db, company_id: &str) -> sqlx::Result<Vec<(String, String)>> {
     sqlx::query_as("select siret, name from establishments where company_id = $1 order by siret")

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Form;
@@ -95,6 +95,46 @@ struct StepPage {
     missing: Vec<String>,
     required: Vec<Required>,
     confirm: bool,
+    /// "Rechercher un organisme de formation" (step 1): the words searched, and the organismes
+    /// found among the company's dossiers, each with the address that takes it.
+    search: String,
+    found: Vec<(String, String)>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct StepQuery {
+    /// Words of a known organisme's name, or digits of its SIRET.
+    organisme: Option<String>,
+    /// The SIRET (or the name) of the known organisme to fill in.
+    prendre: Option<String>,
+}
+
+/// Step 1's search among the organismes of the company's dossiers: the list found, and the
+/// organisme taken (its fields fill the form; nothing is saved until the step is).
+async fn known_organismes(
+    state: &AppState,
+    company_id: &str,
+    query: &StepQuery,
+    base: &str,
+) -> PageResult<(String, Vec<(String, String)>, Option<Provider>)> {
+    let search: String = query.organisme.as_deref().unwrap_or_default().trim().chars().take(100).collect();
+    let mut found = Vec::new();
+    if !search.is_empty() {
+        for p in sql::known_providers(&state.db, company_id, &search, 10).await? {
+            let key = p.siret.clone().or_else(|| p.name.clone()).unwrap_or_default();
+            let label = match (&p.name, &p.siret, &p.city) {
+                (Some(name), Some(siret), Some(city)) => format!("{name} · {} · {city}", format::siret(siret)),
+                (Some(name), Some(siret), None) => format!("{name} · {}", format::siret(siret)),
+                (name, _, _) => name.clone().unwrap_or_default(),
+            };
+            found.push((label, format!("{base}?prendre={}", format::url(&key))));
+        }
+    }
+    let taken = match query.prendre.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(key) => sql::known_providers(&state.db, company_id, key, 1).await?.into_iter().next(),
+        None => None,
+    };
+    Ok((search, found, taken))
 }
 
 impl StepPage {
@@ -348,6 +388,8 @@ async fn page(
         missing: Vec::new(),
         required: Vec::new(),
         confirm: false,
+        search: String::new(),
+        found: Vec::new(),
     })
 }
 
@@ -355,15 +397,21 @@ fn render(page: StepPage, status: StatusCode) -> PageResult {
     Ok((status, Html(page.render()?)).into_response())
 }
 
-/// `GET /demandes/nouvelle`: step 1 of a new request, empty.
-pub async fn start(State(state): State<AppState>, acting: Acting) -> PageResult {
+/// `GET /demandes/nouvelle`: step 1 of a new request, empty (or with a known organisme taken).
+pub async fn start(State(state): State<AppState>, acting: Acting, Query(query): Query<StepQuery>) -> PageResult {
     let establishments = sql::establishments_of(&state.db, &acting.company.id).await?;
     let mut fields = crate::dossiers::DossierFields::default();
     if let [(siret, _)] = establishments.as_slice() {
         fields.siret = Some(siret.clone());
     }
+    let (search, found, taken) = known_organismes(&state, &acting.company.id, &query, "/demandes/nouvelle").await?;
+    if let Some(provider) = taken {
+        fields.provider = provider;
+    }
     let sections = formation_sections(&fields, &establishments, &state.config.opco.name);
-    render(page(&state, &acting, None, 1, sections).await?, StatusCode::OK)
+    let mut page = page(&state, &acting, None, 1, sections).await?;
+    (page.search, page.found) = (search, found);
+    render(page, StatusCode::OK)
 }
 
 /// `POST /demandes/nouvelle`: step 1 saved as a new draft.
@@ -422,15 +470,25 @@ pub async fn show(
     State(state): State<AppState>,
     acting: Acting,
     Path((number, step)): Path<(String, usize)>,
+    Query(query): Query<StepQuery>,
 ) -> PageResult {
     if !(1..=4).contains(&step) {
         return Err(PageError::not_found());
     }
-    let record = match draft(&state, &acting, &number).await? {
+    let mut record = match draft(&state, &acting, &number).await? {
         Ok(record) => record,
         Err(elsewhere) => return Ok(elsewhere),
     };
-    let page = step_page(&state, &acting, &record, step).await?;
+    if step != 1 {
+        return render(step_page(&state, &acting, &record, step).await?, StatusCode::OK);
+    }
+    let base = format!("/dossiers/{}/etape/1", record.number);
+    let (search, found, taken) = known_organismes(&state, &record.company_id, &query, &base).await?;
+    if let Some(provider) = taken {
+        record.fields.provider = provider;
+    }
+    let mut page = step_page(&state, &acting, &record, 1).await?;
+    (page.search, page.found) = (search, found);
     render(page, StatusCode::OK)
 }
 

@@ -484,3 +484,28 @@ async fn a_file_is_attached_from_the_dossier_page_through_the_one_upload_path() 
     let step4 = visitor.page("/dossiers/26.A.90101.1/etape/4", StatusCode::OK).await;
     assert!(step4.contains("Jointe :</span> Programme détaillé de la formation"), "{step4}");
 }
+
+#[tokio::test]
+async fn step_one_finds_the_organismes_of_the_companys_dossiers_only() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let found = visitor.page("/demandes/nouvelle?organisme=forma", StatusCode::OK).await;
+    assert!(found.contains("FORMAPRO CONSEIL · 732918245 00018 · PARIS"), "{found}");
+    assert!(found.contains("href=\"/demandes/nouvelle?prendre=73291824500018\""), "{found}");
+    let by_siret = visitor.page("/demandes/nouvelle?organisme=732%20918", StatusCode::OK).await;
+    assert!(by_siret.contains("FORMAPRO CONSEIL"), "found by digits of its SIRET");
+    // Another company's organisme is not among them.
+    let foreign = visitor.page("/demandes/nouvelle?organisme=wolters", StatusCode::OK).await;
+    assert!(foreign.contains("Aucun organisme de vos dossiers ne correspond"), "{foreign}");
+    let taken = visitor.page("/demandes/nouvelle?prendre=73291824500018", StatusCode::OK).await;
+    for value in ["value=\"FORMAPRO CONSEIL\"", "value=\"11753012375\"", "value=\"75011\"", "value=\"73291824500018\""]
+    {
+        assert!(taken.contains(value), "the organisme's fields are filled: {value}");
+    }
+    // Nothing is saved by taking it: no new draft.
+    let drafts = visitor.page("/dossiers?etat=brouillon", StatusCode::OK).await;
+    assert!(drafts.contains("Brouillons <span class=\"compte\">(1)</span>"), "{drafts}");
+}
