@@ -117,7 +117,11 @@ pub async fn submit(
     let email = form.email.trim().to_lowercase();
     let suite = if person::is_local_path(&form.suite) { form.suite.clone() } else { String::new() };
     let ip = peer.ip().to_string();
-    if email.len() > 254 || throttle::is_throttled(&state.db, &email, &ip).await? {
+    if email.len() > 254 {
+        let error = "E-mail ou mot de passe incorrect.";
+        return render(&state, &headers, String::new(), suite, Some(error.into()), None, StatusCode::OK);
+    }
+    if throttle::is_throttled(&state.db, &email, &ip).await? {
         let error = "Trop de tentatives de connexion. Patientez 15 minutes avant de réessayer, ou choisissez un \
                      nouveau mot de passe avec « Mot de passe oublié ? ».";
         return render(&state, &headers, email, suite, Some(error.into()), None, StatusCode::TOO_MANY_REQUESTS);
