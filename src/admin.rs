@@ -10,20 +10,34 @@ use crate::auth::{hash_token, new_token, Role};
 use crate::db::{new_id, now, Db};
 use crate::domain::Siret;
 
-#[derive(Clone, Debug, Default)]
+/// A company as `pieces admin company` takes it (and the demo seeds it).
+#[derive(Clone, Debug, Default, clap::Args)]
 pub struct NewCompany {
+    /// N° adhérent.
+    #[arg(long = "adherent")]
     pub adherent_number: String,
+    #[arg(long)]
     pub name: String,
+    #[arg(long)]
     pub legal_form: Option<String>,
+    #[arg(long)]
     pub vat_number: Option<String>,
+    #[arg(long)]
     pub address: Option<String>,
+    #[arg(long)]
     pub postcode: Option<String>,
+    #[arg(long)]
     pub city: Option<String>,
+    #[arg(long)]
     pub phone: Option<String>,
+    #[arg(long)]
     pub email: Option<String>,
-    /// The company's conseiller at the OPCO ("Vos interlocuteurs").
+    /// The company's conseiller at the OPCO ("Vos interlocuteurs"): name, phone, e-mail.
+    #[arg(long)]
     pub advisor_name: Option<String>,
+    #[arg(long)]
     pub advisor_phone: Option<String>,
+    #[arg(long)]
     pub advisor_email: Option<String>,
 }
 

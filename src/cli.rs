@@ -117,33 +117,7 @@ pub fn main(cli: Cli) -> ExitCode {
 #[derive(Subcommand)]
 enum AdminCommand {
     /// Create or update a company (entreprise adhérente).
-    Company {
-        #[arg(long)]
-        adherent: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        legal_form: Option<String>,
-        #[arg(long)]
-        vat_number: Option<String>,
-        #[arg(long)]
-        address: Option<String>,
-        #[arg(long)]
-        postcode: Option<String>,
-        #[arg(long)]
-        city: Option<String>,
-        #[arg(long)]
-        phone: Option<String>,
-        #[arg(long)]
-        email: Option<String>,
-        /// The company's conseiller ("Vos interlocuteurs"): name, phone, e-mail.
-        #[arg(long)]
-        advisor_name: Option<String>,
-        #[arg(long)]
-        advisor_phone: Option<String>,
-        #[arg(long)]
-        advisor_email: Option<String>,
-    },
+    Company(NewCompany),
     /// Create or update an establishment (SIRET) of a company.
     Establishment {
         #[arg(long)]
@@ -238,36 +212,9 @@ async fn run_admin(config: Config, action: AdminCommand) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
     let db = &state.db;
     match action {
-        AdminCommand::Company {
-            adherent,
-            name,
-            legal_form,
-            vat_number,
-            address,
-            postcode,
-            city,
-            phone,
-            email,
-            advisor_name,
-            advisor_phone,
-            advisor_email,
-        } => {
-            let company = NewCompany {
-                adherent_number: adherent.clone(),
-                name,
-                legal_form,
-                vat_number,
-                address,
-                postcode,
-                city,
-                phone,
-                email,
-                advisor_name,
-                advisor_phone,
-                advisor_email,
-            };
+        AdminCommand::Company(company) => {
             admin::upsert_company(db, &company).await?;
-            println!("entreprise {adherent} enregistrée");
+            println!("entreprise {} enregistrée", company.adherent_number);
         }
         AdminCommand::Establishment { adherent, siret, name, postcode, city } => {
             let siret =

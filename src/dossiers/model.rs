@@ -146,25 +146,26 @@ pub struct DossierInput {
 }
 
 impl Costs {
-    /// The nine cells of the guide's cost grid, in its order and with its labels.
-    pub fn lines(&self) -> [(&'static str, &Option<String>); 9] {
+    /// The nine cells of the guide's cost grid, in its order: the field's name in the API (and in
+    /// the request form), the guide's label, the value.
+    pub fn lines(&self) -> [(&'static str, &'static str, &Option<String>); 9] {
         [
-            ("Coûts Péda (HT)", &self.pedagogy),
-            ("Remun. (HT)", &self.remuneration),
-            ("Héberg. (HT)", &self.accommodation),
-            ("Repas (HT)", &self.meals),
-            ("Transp. (HT)", &self.transport),
-            ("Form. Tuteur (HT)", &self.tutor_training),
-            ("Allocat. Form. (HT)", &self.training_allowance),
-            ("Divers (HT)", &self.misc),
-            ("Frais d'ingénierie (HT)", &self.engineering),
+            ("costs.pedagogy", "Coûts Péda (HT)", &self.pedagogy),
+            ("costs.remuneration", "Remun. (HT)", &self.remuneration),
+            ("costs.accommodation", "Héberg. (HT)", &self.accommodation),
+            ("costs.meals", "Repas (HT)", &self.meals),
+            ("costs.transport", "Transp. (HT)", &self.transport),
+            ("costs.tutor_training", "Form. Tuteur (HT)", &self.tutor_training),
+            ("costs.training_allowance", "Allocat. Form. (HT)", &self.training_allowance),
+            ("costs.misc", "Divers (HT)", &self.misc),
+            ("costs.engineering", "Frais d'ingénierie (HT)", &self.engineering),
         ]
     }
 
     /// The sum of the lines that are filled in (stored amounts are valid decimals).
     pub fn total(&self) -> Option<rust_decimal::Decimal> {
         let amounts: Vec<_> =
-            self.lines().iter().filter_map(|(_, v)| v.as_deref()).filter_map(|v| Amount::parse(v).ok()).collect();
+            self.lines().iter().filter_map(|(_, _, v)| v.as_deref()).filter_map(|v| Amount::parse(v).ok()).collect();
         (!amounts.is_empty()).then(|| amounts.iter().map(|a| a.value()).sum())
     }
 }

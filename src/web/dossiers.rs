@@ -249,7 +249,7 @@ pub async fn show(
         .costs
         .lines()
         .iter()
-        .map(|(label, value)| (*label, value.as_deref().map(format::number).unwrap_or_else(|| "0,00".into())))
+        .map(|(_, label, value)| (*label, value.as_deref().map(format::number).unwrap_or_else(|| "0,00".into())))
         .collect();
     html(DossierPage {
         frame,

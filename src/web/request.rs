@@ -174,32 +174,6 @@ fn text_of(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
 }
 
-const COSTS: [(&str, &str); 9] = [
-    ("costs.pedagogy", "Coûts Péda (HT)"),
-    ("costs.remuneration", "Remun. (HT)"),
-    ("costs.accommodation", "Héberg. (HT)"),
-    ("costs.meals", "Repas (HT)"),
-    ("costs.transport", "Transp. (HT)"),
-    ("costs.tutor_training", "Form. Tuteur (HT)"),
-    ("costs.training_allowance", "Allocat. Form. (HT)"),
-    ("costs.misc", "Divers (HT)"),
-    ("costs.engineering", "Frais d'ingénierie (HT)"),
-];
-
-fn cost_value<'a>(costs: &'a Costs, name: &str) -> &'a Option<String> {
-    match name {
-        "costs.pedagogy" => &costs.pedagogy,
-        "costs.remuneration" => &costs.remuneration,
-        "costs.accommodation" => &costs.accommodation,
-        "costs.meals" => &costs.meals,
-        "costs.transport" => &costs.transport,
-        "costs.tutor_training" => &costs.tutor_training,
-        "costs.training_allowance" => &costs.training_allowance,
-        "costs.misc" => &costs.misc,
-        _ => &costs.engineering,
-    }
-}
-
 /// Step 1's sections, filled with the dossier's values.
 fn formation_sections(
     fields: &crate::dossiers::DossierFields,
@@ -218,8 +192,8 @@ fn formation_sections(
     );
     direct.help = "Subrogation : l'OPCO paie l'organisme directement.";
     let mut costs = Vec::new();
-    for (name, label) in COSTS {
-        costs.push(input(name, label, "decimal", decimal_shown(cost_value(&fields.costs, name))).help("en euros"));
+    for (name, label, value) in fields.costs.lines() {
+        costs.push(input(name, label, "decimal", decimal_shown(value)).help("en euros"));
     }
     vec![
         Section { title: "Etablissement", inputs: vec![siret] },

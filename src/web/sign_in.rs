@@ -67,6 +67,14 @@ fn with_cookie(mut response: Response, value: &str) -> Response {
     response
 }
 
+/// Gives the browser the sign-in form's token when it had none (`fresh`).
+fn offering(state: &AppState, response: Response, fresh: Option<String>) -> Response {
+    match fresh {
+        Some(token) => with_cookie(response, &person::set_cookie(SIGN_IN_COOKIE, &token, secure(state))),
+        None => response,
+    }
+}
+
 fn secure(state: &AppState) -> bool {
     state.config.public_url.starts_with("https://")
 }
@@ -100,10 +108,7 @@ fn render(
     let frame = Frame::plain(state, "Connexion");
     let page = SignInPage { frame, csrf, email, suite, error, notice };
     let response = (status, Html(page.render()?)).into_response();
-    Ok(match fresh {
-        Some(token) => with_cookie(response, &person::set_cookie(SIGN_IN_COOKIE, &token, secure(state))),
-        None => response,
-    })
+    Ok(offering(state, response, fresh))
 }
 
 /// `POST /connexion`
@@ -290,10 +295,7 @@ fn password_page(
         Frame::plain(state, if activation { "Activer votre compte" } else { "Choisir un nouveau mot de passe" });
     let page = PasswordPage { frame, csrf, activation, name: holder.display_name, email: holder.email, error };
     let response = (status, Html(page.render()?)).into_response();
-    Ok(match fresh {
-        Some(token) => with_cookie(response, &person::set_cookie(SIGN_IN_COOKIE, &token, secure(state))),
-        None => response,
-    })
+    Ok(offering(state, response, fresh))
 }
 
 /// `POST /mot-de-passe/{lien}`: sets the password and spends the link.
@@ -333,10 +335,7 @@ pub async fn forgotten(State(state): State<AppState>, headers: HeaderMap) -> Pag
     let (csrf, fresh) = sign_in_token(&headers);
     let frame = Frame::plain(&state, "Mot de passe oublié");
     let response = html(ForgottenPage { frame, csrf, sent: false })?;
-    Ok(match fresh {
-        Some(token) => with_cookie(response, &person::set_cookie(SIGN_IN_COOKIE, &token, secure(&state))),
-        None => response,
-    })
+    Ok(offering(&state, response, fresh))
 }
 
 #[derive(Deserialize)]
