@@ -7,7 +7,7 @@
 //! - `person.rs`: the session cookie and the CSRF token of forms;
 //! - `sign_in.rs`: connexion, déconnexion, périmètre, passwords through one-time links;
 //! - `dossiers.rs`: accueil, dossier lists, the dossier page;
-//! - `request.rs`: Nouvelle demande, the guide's four steps;
+//! - `request/`: Nouvelle demande, the guide's four steps (`fields.rs`: the fields, French input);
 //! - `frame.rs` (header and menu), `format.rs` (French display), `assets.rs`, `error.rs`.
 
 mod assets;
