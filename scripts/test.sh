@@ -2,7 +2,8 @@
 # The project's test command (README, .ci/run). On a fresh machine of this kind it:
 #   0. installs the OCR tools (Tesseract with French, poppler), the Factur-X checkers (PyPI
 #      factur-x, saxonche, pypdf, in a virtual environment in the cache) and the browser tests'
-#      tools (Debian's chromium and chromium-driver, npm axe-core in the cache) when missing;
+#      tools (Debian's chromium and chromium-driver, npm axe-core in the cache) and the SMTP
+#      server of the mail tests (PyPI aiosmtpd, in the cache) when missing;
 #   1. builds everything (target folder cached in ~/.cache/pieces, outside the clone);
 #   2. runs every test on the embedded defaults (SQLite + local files);
 #   3. installs and starts SeaweedFS (a real S3 server) on loopback, and runs the integration
@@ -22,6 +23,7 @@ source scripts/s3-seaweedfs.sh
 source scripts/ocr-tools.sh
 source scripts/facturx-tools.sh
 source scripts/browser-tools.sh
+source scripts/mail-tools.sh
 
 WORK=$(mktemp -d)
 LOGS="$WORK/logs"
@@ -45,6 +47,10 @@ if ! install_facturx_tools; then
 fi
 if ! install_browser_tools; then
   echo "pieces tests: 0 passed, 1 failed (chromium, chromedriver or axe-core could not be installed)"
+  exit 1
+fi
+if ! install_mail_tools; then
+  echo "pieces tests: 0 passed, 1 failed (the SMTP server aiosmtpd could not be installed)"
   exit 1
 fi
 echo "== building"

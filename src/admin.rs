@@ -221,7 +221,7 @@ pub async fn password_link(db: &Db, public_base: &str, login: &str, purpose: Pur
         bail!("{login:?} has no e-mail address to sign in with: give it one with --email");
     }
     let secret = links::create(db, &row.try_get::<String, _>("id")?, purpose).await?;
-    Ok(format!("{public_base}/mot-de-passe/{secret}"))
+    Ok(links::url(public_base, &secret))
 }
 
 /// Issues a new API token for `login`. With `replace`, earlier tokens of the same label are

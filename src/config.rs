@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(clap::Args, Clone)]
 pub struct Config {
@@ -52,6 +52,17 @@ pub struct Config {
     #[arg(long, env = "PIECES_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     pub public_url: String,
 
+    /// The SMTP relay that sends the password-reset links, e.g. `smtps://user:password@smtp.opco.fr`
+    /// (TLS), `smtp://relay.opco.fr:587?tls=required` (STARTTLS) or `smtp://127.0.0.1:25` (a relay
+    /// on this machine). Without it, the operator gives the link (`pieces admin reset-link`).
+    /// Never printed.
+    #[arg(long, env = "PIECES_SMTP_URL", value_parser = parse_secret)]
+    pub smtp_url: Option<SecretString>,
+
+    /// The sender of that mail.
+    #[arg(long, env = "PIECES_MAIL_FROM", default_value = "Mon Compte <ne-pas-repondre@localhost>")]
+    pub mail_from: String,
+
     /// The OPCO the invoices are addressed to.
     #[command(flatten)]
     pub opco: crate::domain::opco::Opco,
@@ -89,6 +100,8 @@ impl Config {
             ocr: "auto".into(),
             workers: None,
             public_url: "http://127.0.0.1:8080".into(),
+            smtp_url: None,
+            mail_from: "Mon Compte <ne-pas-repondre@localhost>".into(),
             opco: Default::default(),
             s3_credentials: None,
             helper_exe: None,
@@ -143,8 +156,14 @@ impl std::fmt::Debug for Config {
             .field("s3_prefix", &self.s3_prefix)
             .field("max_upload", &self.max_upload)
             .field("s3_access_key_id", &self.s3_credentials.as_ref().map(|c| &c.access_key_id))
+            .field("smtp_url", &self.smtp_url.as_ref().map(|url| redact_url(url.expose_secret())))
             .finish_non_exhaustive()
     }
+}
+
+/// A flag's value kept out of logs and `Debug` output.
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(value))
 }
 
 /// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
@@ -212,6 +231,9 @@ mod tests {
         assert_eq!(redact_url("postgres://app:hunter2@db:5432/pieces"), "postgres://app:***@db:5432/pieces");
         let mut config = Config::embedded("/data");
         config.database_url = Some("postgres://app:hunter2@db/pieces".into());
-        assert!(!format!("{config:?}").contains("hunter2"));
+        config.smtp_url = Some(SecretString::from("smtps://mail:swordfish@smtp.example.fr"));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("swordfish"), "{printed}");
+        assert!(printed.contains("smtps://mail:***@smtp.example.fr"), "{printed}");
     }
 }

@@ -56,6 +56,37 @@ impl AppError {
         error
     }
 
+    /// Every problem of `problems` at once: `None` when there is none, the problem itself when
+    /// there is one, else the first one's answer with all of them in `errors`.
+    pub fn all(mut problems: Vec<AppError>) -> Option<AppError> {
+        if problems.len() < 2 {
+            return problems.pop();
+        }
+        let list: Vec<serde_json::Value> = problems
+            .iter()
+            .map(|p| {
+                serde_json::json!({ "field": p.field, "code": p.code, "detail": p.detail, "detail_fr": p.detail_fr })
+            })
+            .collect();
+        let mut first = problems.swap_remove(0);
+        first.errors = Some(Box::new(serde_json::Value::Array(list)));
+        Some(first)
+    }
+
+    /// Each input problem as (field, French detail): those of `errors` when there are several,
+    /// else the one.
+    pub fn field_problems(&self) -> Vec<(String, String)> {
+        let listed = self.errors.as_deref().and_then(|e| e.as_array()).map(|list| {
+            list.iter()
+                .map(|p| {
+                    let text = |key: &str| p.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                    (text("field"), text("detail_fr"))
+                })
+                .collect()
+        });
+        listed.unwrap_or_else(|| vec![(self.field.clone().unwrap_or_default(), self.detail_fr.clone())])
+    }
+
     pub fn bad_request(code: &'static str, en: impl Into<String>, fr: impl Into<String>) -> Self {
         AppError::new(StatusCode::BAD_REQUEST, code, en, fr)
     }
@@ -122,7 +153,7 @@ impl AppError {
         error
     }
 
-    fn problem(&self) -> Problem {
+    pub fn problem(&self) -> Problem {
         Problem {
             kind: "about:blank",
             title: self.status.canonical_reason().unwrap_or("Error").to_string(),

@@ -40,6 +40,8 @@ pub mod input;
 pub mod invoice;
 /// The durable background job queue and its workers.
 pub mod jobs;
+/// Mail to people through an SMTP relay (`--smtp-url`): the password-reset link.
+pub mod mail;
 /// The generated OpenAPI 3.1 description.
 pub mod openapi;
 /// Printable documents with Typst (PDF/A-3b): the invoice form, the printable dossier.

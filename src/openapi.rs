@@ -27,6 +27,8 @@ use crate::state::AppState;
         crate::documents::routes::list_documents,
         crate::documents::routes::get_document,
         crate::documents::routes::correct_document,
+        crate::documents::remove::delete_document,
+        crate::documents::remove::delete_dossier,
         crate::search::routes::search,
         crate::documents::similar::similar,
         crate::documents::routes::download_document,

@@ -49,6 +49,9 @@ pub struct AppState {
     /// `/readyz`'s last probe.
     #[from_ref(skip)]
     pub last_probe: LastProbe,
+    /// The SMTP relay, when `--smtp-url` names one.
+    #[from_ref(skip)]
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl AppState {
@@ -68,6 +71,10 @@ impl AppState {
             tracing::info!(pieces = queued, "the search index is being rebuilt from the database");
         }
         let search_wake = Arc::new(tokio::sync::Notify::new());
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(Arc::new(crate::mail::Mailer::new(url, &config.mail_from)?)),
+            None => None,
+        };
         Ok(AppState {
             db,
             storage: Arc::new(storage),
@@ -79,6 +86,7 @@ impl AppState {
             uploads: crate::slots::Slots::new(UPLOADS_PER_USER, UPLOADS),
             prints: crate::slots::Slots::new(1, PRINTS),
             last_probe: Default::default(),
+            mailer,
         })
     }
 }

@@ -66,6 +66,26 @@ pub async fn create(db: &Db, user_id: &str, purpose: Purpose) -> sqlx::Result<St
     Ok(secret)
 }
 
+/// The address a person opens to use the link `secret`.
+pub fn url(public_base: &str, secret: &str) -> String {
+    format!("{public_base}/mot-de-passe/{secret}")
+}
+
+/// Whether a link for `purpose` was made for `user_id` less than `within` ago (a reset mail is
+/// not sent again so soon: a form posted in a loop must not fill someone's mailbox).
+pub async fn made_within(db: &Db, user_id: &str, purpose: Purpose, within: Duration) -> sqlx::Result<bool> {
+    let since = format_time(OffsetDateTime::now_utc() - within);
+    let made: i64 = sqlx::query_scalar(
+        "select count(*) from one_time_links where user_id = $1 and purpose = $2 and created_at > $3",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(since)
+    .fetch_one(db)
+    .await?;
+    Ok(made > 0)
+}
+
 /// Who a link is for, while it is unused and unexpired.
 pub async fn holder(db: &Db, secret: &str) -> sqlx::Result<Option<LinkHolder>> {
     if secret.len() > 100 {

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::Router;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -29,17 +29,24 @@ use crate::storage::StorageError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/dossiers/{number}/documents", get(list_documents).post(upload_document))
-        .route("/api/v1/documents/{id}", get(get_document).patch(correct_document))
+        .route(
+            "/api/v1/documents/{id}",
+            get(get_document).patch(correct_document).delete(super::remove::delete_document),
+        )
+        // A draft deleted goes with its pieces: the pieces' concern answers it.
+        .route("/api/v1/dossiers/{number}", delete(super::remove::delete_dossier))
         .route("/api/v1/documents/{id}/content", get(download_document))
         .route("/api/v1/documents/{id}/similar", get(super::similar::similar))
         .route("/api/v1/dossiers/{number}/print", get(super::print::print_dossier))
 }
 
-/// The multipart form of an upload.
+/// The multipart form of an upload: one or more `file` parts (at most `MAX_FILES`, sharing the
+/// request's size limit), each described by the `kind`, `title` and `comment` parts sent before
+/// it (after the previous `file`). With a single file, they may also follow it.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct UploadForm {
-    /// The piece: PDF, JPEG, PNG or TIFF.
+    /// A piece: PDF, JPEG, PNG or TIFF.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// The uploader's kind; it wins over the classifier.
@@ -48,12 +55,66 @@ pub struct UploadForm {
     comment: Option<String>,
 }
 
+/// The most `file` parts in one upload request.
+pub const MAX_FILES: usize = 20;
+
+/// The answer to an upload of several files: one result per `file` part, in their order.
+#[derive(serde::Serialize, ToSchema)]
+pub struct UploadResults {
+    pub results: Vec<UploadResult>,
+}
+
+/// What became of one file: `status` 201 (stored), 200 (these bytes were already attached to
+/// this dossier) with the `document`, or the status of its `problem` (nothing stored for it).
+#[derive(serde::Serialize, ToSchema)]
+pub struct UploadResult {
+    pub status: u16,
+    /// The file name as sent.
+    pub file_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<Document>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<crate::error::Problem>,
+}
+
+/// One file of an upload: its name as sent, and the piece stored (with whether it was already
+/// attached) or why it was not.
+pub struct Received {
+    pub file_name: String,
+    pub outcome: AppResult<(Document, bool)>,
+}
+
+impl Received {
+    pub fn result(self) -> UploadResult {
+        match self.outcome {
+            Ok((document, duplicate)) => UploadResult {
+                status: if duplicate { 200 } else { 201 },
+                file_name: self.file_name,
+                document: Some(document),
+                problem: None,
+            },
+            Err(error) => {
+                if error.status.is_server_error() {
+                    error.log_server_error();
+                }
+                UploadResult {
+                    status: error.status.as_u16(),
+                    file_name: self.file_name,
+                    document: None,
+                    problem: Some(error.problem()),
+                }
+            }
+        }
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/dossiers/{number}/documents", tag = "documents",
     params(("number" = String, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "Stored", body = Document),
-        (status = 200, description = "These bytes were already attached to this dossier", body = Document),
+        (status = 201, description = "Stored (one file)", body = Document),
+        (status = 200, description = "These bytes were already attached to this dossier (one file)", body = Document),
+        (status = 207, description = "Several files: one result each", body = UploadResults),
         (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
         (status = 415, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
@@ -63,15 +124,23 @@ pub async fn upload_document(
     Path(number): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> AppResult<(StatusCode, Json<Document>)> {
-    let (document, duplicate) = receive(&state, &caller, &number, &headers, body, None).await?;
-    let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(document)))
+) -> AppResult<Response> {
+    let mut received = receive(&state, &caller, &number, &headers, body, None).await?;
+    if received.len() == 1 {
+        let (document, duplicate) = received.remove(0).outcome?;
+        let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
+        return Ok((status, Json(document)).into_response());
+    }
+    let results = received.into_iter().map(Received::result).collect();
+    Ok((StatusCode::MULTI_STATUS, Json(UploadResults { results })).into_response())
 }
 
-/// The one way a piece comes in, for the API and the pages: the dossier of the caller's
-/// périmètre, its upload slot, the bounded form, the spooled and sniffed file, then stored and
-/// recorded. With `csrf`, the form's first part must be `csrf` with that value (a page's form).
+/// The one way pieces come in, for the API and the pages: the dossier of the caller's
+/// périmètre, its upload slot, the bounded form, each file spooled and sniffed, then each stored
+/// and recorded. With `csrf`, the form's first part must be `csrf` with that value (a page's
+/// form). A problem of the whole request (the dossier, the form, its size) is the error; a
+/// problem of one file (empty, of a refused type) is that file's result, and the others are
+/// stored.
 pub async fn receive(
     state: &AppState,
     caller: &Caller,
@@ -79,7 +148,7 @@ pub async fn receive(
     headers: &HeaderMap,
     body: Body,
     csrf: Option<&str>,
-) -> AppResult<(Document, bool)> {
+) -> AppResult<Vec<Received>> {
     let dossier = load_dossier(state, caller, number).await?;
     check_open(&dossier, caller)?;
     let max = state.config.max_upload;
@@ -103,10 +172,22 @@ pub async fn receive(
             ));
         }
     }
-    let (spooled, piece) = read_form(state, &mut form, max).await?;
-    let (mut document, duplicate) = store_piece(state, &dossier, caller, spooled, piece).await?;
-    document.duplicate = Some(duplicate);
-    Ok((document, duplicate))
+    let files = read_form(state, &mut form, max).await?;
+    let mut received = Vec::with_capacity(files.len());
+    for (spooled, piece) in files {
+        let file_name = piece.original_name.clone();
+        let outcome = match spooled {
+            Ok(spooled) => {
+                store_piece(state, &dossier, caller, spooled, piece).await.map(|(mut document, duplicate)| {
+                    document.duplicate = Some(duplicate);
+                    (document, duplicate)
+                })
+            }
+            Err(error) => Err(error),
+        };
+        received.push(Received { file_name, outcome });
+    }
+    Ok(received)
 }
 
 pub use crate::state::{UPLOADS, UPLOADS_PER_USER};
@@ -129,23 +210,35 @@ fn too_many_uploads(busy: crate::slots::Busy) -> AppError {
 /// receives the 413 rather than a reset connection (see `spool`).
 const DRAIN_ALLOWANCE: u64 = 64 * 1024 * 1024;
 
-async fn read_form(state: &AppState, form: &mut Form, max: u64) -> AppResult<(Spooled, NewPiece)> {
+/// The files of the form, each spooled (or refused alone: empty, too large, of a refused type)
+/// with what describes it.
+async fn read_form(state: &AppState, form: &mut Form, max: u64) -> AppResult<Vec<(AppResult<Spooled>, NewPiece)>> {
+    let mut files: Vec<(AppResult<Spooled>, NewPiece)> = Vec::new();
+    // What the parts since the last file say: the next file's description.
     let mut piece = NewPiece::default();
-    let mut spooled = None;
+    let mut described = false;
     while let Some(field) = form.next_field().await? {
-        match field.name().unwrap_or_default() {
-            "file" if spooled.is_none() => {
-                piece.original_name = clean_name(field.file_name().unwrap_or("document"));
-                spooled = Some(spool_field(&state.config.storage_dir().join("tmp"), field, max).await?);
-            }
-            // A second file was silently dropped: refused until one request can carry several,
-            // each with its own result (issue 17). The first one's spool file goes with the form.
-            "file" => {
+        let name = field.name().unwrap_or_default().to_string();
+        described |= matches!(name.as_str(), "kind" | "title" | "comment");
+        match name.as_str() {
+            "file" if files.len() == MAX_FILES => {
                 return Err(AppError::bad_request(
-                    "one_file_per_request",
-                    "Send one `file` part per request: a second one would not be stored.",
-                    "Envoyez une seule partie `file` par requête : une deuxième ne serait pas enregistrée.",
+                    "too_many_files",
+                    format!("At most {MAX_FILES} files per request: nothing was stored."),
+                    format!("{MAX_FILES} fichiers au plus par envoi : rien n'a été enregistré."),
                 ))
+            }
+            "file" => {
+                let mut described_piece = std::mem::take(&mut piece);
+                described = false;
+                described_piece.original_name = clean_name(field.file_name().unwrap_or("document"));
+                let spooled = match spool_field(&state.config.storage_dir().join("tmp"), field, max).await {
+                    Err(error) if matches!(error.code, "empty_file" | "file_too_large" | "unsupported_media_type") => {
+                        Err(error)
+                    }
+                    spooled => Ok(spooled?),
+                };
+                files.push((spooled, described_piece));
             }
             "kind" => {
                 let code = small_text("kind", field, 50, false).await?;
@@ -164,10 +257,33 @@ async fn read_form(state: &AppState, form: &mut Form, max: u64) -> AppResult<(Sp
             _ => {}
         }
     }
-    let spooled = spooled.ok_or_else(|| {
-        AppError::bad_request("file_missing", "The form has no `file` part.", "Le formulaire n'a pas de partie `file`.")
-    })?;
-    Ok((spooled, piece))
+    if described {
+        // Parts after the last file: they describe it when it is the only one (as uploads of
+        // one file always could); with several, which file they meant is unknown.
+        match files.as_mut_slice() {
+            [] => {}
+            [(_, only)] => {
+                only.kind = piece.kind.or(only.kind);
+                only.title = piece.title.or(only.title.take());
+                only.comment = piece.comment.or(only.comment.take());
+            }
+            _ => {
+                return Err(AppError::bad_request(
+                    "part_after_last_file",
+                    "`kind`, `title` and `comment` describe the `file` part that follows them: nothing follows the last ones. Nothing was stored.",
+                    "`kind`, `title` et `comment` décrivent la partie `file` qui les suit : aucune ne suit les derniers. Rien n'a été enregistré.",
+                ))
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(AppError::bad_request(
+            "file_missing",
+            "The form has no `file` part.",
+            "Le formulaire n'a pas de partie `file`.",
+        ));
+    }
+    Ok(files)
 }
 
 /// A text part of at most `max` characters (of one line, or of several when `multiline`), read

@@ -79,6 +79,7 @@ impl Event {
             "dossier_submitted" => "Demande envoyée à l'OPCO".into(),
             "state_changed" => format!("État : {} → {}", state("from"), state("to")),
             "document_added" => format!("Pièce jointe : {}", text("title")),
+            "document_removed" => format!("Pièce retirée : {}", text("title")),
             "document_kind_corrected" => "Type de pièce corrigé".into(),
             "invoice_issued" => format!("Facture {} émise", text("number")),
             "credit_note_issued" => format!("Avoir {} émis", text("number")),

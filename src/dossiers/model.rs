@@ -194,12 +194,20 @@ impl DossierFields {
         self.normalised()
     }
 
+    /// Checks every field and says what is wrong with each (`AppError::all`), not the first only.
     fn normalised(mut self) -> AppResult<DossierFields> {
-        self.siret = optional(self.siret, |s| siret("siret", s))?;
+        let mut problems = Vec::new();
+        let mut keep = |checked: AppResult<Option<String>>| {
+            checked.unwrap_or_else(|e| {
+                problems.push(e);
+                None
+            })
+        };
+        self.siret = keep(optional(self.siret, |s| siret("siret", s)));
         let p = &mut self.provider;
-        p.siret = optional(p.siret.take(), |s| siret("provider.siret", s))?;
-        p.nda = optional(p.nda.take(), nda)?;
-        p.postcode = optional(p.postcode.take(), postcode)?;
+        p.siret = keep(optional(p.siret.take(), |s| siret("provider.siret", s)));
+        p.nda = keep(optional(p.nda.take(), nda));
+        p.postcode = keep(optional(p.postcode.take(), postcode));
         for (field, value, max) in [
             ("provider.name", &mut p.name, 200),
             ("provider.type", &mut p.kind, 100),
@@ -213,26 +221,38 @@ impl DossierFields {
             ("action.cpf_code", &mut self.action.cpf_code, 50),
             ("comment", &mut self.comment, 4000),
         ] {
-            *value = optional(value.take(), |s| text(field, s, max))?;
+            *value = keep(optional(value.take(), |s| text(field, s, max)));
         }
         let a = &mut self.action;
-        a.hours = optional(a.hours.take(), |s| {
+        a.hours = keep(optional(a.hours.take(), |s| {
             Hours::parse(&s).map(Hours::to_text).map_err(|why| invalid_number("action.hours", why))
-        })?;
-        let start = date_field("action.start_date", &mut a.start_date)?;
-        let end = date_field("action.end_date", &mut a.end_date)?;
+        }));
+        let start = date_field("action.start_date", &mut a.start_date).unwrap_or_else(|e| {
+            problems.push(e);
+            None
+        });
+        let end = date_field("action.end_date", &mut a.end_date).unwrap_or_else(|e| {
+            problems.push(e);
+            None
+        });
         if let (Some(start), Some(end)) = (start, end) {
             if end < start {
-                return Err(AppError::invalid(
+                problems.push(AppError::invalid(
                     "action.end_date",
                     "The training ends before it starts.",
                     "La formation se termine avant de commencer.",
                 ));
             }
         }
-        self.costs = self.costs.normalised()?;
-        self.trainees = trainees(self.trainees)?;
-        Ok(self)
+        self.costs.normalise(&mut problems);
+        match trainees(std::mem::take(&mut self.trainees)) {
+            Ok(list) => self.trainees = list,
+            Err(e) => problems.push(e),
+        }
+        match AppError::all(problems) {
+            Some(error) => Err(error),
+            None => Ok(self),
+        }
     }
 
     /// The fields a dossier needs before it is sent to the OPCO.
@@ -257,7 +277,7 @@ impl DossierFields {
 }
 
 impl Costs {
-    fn normalised(mut self) -> AppResult<Costs> {
+    fn normalise(&mut self, problems: &mut Vec<AppError>) {
         for (field, value) in [
             ("costs.pedagogy", &mut self.pedagogy),
             ("costs.remuneration", &mut self.remuneration),
@@ -269,11 +289,14 @@ impl Costs {
             ("costs.misc", &mut self.misc),
             ("costs.engineering", &mut self.engineering),
         ] {
-            *value = optional(value.take(), |s| {
+            let checked = optional(value.take(), |s| {
                 Amount::parse(&s).map(Amount::to_text).map_err(|why| invalid_number(field, why))
-            })?;
+            });
+            *value = checked.unwrap_or_else(|e| {
+                problems.push(e);
+                None
+            });
         }
-        Ok(self)
     }
 }
 
@@ -418,5 +441,28 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(DossierFields::default().merged(reversed).unwrap_err().field.as_deref(), Some("action.end_date"));
+    }
+
+    #[test]
+    fn every_wrong_field_is_named_at_once() {
+        let input = DossierInput {
+            provider: Some(Provider {
+                siret: Some("480 081 306 00131".into()),
+                nda: Some("1175".into()),
+                name: Some("Organisme".into()),
+                ..Default::default()
+            }),
+            action: Some(Action {
+                start_date: Some("2019-07-05".into()),
+                end_date: Some("2019-06-06".into()),
+                ..Default::default()
+            }),
+            costs: Some(Costs { meals: Some("douze".into()), pedagogy: Some("2020".into()), ..Default::default() }),
+            ..Default::default()
+        };
+        let error = DossierFields::default().merged(input).unwrap_err();
+        let fields: Vec<String> = error.field_problems().into_iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["provider.siret", "provider.nda", "action.end_date", "costs.meals"]);
+        assert_eq!(error.field.as_deref(), Some("provider.siret"), "the first one leads");
     }
 }

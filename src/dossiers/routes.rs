@@ -266,7 +266,7 @@ async fn move_state(
     Ok(())
 }
 
-fn not_editable() -> AppError {
+pub fn not_editable() -> AppError {
     AppError::conflict(
         "dossier_not_editable",
         "Only a draft dossier can be edited.",

@@ -114,57 +114,70 @@ impl Sort {
     }
 }
 
-/// One page of the caller's dossiers, and how many match in all.
+/// The companies a list covers: the périmètre's (`auth::companies_of`, the one rule), narrowed
+/// to the company of n° adhérent `company` when one is given; `None`: every company (an admin).
+async fn listed_companies(db: &Db, caller: &Caller, company: &str) -> sqlx::Result<Option<Vec<String>>> {
+    let allowed = crate::auth::companies_of(db, caller).await?;
+    if company.is_empty() {
+        return Ok(allowed);
+    }
+    let id: Option<String> = sqlx::query_scalar("select id from companies where adherent_number = $1")
+        .bind(company)
+        .fetch_optional(db)
+        .await?;
+    Ok(Some(id.into_iter().filter(|id| allowed.as_ref().is_none_or(|a| a.contains(id))).collect()))
+}
+
+/// One page of the caller's dossiers, and how many match in all. The périmètre is resolved first
+/// into a list of companies, so that each query reads the indexes on (company_id, state,
+/// updated_at) and (company_id, updated_at) directly.
 pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sqlx::Result<(i64, Vec<DossierSummary>)> {
+    let companies = listed_companies(db, caller, listing.company.trim()).await?;
+    if companies.as_ref().is_some_and(Vec::is_empty) {
+        return Ok((0, Vec::new()));
+    }
     let text = listing.text.trim().to_lowercase();
-    let pattern = if text.is_empty() {
-        String::new()
-    } else {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        format!("%{escaped}%")
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut bind = |value: String| {
+        binds.push(value);
+        format!("${}", binds.len())
     };
-    let state = listing.state.map(DossierState::as_str).unwrap_or("");
-    let company = listing.company.trim();
-    // Each filter is in the SQL only when it filters (an absent one keeps its parameter in a
-    // constant test): then the indexes on (company_id, state) and (company_id, updated_at) serve
-    // a company's lists, whatever their length.
-    let filter = format!(
-        "where {} and {} and {} and {} and {}",
-        perimetre_sql("d.company_id", 1, 2),
-        if state.is_empty() { "$3 = ''" } else { "d.state = $3" },
-        if company.is_empty() {
-            "$4 = ''"
-        } else {
-            "d.company_id = (select id from companies where adherent_number = $4)"
-        },
-        if pattern.is_empty() {
-            "$5 = ''"
-        } else {
-            "lower(d.number || ' ' || coalesce(d.title, '') || ' ' || coalesce(d.provider_name, '')) like $5 escape '\\'"
-        },
-        if listing.sent_only { "(d.state <> 'draft' and $6 = 1)" } else { "$6 = 0" },
+    if let Some(ids) = &companies {
+        let marks: Vec<String> = ids.iter().map(|id| bind(id.clone())).collect();
+        conditions.push(format!("d.company_id in ({})", marks.join(", ")));
+    }
+    if let Some(state) = listing.state {
+        conditions.push(format!("d.state = {}", bind(state.as_str().to_string())));
+    }
+    if listing.sent_only {
+        conditions.push("d.state <> 'draft'".to_string());
+    }
+    if !text.is_empty() {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        conditions.push(format!(
+            "lower(d.number || ' ' || coalesce(d.title, '') || ' ' || coalesce(d.provider_name, '')) like {} escape '\\'",
+            bind(format!("%{escaped}%"))
+        ));
+    }
+    let filter = if conditions.is_empty() { String::new() } else { format!("where {}", conditions.join(" and ")) };
+    let count_sql = format!("select count(*) from dossiers d {filter}");
+    let mut count = sqlx::query_scalar(&count_sql);
+    for value in &binds {
+        count = count.bind(value);
+    }
+    let total: i64 = count.fetch_one(db).await?;
+    let sql = format!(
+        "{SELECT} {filter} order by {} limit {} offset {}",
+        listing.sort.order_by(),
+        listing.limit.clamp(0, 1000),
+        listing.offset.max(0)
     );
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from dossiers d {filter}"))
-        .bind(caller.role.as_str())
-        .bind(&caller.user_id)
-        .bind(state)
-        .bind(company)
-        .bind(&pattern)
-        .bind(i64::from(listing.sent_only))
-        .fetch_one(db)
-        .await?;
-    let sql = format!("{SELECT} {filter} order by {} limit $7 offset $8", listing.sort.order_by());
-    let rows = sqlx::query(&sql)
-        .bind(caller.role.as_str())
-        .bind(&caller.user_id)
-        .bind(state)
-        .bind(company)
-        .bind(&pattern)
-        .bind(i64::from(listing.sent_only))
-        .bind(listing.limit)
-        .bind(listing.offset)
-        .fetch_all(db)
-        .await?;
+    let mut query = sqlx::query(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    let rows = query.fetch_all(db).await?;
     let dossiers = rows
         .iter()
         .map(|row| {
@@ -186,19 +199,23 @@ pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sq
     Ok((total, dossiers))
 }
 
-/// How many dossiers the caller sees in each state.
 /// The caller's dossiers per state, of company `company` (n° adhérent) only unless it is empty.
 pub async fn count_by_state(db: &Db, caller: &Caller, company: &str) -> sqlx::Result<Vec<(DossierState, i64)>> {
-    let company_filter = if company.is_empty() {
-        "$3 = ''"
-    } else {
-        "d.company_id = (select id from companies where adherent_number = $3)"
+    let companies = listed_companies(db, caller, company.trim()).await?;
+    let (filter, ids) = match companies {
+        Some(ids) if ids.is_empty() => return Ok(DossierState::ALL.iter().map(|s| (*s, 0)).collect()),
+        Some(ids) => {
+            let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            (format!("where d.company_id in ({})", marks.join(", ")), ids)
+        }
+        None => (String::new(), Vec::new()),
     };
-    let sql = format!(
-        "select d.state, count(*) as n from dossiers d where {} and {company_filter} group by d.state",
-        perimetre_sql("d.company_id", 1, 2)
-    );
-    let rows = sqlx::query(&sql).bind(caller.role.as_str()).bind(&caller.user_id).bind(company).fetch_all(db).await?;
+    let sql = format!("select d.state, count(*) as n from dossiers d {filter} group by d.state");
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(db).await?;
     let mut counts: Vec<(DossierState, i64)> = DossierState::ALL.iter().map(|s| (*s, 0)).collect();
     for row in rows {
         let state = state_of(&row)?;

@@ -2,7 +2,9 @@
 //! outbox row in the same transaction as the change; one indexer task drains the outbox into the
 //! index in batches: it writes and commits off the executor, reloads the reader, and deletes the
 //! outbox rows only after the commit. A crash between the commit and the deletion re-indexes the
-//! batch: entries are replaced by id, so nothing is lost and nothing is duplicated.
+//! batch: entries are replaced by id, so nothing is lost and nothing is duplicated. A piece that
+//! is removed leaves its id in `search_removals` instead (`removed`), and its entry goes the same
+//! way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +56,18 @@ pub async fn touch(tx: &mut Transaction<'_, Any>, document_id: &str) -> sqlx::Re
     Ok(())
 }
 
+/// Asks for the entry of `document_id`, whose row is being deleted in the caller's transaction,
+/// to be dropped from the index (its outbox rows go with the row).
+pub async fn removed(tx: &mut Transaction<'_, Any>, document_id: &str) -> sqlx::Result<()> {
+    sqlx::query("delete from search_outbox where document_id = $1").bind(document_id).execute(&mut **tx).await?;
+    sqlx::query("insert into search_removals (document_id, created_at) values ($1, $2)")
+        .bind(document_id)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The same for every piece of a dossier (its state or provider changed).
 pub async fn touch_dossier(tx: &mut Transaction<'_, Any>, dossier_id: &str) -> sqlx::Result<()> {
     let ids: Vec<String> = sqlx::query_scalar("select id from documents where dossier_id = $1")
@@ -79,7 +93,9 @@ pub async fn touch_all(db: &Db) -> sqlx::Result<u64> {
 
 /// Rows still to index.
 pub async fn pending(db: &Db) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select count(*) from search_outbox").fetch_one(db).await
+    sqlx::query_scalar("select (select count(*) from search_outbox) + (select count(*) from search_removals)")
+        .fetch_one(db)
+        .await
 }
 
 /// For a process that does not index: looks every second for other processes' commits, and
@@ -143,7 +159,12 @@ pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>, source: Rows) -> anyh
     .bind(BATCH as i64)
     .fetch_all(db)
     .await?;
-    if rows.is_empty() {
+    let removed: Vec<String> =
+        sqlx::query_scalar("select document_id from search_removals order by created_at, document_id limit $1")
+            .bind(BATCH as i64)
+            .fetch_all(db)
+            .await?;
+    if rows.is_empty() && removed.is_empty() {
         return Ok(0);
     }
     let sizes: Vec<i64> = rows.iter().map(|r| r.try_get("size")).collect::<Result<_, _>>()?;
@@ -153,7 +174,8 @@ pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>, source: Rows) -> anyh
     document_ids.sort();
     document_ids.dedup();
     let entries = source(db, &document_ids).await?;
-    let (index2, ids) = (index.clone(), document_ids.clone());
+    let (index2, mut ids) = (index.clone(), document_ids.clone());
+    ids.extend(removed.iter().cloned());
     tokio::task::spawn_blocking(move || {
         let f = index2.fields;
         index2.apply(&ids, entries.into_iter().map(|entry| entry.document(f)).collect())
@@ -169,8 +191,11 @@ pub async fn drain_once(db: &Db, index: &Arc<SearchIndex>, source: Rows) -> anyh
         }
         query.execute(db).await?;
     }
-    tracing::debug!(documents = document_ids.len(), "indexed a batch");
-    Ok(outbox_ids.len())
+    for id in &removed {
+        sqlx::query("delete from search_removals where document_id = $1").bind(id).execute(db).await?;
+    }
+    tracing::debug!(documents = document_ids.len(), removed = removed.len(), "indexed a batch");
+    Ok(outbox_ids.len() + removed.len())
 }
 
 /// `pieces reindex`: rebuilds the index from the database, with the service stopped (it holds

@@ -49,6 +49,8 @@ pub struct ListQuery {
     /// `modification` (default), `numero`, `debut`, `intitule`.
     tri: Option<String>,
     page: Option<i64>,
+    /// The number of the draft just deleted.
+    supprime: Option<String>,
 }
 
 pub struct Row {
@@ -75,6 +77,7 @@ struct ListPage {
     pages: i64,
     /// `?etat=…&q=…&tri=…&` for the page links.
     base: String,
+    deleted: Option<String>,
 }
 
 const SORTS: [(&str, Sort); 4] =
@@ -118,6 +121,7 @@ pub async fn list(State(state): State<AppState>, acting: Acting, Query(query): Q
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         base,
+        deleted: query.supprime.filter(|n| crate::domain::DossierNumber::parse(n).is_some()),
     })
 }
 
@@ -136,11 +140,40 @@ fn row(d: DossierSummary) -> Row {
 #[derive(Deserialize, Default)]
 pub struct DossierQuery {
     onglet: Option<String>,
-    /// `joint`, `deja-joint`: what became of the file just sent (`piece`).
-    message: Option<String>,
-    piece: Option<String>,
+    /// The pieces just attached, and those that were already there (ids, comma-separated).
+    joints: Option<String>,
+    deja: Option<String>,
+    /// `1` after a piece was removed.
+    retiree: Option<String>,
     /// `1` after the request was sent.
     envoye: Option<String>,
+}
+
+/// A message at the top of the Documents tab (or of the page).
+pub struct Notice {
+    pub text: String,
+    /// Something went wrong (shown as an error, announced at once).
+    pub problem: bool,
+}
+
+impl Notice {
+    pub fn said(text: impl Into<String>) -> Notice {
+        Notice { text: text.into(), problem: false }
+    }
+
+    pub fn problem(text: impl Into<String>) -> Notice {
+        Notice { text: text.into(), problem: true }
+    }
+}
+
+/// What a dossier page shows besides the dossier: the tab, and what just happened.
+#[derive(Default)]
+pub struct DossierView {
+    pub tab: String,
+    pub joined: Vec<String>,
+    pub already: Vec<String>,
+    pub notices: Vec<Notice>,
+    pub sent: bool,
 }
 
 pub struct Piece {
@@ -167,6 +200,12 @@ pub struct EventRow {
     pub what: String,
 }
 
+/// A piece the guide asks for, and whether the dossier has one (from the pieces' kinds).
+pub struct Required {
+    pub label: &'static str,
+    pub present: bool,
+}
+
 #[derive(Template)]
 #[template(path = "web/dossier.html")]
 struct DossierPage {
@@ -183,11 +222,16 @@ struct DossierPage {
     events: Vec<EventRow>,
     /// Pieces may be attached (the dossier is not closed).
     can_attach: bool,
+    /// The dossier is a draft: pieces may be removed, the draft deleted.
+    draft: bool,
+    /// Before sending, and after the training (once granted).
+    required_before: Vec<Required>,
+    required_after: Vec<Required>,
     csrf: String,
     kinds: Vec<(&'static str, &'static str)>,
-    notice: Option<String>,
-    /// The notice is about a file just sent: shown in the Documents tab, where the page lands.
-    notice_in_tab: bool,
+    /// Said at the top of the page (`sent`) or of the Documents tab.
+    top: Option<String>,
+    notices: Vec<Notice>,
 }
 
 const TABS: [&str; 4] = ["stagiaires", "documents", "factures", "historique"];
@@ -195,12 +239,36 @@ const TABS: [&str; 4] = ["stagiaires", "documents", "factures", "historique"];
 /// `GET /dossiers/{number}`: a dossier of the périmètre; acting for its company from now on.
 pub async fn show(
     State(state): State<AppState>,
-    mut acting: Acting,
+    acting: Acting,
     Path(number): Path<String>,
     Query(query): Query<DossierQuery>,
 ) -> PageResult {
+    let ids = |list: Option<String>| -> Vec<String> {
+        list.unwrap_or_default().split(',').filter(|id| !id.is_empty()).take(50).map(str::to_string).collect()
+    };
+    let mut view = DossierView {
+        tab: query.onglet.unwrap_or_default(),
+        joined: ids(query.joints),
+        already: ids(query.deja),
+        sent: query.envoye.is_some(),
+        ..Default::default()
+    };
+    if query.retiree.is_some() {
+        view.notices.push(Notice::said("La pièce est retirée du dossier."));
+    }
+    page(&state, acting, &number, view, axum::http::StatusCode::OK).await
+}
+
+/// The dossier page of `number` as `acting` sees it, with `view`'s tab and messages.
+pub async fn page(
+    state: &AppState,
+    mut acting: Acting,
+    number: &str,
+    mut view: DossierView,
+    status: axum::http::StatusCode,
+) -> PageResult {
     let caller = &acting.session.caller;
-    let dossier = sql::find_visible(&state.db, caller, &number).await?.ok_or_else(PageError::not_found)?;
+    let dossier = sql::find_visible(&state.db, caller, number).await?.ok_or_else(PageError::not_found)?;
     if dossier.company_id != acting.company.id {
         session::act_for(&state.db, &acting.session, &dossier.company_id).await?;
         acting.company = session::ActingFor {
@@ -209,20 +277,21 @@ pub async fn show(
             name: dossier.company_name.clone(),
         };
     }
-    let tab = query.onglet.filter(|t| TABS.contains(&t.as_str())).unwrap_or_else(|| TABS[0].to_string());
+    let tab = if TABS.contains(&view.tab.as_str()) { view.tab.clone() } else { TABS[0].to_string() };
     let here = if dossier.state == DossierState::Draft { "brouillon" } else { state_slug(dossier.state).0 };
     let title = format!("Dossier {}", dossier.number);
-    let frame = Frame::of(&state, &acting, &title, here).await?;
+    let frame = Frame::of(state, &acting, &title, here).await?;
     let documents = crate::documents::sql::list_for_dossier(&state.db, &dossier.id).await?;
-    let notice = match (query.message.as_deref(), query.piece.as_deref()) {
-        (Some(said), Some(id)) => documents.iter().find(|d| d.id == id).map(|d| match said {
-            "deja-joint" => format!("Déjà joint : « {} » était déjà dans ce dossier.", d.title),
-            _ => format!("Pièce jointe : « {} ». Sa lecture est en cours.", d.title),
-        }),
-        _ if query.envoye.is_some() => Some("Votre demande est envoyée.".to_string()),
-        _ => None,
-    };
-    let pieces = documents.into_iter().map(piece).collect();
+    for d in &documents {
+        if view.joined.contains(&d.id) {
+            view.notices.push(Notice::said(format!("Pièce jointe : « {} ». Sa lecture est en cours.", d.title)));
+        }
+        if view.already.contains(&d.id) {
+            view.notices.push(Notice::said(format!("Déjà joint : « {} » était déjà dans ce dossier.", d.title)));
+        }
+    }
+    let (required_before, required_after) = required_pieces(&dossier, &documents);
+    let pieces = documents.iter().map(piece).collect();
     let invoices = crate::invoice::sql::list_for_dossier(&state.db, &dossier.id)
         .await?
         .into_iter()
@@ -251,7 +320,7 @@ pub async fn show(
         .iter()
         .map(|(_, label, value)| (*label, value.as_deref().map(format::number).unwrap_or_else(|| "0,00".into())))
         .collect();
-    html(DossierPage {
+    let page = DossierPage {
         frame,
         state: dossier.state.label_fr(),
         created: format::moment(&dossier.created_at),
@@ -263,15 +332,53 @@ pub async fn show(
         invoices,
         events,
         can_attach: dossier.state != DossierState::Closed,
+        draft: dossier.state == DossierState::Draft,
+        required_before,
+        required_after,
         csrf: acting.session.csrf.clone(),
         kinds: crate::domain::DocKind::ALL.iter().map(|k| (k.code(), k.label_fr())).collect(),
-        notice_in_tab: query.piece.is_some(),
-        notice,
+        top: view.sent.then(|| "Votre demande est envoyée.".to_string()),
+        notices: view.notices,
         d: dossier,
-    })
+    };
+    Ok((status, axum::response::Html(page.render()?)).into_response())
 }
 
-fn piece(doc: crate::documents::sql::Document) -> Piece {
+/// The pieces the guide asks for, from the kinds of the dossier's pieces (the kind given, else
+/// the kind found): before sending, the programme and the convention or devis signé; after the
+/// training (once the dossier is granted), the employer's invoice of salaries and costs and,
+/// without subrogation, the organisme's invoice, paid. Empty lists when they are not due yet.
+pub fn required_pieces(
+    dossier: &DossierRecord,
+    documents: &[crate::documents::sql::Document],
+) -> (Vec<Required>, Vec<Required>) {
+    use crate::domain::DocKind;
+    let kinds: Vec<DocKind> =
+        documents.iter().filter_map(|d| d.kind.or(d.classification.as_ref().map(|c| c.kind))).collect();
+    let has = |wanted: &[DocKind]| wanted.iter().any(|k| kinds.contains(k));
+    let before = vec![
+        Required { label: "Programme détaillé de la formation", present: has(&[DocKind::Programme]) },
+        Required {
+            label: "Convention de formation ou devis signé",
+            present: has(&[DocKind::Convention, DocKind::Devis]),
+        },
+    ];
+    let mut after = Vec::new();
+    if matches!(dossier.state, DossierState::Granted | DossierState::Closed) {
+        after.push(Required {
+            label: "Facture de l'employeur (salaires et frais)",
+            present: has(&[DocKind::FactureEmployeur]),
+        });
+        if !dossier.fields.provider.direct_payment {
+            after.push(Required { label: "Facture acquittée de l'organisme", present: has(&[DocKind::FactureOf]) });
+        }
+    }
+    (before, after)
+}
+
+/// A piece's reading as the page says it, and the warning when the kind found contradicts the
+/// type chosen.
+pub fn reading(doc: &crate::documents::sql::Document) -> (String, Option<String>) {
     use crate::documents::sql::TextStatus;
     let found = doc.classification.as_ref().map(|c| c.kind);
     let status = match doc.text_status {
@@ -285,14 +392,19 @@ fn piece(doc: crate::documents::sql::Document) -> Piece {
     let warning = doc
         .kind_mismatch
         .then(|| format!("Le contenu ressemble plutôt à : {}", found.map_or("un autre type", |k| k.label_fr())));
+    (status, warning)
+}
+
+fn piece(doc: &crate::documents::sql::Document) -> Piece {
+    let (status, warning) = reading(doc);
     Piece {
         kind: doc.kind.map_or_else(|| "Non précisé".to_string(), |k| k.label_fr().to_string()),
         size: format::size(doc.size),
         uploaded: format::moment(&doc.uploaded_at),
-        title: doc.title,
+        title: doc.title.clone(),
         status,
         warning,
-        id: doc.id,
+        id: doc.id.clone(),
     }
 }
 
@@ -321,43 +433,42 @@ pub async fn print(
     Ok(printed)
 }
 
-/// `GET /pieces/{id}`: a piece's file (the API's download, as this person).
-pub async fn download(
-    State(state): State<AppState>,
-    acting: Acting,
-    Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-) -> PageResult {
-    let file = crate::documents::routes::download_document(
-        State(state),
-        acting.session.caller,
-        crate::input::Path(id),
-        headers,
-    )
-    .await?;
-    Ok(file)
+#[derive(Template)]
+#[template(path = "web/supprimer.html")]
+struct DeletePage {
+    frame: Frame,
+    csrf: String,
+    d: DossierRecord,
+    pieces: usize,
 }
 
-/// `POST /dossiers/{number}/pieces`: "Joindre des fichiers", a plain multipart form (its first
-/// part is the CSRF token), through the API's one upload path; back to the Documents tab, which
-/// says what became of the file.
-pub async fn attach(
+/// `GET /dossiers/{number}/supprimer`: asks to confirm that the draft is to be deleted.
+pub async fn delete_form(State(state): State<AppState>, acting: Acting, Path(number): Path<String>) -> PageResult {
+    let dossier =
+        sql::find_visible(&state.db, &acting.session.caller, &number).await?.ok_or_else(PageError::not_found)?;
+    if dossier.state != DossierState::Draft {
+        return Ok(axum::response::Redirect::to(&format!("/dossiers/{}", dossier.number)).into_response());
+    }
+    let pieces = crate::documents::sql::list_for_dossier(&state.db, &dossier.id).await?.len();
+    let frame = Frame::of(&state, &acting, "Supprimer le brouillon", "brouillon").await?;
+    html(DeletePage { frame, csrf: acting.session.csrf.clone(), d: dossier, pieces })
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /dossiers/{number}/supprimer`: deletes the draft (the API's rule), back to Brouillons.
+pub async fn delete(
     State(state): State<AppState>,
     acting: Acting,
     Path(number): Path<String>,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Body,
+    axum::Form(form): axum::Form<DeleteForm>,
 ) -> PageResult {
-    let caller = &acting.session.caller;
-    let csrf = Some(acting.session.csrf.as_str());
-    let (document, duplicate) =
-        match crate::documents::routes::receive(&state, caller, &number, &headers, body, csrf).await {
-            Ok(received) => received,
-            Err(error) if error.code == "csrf_refused" => return Err(PageError::csrf()),
-            Err(error) => return Err(error.into()),
-        };
-    let said = if duplicate { "deja-joint" } else { "joint" };
-    let to =
-        format!("/dossiers/{}?onglet=documents&piece={}&message={said}#onglets", format::url(&number), document.id);
+    super::person::check_csrf(&acting.session.csrf, &form.csrf)?;
+    crate::documents::remove::delete_draft(&state, &acting.session.caller, &number).await?;
+    let to = format!("/dossiers?etat=brouillon&supprime={}", format::url(&number));
     Ok(axum::response::Redirect::to(&to).into_response())
 }

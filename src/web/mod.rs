@@ -16,6 +16,7 @@ mod error;
 mod format;
 mod frame;
 mod person;
+mod pieces;
 mod request;
 mod sign_in;
 
@@ -39,8 +40,11 @@ pub fn router() -> Router<AppState> {
         .route("/dossiers/{number}/etape/{step}", get(request::show).post(request::save))
         .route("/dossiers/{number}", get(dossiers::show))
         .route("/dossiers/{number}/impression", get(dossiers::print))
-        .route("/dossiers/{number}/pieces", axum::routing::post(dossiers::attach))
-        .route("/pieces/{id}", get(dossiers::download))
+        .route("/dossiers/{number}/pieces", axum::routing::post(pieces::attach))
+        .route("/dossiers/{number}/supprimer", get(dossiers::delete_form).post(dossiers::delete))
+        .route("/pieces/{id}", get(pieces::download))
+        .route("/pieces/{id}/lecture", get(pieces::reading_status))
+        .route("/pieces/{id}/retirer", axum::routing::post(pieces::remove))
         .route("/static/{name}", get(assets::serve))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -346,8 +346,10 @@ pub struct ForgottenForm {
     email: String,
 }
 
-/// `POST /mot-de-passe-oublie`: the same answer whether the address is known or not. Without
-/// mail, the operator gives the link (`pieces admin reset-link`); the request is logged without it.
+/// `POST /mot-de-passe-oublie`: the same answer, as fast, whether the address is known or not.
+/// With `--smtp-url`, a known person gets a reset link by mail (made and sent after the answer,
+/// at most one every two minutes); without it, the operator gives the link (`pieces admin
+/// reset-link`) and the request is logged without it.
 pub async fn forgotten_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -356,15 +358,61 @@ pub async fn forgotten_submit(
     check_csrf(cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default(), &form.csrf)?;
     let email = form.email.trim().to_lowercase();
     if email.len() <= 254 {
-        let known: Option<String> =
-            sqlx::query_scalar("select login from users where email = $1 and disabled_at is null")
+        let known: Option<(String, String, String)> =
+            sqlx::query_as("select id, login, display_name from users where email = $1 and disabled_at is null")
                 .bind(&email)
                 .fetch_optional(&state.db)
                 .await?;
-        if let Some(login) = known {
-            tracing::info!(%login, "a password reset was asked for; `pieces admin reset-link` gives the link");
+        match (known, state.mailer.clone()) {
+            (Some((user_id, login, name)), Some(mailer)) => {
+                let (db, opco, base) =
+                    (state.db.clone(), state.config.opco.name.clone(), state.config.public_base().to_string());
+                tokio::spawn(async move {
+                    let sent = mail_reset_link(&db, &mailer, &base, &opco, &user_id, &email, &name).await;
+                    match sent {
+                        Ok(true) => tracing::info!(%login, "a password reset link was sent by mail"),
+                        Ok(false) => {
+                            tracing::info!(%login, "a reset link was sent less than two minutes ago: none sent")
+                        }
+                        Err(error) => {
+                            tracing::warn!(%login, error = format!("{error:#}"), "the reset link could not be sent")
+                        }
+                    }
+                });
+            }
+            (Some((_, login, _)), None) => {
+                tracing::info!(%login, "a password reset was asked for; `pieces admin reset-link` gives the link")
+            }
+            (None, _) => {}
         }
     }
     let frame = Frame::plain(&state, "Mot de passe oublié");
     html(ForgottenPage { frame, csrf: form.csrf, sent: true })
+}
+
+/// Makes a reset link for the person and mails it; `false` when one was made less than two
+/// minutes ago (then nothing is sent, and the earlier link still works).
+async fn mail_reset_link(
+    db: &crate::db::Db,
+    mailer: &crate::mail::Mailer,
+    public_base: &str,
+    opco: &str,
+    user_id: &str,
+    email: &str,
+    name: &str,
+) -> anyhow::Result<bool> {
+    if links::made_within(db, user_id, links::Purpose::Reset, std::time::Duration::from_secs(120)).await? {
+        return Ok(false);
+    }
+    let link = links::url(public_base, &links::create(db, user_id, links::Purpose::Reset).await?);
+    let body = format!(
+        "Bonjour {name},\n\n\
+         Un nouveau mot de passe a été demandé pour votre compte Mon Compte ({email}).\n\
+         Pour le choisir, ouvrez ce lien ; il vaut une heure et ne sert qu'une fois :\n\n\
+         {link}\n\n\
+         Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste le même.\n\n\
+         -- \nMon Compte {opco}\n"
+    );
+    mailer.send(email, name, "Mon Compte : choisir un nouveau mot de passe", body).await?;
+    Ok(true)
 }

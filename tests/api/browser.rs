@@ -91,7 +91,12 @@ impl Browser {
 
     /// Waits until the page's text contains `expected` (after a click that loads a page).
     async fn until_text(&self, expected: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        self.until_text_within(expected, Duration::from_secs(15)).await
+    }
+
+    /// The same, for what takes longer (a scan read by OCR while other tests run).
+    async fn until_text_within(&self, expected: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
         loop {
             let text = self.text().await;
             if text.contains(expected) {
@@ -267,15 +272,31 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     browser.goto(&format!("/dossiers/{number}?onglet=documents")).await;
     browser.until_text("Joindre des fichiers").await;
     let programme = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/upload/programme.pdf");
-    browser.client.find(Locator::Id("fichier")).await.unwrap().send_keys(programme).await.unwrap();
-    browser.client.find(Locator::Id("type-piece")).await.unwrap().select_by_value("programme").await.unwrap();
-    browser.fill("titre-piece", "Programme détaillé").await;
+    // Two files at once, one a scan: each gets its own fields, is sent with its own progress bar,
+    // and its kind appears once it is read.
+    let scan = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/upload/emargement-scan.png");
+    let files = browser.client.find(Locator::Id("fichier")).await.unwrap();
+    files.send_keys(&format!("{programme}\n{scan}")).await.unwrap();
+    browser.until_text("emargement-scan.png").await;
+    browser.client.find(Locator::Id("envoi-0-type")).await.unwrap().select_by_value("programme").await.unwrap();
+    browser.fill("envoi-0-titre", "Programme détaillé").await;
+    browser.check("dossier-joindre-choix").await;
     browser.click(".joindre button[type=submit]").await;
-    browser.until_text("Pièce jointe : « Programme détaillé »").await;
+    browser.until_text_within("Reçu. Lu : Programme de formation", Duration::from_secs(60)).await;
+    browser.until_text_within("Reçu. Lu : Feuille d'émargement", Duration::from_secs(90)).await;
+    browser.check("dossier-joindre").await;
+    let stored = app.documents_of(app.employer_a(), &number).await;
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    let programme_row = stored.iter().find(|d| d["title"] == "Programme détaillé").expect("its own title");
+    assert_eq!(programme_row["kind"], "programme", "the type chosen: {stored:?}");
+    // The scan was a mistake: removed from the draft.
+    browser.click_link("Afficher la liste des documents à jour").await;
+    let remove = Locator::Css("button[aria-label='Retirer emargement-scan.png']");
+    browser.client.wait().at_most(Duration::from_secs(15)).for_element(remove).await.unwrap().click().await.unwrap();
+    browser.until_text("La pièce est retirée du dossier.").await;
     let stored = app.documents_of(app.employer_a(), &number).await;
     assert_eq!(stored.len(), 1, "{stored:?}");
-    assert_eq!(stored[0]["kind"], "programme", "the type chosen: {stored:?}");
-    browser.check("dossier-joindre").await;
+    assert_eq!(stored[0]["title"], "Programme détaillé");
 
     // Resumed from the drafts: step 3, the salariés.
     browser.goto(&format!("/dossiers/{number}/etape/3")).await;

@@ -194,13 +194,59 @@ async fn empty_missing_and_malformed_uploads_are_bad_requests() {
     let bad_kind = Form::new().part("file", Part::bytes(pdf("k")).file_name("k.pdf")).text("kind", "facture");
     assert_invalid(app.upload_form(app.employer_a(), DRAFT_A, bad_kind).await, "kind").await;
 
-    // Two files in one request: the second was dropped without a word; now neither is stored.
-    let two = Form::new()
+    // Several files with a description after the last one: which file it meant is unknown, so
+    // nothing is stored.
+    let trailing = Form::new()
         .part("file", Part::bytes(pdf("un")).file_name("un.pdf"))
-        .part("file", Part::bytes(pdf("deux")).file_name("deux.pdf"));
-    let two = app.upload_form(app.employer_a(), DRAFT_A, two).await;
-    assert_problem(two, StatusCode::BAD_REQUEST, "one_file_per_request").await;
+        .part("file", Part::bytes(pdf("deux")).file_name("deux.pdf"))
+        .text("kind", "devis");
+    let trailing = app.upload_form(app.employer_a(), DRAFT_A, trailing).await;
+    assert_problem(trailing, StatusCode::BAD_REQUEST, "part_after_last_file").await;
+    let too_many = (0..=20).fold(Form::new(), |form, i| {
+        form.part("file", Part::bytes(pdf(&format!("n{i}"))).file_name(format!("{i}.pdf")))
+    });
+    let too_many = app.upload_form(app.employer_a(), DRAFT_A, too_many).await;
+    assert_problem(too_many, StatusCode::BAD_REQUEST, "too_many_files").await;
     assert!(app.documents_of(app.employer_a(), DRAFT_A).await.is_empty());
+    let spooled = std::fs::read_dir(app.spool_dir()).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(spooled, 0, "no spool file is left behind");
+}
+
+#[tokio::test]
+async fn several_files_in_one_request_each_get_their_own_result() {
+    let app = spawn_app().await;
+    let first = app.upload(app.employer_a(), DRAFT_A, "deja.pdf", pdf("déjà là")).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    // Each file described by the parts before it; one empty, one not a piece, one already here.
+    let form = Form::new()
+        .text("kind", "programme")
+        .text("title", "Programme détaillé")
+        .part("file", Part::bytes(pdf("programme")).file_name("prog.pdf"))
+        .part("file", Part::bytes(Vec::new()).file_name("vide.pdf"))
+        .text("comment", "signé par les deux parties")
+        .part("file", Part::bytes(pdf("devis")).file_name("devis.pdf"))
+        .part("file", Part::bytes(b"MZ\x90\x00 not a piece".to_vec()).file_name("outil.exe"))
+        .part("file", Part::bytes(pdf("déjà là")).file_name("encore.pdf"));
+    let answer = app.upload_form(app.employer_a(), DRAFT_A, form).await;
+    assert_eq!(answer.status(), StatusCode::MULTI_STATUS);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    let results = body["results"].as_array().unwrap();
+    let summary: Vec<(u64, &str)> =
+        results.iter().map(|r| (r["status"].as_u64().unwrap(), r["file_name"].as_str().unwrap())).collect();
+    assert_eq!(
+        summary,
+        [(201, "prog.pdf"), (400, "vide.pdf"), (201, "devis.pdf"), (415, "outil.exe"), (200, "encore.pdf")]
+    );
+    assert_eq!(results[0]["document"]["kind"], "programme");
+    assert_eq!(results[0]["document"]["title"], "Programme détaillé");
+    assert_eq!(results[1]["problem"]["code"], "empty_file");
+    assert_eq!(results[2]["document"]["title"], "devis.pdf", "a description is the next file's only");
+    assert_eq!(results[2]["document"]["comment"], "signé par les deux parties");
+    assert!(results[2]["document"]["kind"].is_null());
+    assert_eq!(results[3]["problem"]["code"], "unsupported_media_type");
+    assert_eq!(results[4]["document"]["id"], first.json::<serde_json::Value>().await.unwrap()["id"]);
+    let stored = app.documents_of(app.employer_a(), DRAFT_A).await;
+    assert_eq!(stored.len(), 3, "déjà, programme, devis: {stored:?}");
     let spooled = std::fs::read_dir(app.spool_dir()).map(|d| d.count()).unwrap_or(0);
     assert_eq!(spooled, 0, "no spool file is left behind");
 }

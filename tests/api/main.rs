@@ -18,6 +18,7 @@ mod invoice_safety;
 mod invoices;
 mod jobs;
 mod lifecycle;
+mod mail;
 mod pages;
 mod s3_only;
 mod search;

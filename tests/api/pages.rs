@@ -370,14 +370,19 @@ async fn a_request_goes_through_the_four_steps_typed_the_french_way() {
             ("bouton", "valider"),
         ]
     };
-    // A SIRET with a wrong key: the step is refused, the complaint is next to the field, and
-    // what was typed is still there.
+    // A SIRET with a wrong key and a NDA too short: the step is refused, each complaint is next
+    // to its field and listed at the top with a link to it, and what was typed is still there.
     let mut form = step1("73291824500019");
+    form.retain(|(name, _)| *name != "provider.nda");
+    form.push(("provider.nda", "1175"));
     form.push(("csrf", &csrf));
     let refused = visitor.post("/demandes/nouvelle", &form).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let refused = refused.text().await.unwrap();
     assert!(refused.contains("id=\"provider-siret-erreur\">SIRET invalide"), "{refused}");
+    assert!(refused.contains("id=\"provider-nda-erreur\">Le NDA"), "{refused}");
+    assert!(refused.contains("2 champs sont à corriger"), "{refused}");
+    assert!(refused.contains("href=\"#provider-siret\"") && refused.contains("href=\"#provider-nda\""));
     assert!(refused.contains("value=\"2 020,00\""), "what was typed stays");
     let mut form = step1("732 918 245 00018");
     form.push(("csrf", &csrf));
@@ -469,7 +474,7 @@ async fn a_file_is_attached_from_the_dossier_page_through_the_one_upload_path() 
 
     let sent = visitor.post_multipart(path, form(&csrf)).await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
-    assert!(location(&sent).contains("message=joint"), "{}", location(&sent));
+    assert!(location(&sent).contains("joints="), "{}", location(&sent));
     let shown = visitor.page(location(&sent).split('#').next().unwrap(), StatusCode::OK).await;
     assert!(shown.contains("Pièce jointe : « Programme détaillé »"), "{shown}");
     let stored = app.documents_of(app.employer_a(), "26.A.90101.1").await;
@@ -478,11 +483,78 @@ async fn a_file_is_attached_from_the_dossier_page_through_the_one_upload_path() 
     assert_eq!(stored[0]["uploaded_by"], "employeur.1001");
 
     let again = visitor.post_multipart(path, form(&csrf)).await;
-    assert!(location(&again).contains("message=deja-joint"));
+    let shown = visitor.page(location(&again).split('#').next().unwrap(), StatusCode::OK).await;
+    assert!(shown.contains("Déjà joint : « Programme détaillé » était déjà dans ce dossier."), "{shown}");
     assert_eq!(app.documents_of(app.employer_a(), "26.A.90101.1").await.len(), 1, "the same bytes once");
     // Step 4 of the request now finds the programme among the required pieces.
     let step4 = visitor.page("/dossiers/26.A.90101.1/etape/4", StatusCode::OK).await;
     assert!(step4.contains("Jointe :</span> Programme détaillé de la formation"), "{step4}");
+
+    // Several files at once, as a browser without JavaScript sends them: the description is the
+    // first file's; a refused file is said, and the others are stored.
+    let several = Form::new()
+        .text("csrf", csrf.clone())
+        .text("kind", "devis")
+        .part("file", Part::bytes(crate::helpers::pdf("devis signé")).file_name("devis.pdf"))
+        .part("file", Part::bytes(b"quelques notes".to_vec()).file_name("notes.txt"))
+        .part("file", Part::bytes(crate::helpers::sample("upload/emargement-scan.png")).file_name("emargement.png"));
+    let answer = visitor.post_multipart(path, several).await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer = answer.text().await.unwrap();
+    assert!(answer.contains("« notes.txt » n&#39;est pas joint : "), "{answer}");
+    assert!(answer.contains("Pièce jointe : « devis.pdf »") && answer.contains("Pièce jointe : « emargement.png »"));
+    assert!(answer.contains("Convention de formation ou devis signé : <strong>Présente</strong>"), "{answer}");
+    let stored = app.documents_of(app.employer_a(), "26.A.90101.1").await;
+    assert_eq!(stored.len(), 3);
+    let devis = stored.iter().find(|d| d["title"] == "devis.pdf").unwrap();
+    assert_eq!(devis["kind"], "devis");
+    assert!(stored.iter().find(|d| d["title"] == "emargement.png").unwrap()["kind"].is_null());
+
+    // The devis removed from the draft: recorded in the history; the required piece is missing
+    // again.
+    let remove = format!("/pieces/{}/retirer", devis["id"].as_str().unwrap());
+    let forged = visitor.post(&remove, &[("csrf", "forged")]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let removed = visitor.post(&remove, &[("csrf", &csrf)]).await;
+    assert_eq!(location(&removed), "/dossiers/26%2EA%2E90101%2E1?onglet=documents&retiree=1#onglets");
+    let shown = visitor.page("/dossiers/26.A.90101.1?onglet=documents&retiree=1", StatusCode::OK).await;
+    assert!(shown.contains("La pièce est retirée du dossier."));
+    assert!(shown.contains("Convention de formation ou devis signé : <strong>Manquante</strong>"), "{shown}");
+    assert_eq!(app.documents_of(app.employer_a(), "26.A.90101.1").await.len(), 2);
+    let history = visitor.page("/dossiers/26.A.90101.1?onglet=historique", StatusCode::OK).await;
+    assert!(history.contains("Pièce retirée : devis.pdf"), "{history}");
+    assert_eq!(visitor.post(&remove, &[("csrf", &csrf)]).await.status(), StatusCode::NOT_FOUND, "once");
+}
+
+#[tokio::test]
+async fn a_draft_is_deleted_with_its_pieces_once_confirmed() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    app.upload(app.employer_a(), "26.A.90101.1", "programme.pdf", crate::helpers::pdf("programme")).await;
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let dossier = visitor.page("/dossiers/26.A.90101.1", StatusCode::OK).await;
+    assert!(dossier.contains("href=\"/dossiers/26.A.90101.1/supprimer\""), "{dossier}");
+    let confirm = visitor.page("/dossiers/26.A.90101.1/supprimer", StatusCode::OK).await;
+    assert!(confirm.contains("sa saisie et sa pièce jointe") && confirm.contains("définitive"), "{confirm}");
+    let csrf = Visitor::csrf(&confirm);
+    let forged = visitor.post("/dossiers/26.A.90101.1/supprimer", &[("csrf", "forged")]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let deleted = visitor.post("/dossiers/26.A.90101.1/supprimer", &[("csrf", &csrf)]).await;
+    assert_eq!(location(&deleted), "/dossiers?etat=brouillon&supprime=26%2EA%2E90101%2E1");
+    let drafts = visitor.page(location(&deleted), StatusCode::OK).await;
+    assert!(
+        drafts.contains("Le brouillon 26.A.90101.1 est supprimé.")
+            && drafts.contains("Brouillons <span class=\"compte\">(0)</span>")
+    );
+    visitor.page("/dossiers/26.A.90101.1", StatusCode::NOT_FOUND).await;
+    // A sent dossier is not a draft: its page has no such button, and asking goes back to it.
+    let sent = visitor.page("/dossiers/26.A.90102.1", StatusCode::OK).await;
+    assert!(!sent.contains("Supprimer le brouillon"));
+    assert_eq!(location(&visitor.get("/dossiers/26.A.90102.1/supprimer").await), "/dossiers/26.A.90102.1");
+    let refused = visitor.post("/dossiers/26.A.90102.1/supprimer", &[("csrf", &csrf)]).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
 }
 
 #[tokio::test]

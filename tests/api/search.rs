@@ -418,3 +418,81 @@ async fn re_indexing_the_same_pieces_keeps_the_index_bounded() {
     assert!(size <= 4 * once, "after 40 re-indexings the index is {size} bytes, against {once} at first");
     assert_eq!(app.search(app.assistant(), "q=securite").await["total"], 10, "each piece once");
 }
+
+impl TestApp {
+    async fn delete(&self, token: &str, path: &str) -> reqwest::Response {
+        self.http.delete(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    async fn drained(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while pieces::search::outbox::pending(&self.state.db).await.unwrap() > 0 {
+            assert!(std::time::Instant::now() < deadline, "the outbox was not drained");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// A piece removed from a draft, and the pieces of a deleted draft, leave the index; a sent
+/// dossier keeps its pieces; another company's dossier is not found.
+#[tokio::test]
+async fn removed_pieces_and_deleted_drafts_leave_the_index() {
+    let app = spawn_app().await;
+    let a = app.employer_a();
+    let removed = app.upload_text(a, DRAFT_A, "erreur.pdf", &["Programme ornithorynque joint par erreur"]).await;
+    let kept = app.upload_text(a, DRAFT_A, "bon.pdf", &["Programme ornithorynque du bon dossier"]).await;
+    assert_eq!(app.search(app.assistant(), "q=ornithorynque").await["total"], 2);
+
+    assert_eq!(app.delete(a, &format!("/api/v1/documents/{removed}")).await.status(), StatusCode::NO_CONTENT);
+    app.drained().await;
+    assert_eq!(ids(&app.search(app.assistant(), "q=ornithorynque").await), std::slice::from_ref(&kept));
+    assert_eq!(app.get(a, &format!("/api/v1/documents/{removed}")).await.status(), StatusCode::NOT_FOUND);
+    let history: Value = app.get(a, &format!("/api/v1/dossiers/{DRAFT_A}/history")).await.json().await.unwrap();
+    let last = history.as_array().unwrap().iter().rev().find(|e| e["action"] == "document_removed").unwrap();
+    assert_eq!(last["detail"]["title"], "erreur.pdf");
+    assert_eq!(last["actor"], "employeur.1001");
+
+    // Another company's piece and dossier are not found; a sent dossier's piece stays.
+    let theirs = app.upload(app.employer_b(), DRAFT_B, "b.pdf", pdf("b")).await.json::<Value>().await.unwrap();
+    let theirs = theirs["id"].as_str().unwrap();
+    assert_problem(
+        app.delete(a, &format!("/api/v1/documents/{theirs}")).await,
+        StatusCode::NOT_FOUND,
+        "document_not_found",
+    )
+    .await;
+    assert_problem(
+        app.delete(a, &format!("/api/v1/dossiers/{DRAFT_B}")).await,
+        StatusCode::NOT_FOUND,
+        "dossier_not_found",
+    )
+    .await;
+    let sent = app.upload(a, PENDING_A, "p.pdf", pdf("sent")).await.json::<Value>().await.unwrap();
+    let sent = sent["id"].as_str().unwrap();
+    assert_problem(
+        app.delete(a, &format!("/api/v1/documents/{sent}")).await,
+        StatusCode::CONFLICT,
+        "dossier_not_editable",
+    )
+    .await;
+    assert_problem(
+        app.delete(a, &format!("/api/v1/dossiers/{PENDING_A}")).await,
+        StatusCode::CONFLICT,
+        "dossier_not_editable",
+    )
+    .await;
+
+    // The draft deleted: its pieces leave the index, the dossier is gone; the bytes stay until
+    // `gc` finds no row that needs them.
+    let blobs = app.blob_keys().await.len();
+    assert_eq!(app.delete(a, &format!("/api/v1/dossiers/{DRAFT_A}")).await.status(), StatusCode::NO_CONTENT);
+    app.drained().await;
+    assert_eq!(app.search(app.assistant(), "q=ornithorynque").await["total"], 0);
+    assert_eq!(app.get(a, &format!("/api/v1/dossiers/{DRAFT_A}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.blob_keys().await.len(), blobs);
+    let collected =
+        pieces::storage::gc::collect(&app.state.db, &app.state.storage, std::time::SystemTime::now(), false)
+            .await
+            .unwrap();
+    assert_eq!(app.blob_keys().await.len(), blobs - 2, "{collected:?}");
+}

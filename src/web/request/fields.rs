@@ -54,11 +54,6 @@ pub struct TraineeRow {
     pub first_name: String,
 }
 
-pub struct Required {
-    pub label: &'static str,
-    pub present: bool,
-}
-
 /// French amounts and hours (`2 020,00 €`, `21,5`) as the API reads them (`2020.00`, `21.5`).
 pub(super) fn decimal_input(text: &str) -> String {
     text.chars()
@@ -221,21 +216,23 @@ pub(super) fn refill(sections: &mut [Section], form: &HashMap<String, String>) {
     }
 }
 
-/// Puts the API's complaint next to its field; `None` when it names none of them.
-pub(super) fn place_error(sections: &mut [Section], error: &AppError) -> Option<String> {
-    let field = error.field.as_deref().unwrap_or_default();
-    let message = if field.ends_with("_date") && error.detail_fr.contains("AAAA-MM-JJ") {
-        "Date attendue au format JJ/MM/AAAA.".to_string()
-    } else {
-        error.detail_fr.clone()
-    };
-    match sections.iter_mut().flat_map(|s| s.inputs.iter_mut()).find(|i| i.name == field) {
-        Some(input) => {
-            input.error = Some(message);
-            None
+/// Puts each of the API's complaints next to its field; returns those that name no field of the
+/// page.
+pub(super) fn place_errors(sections: &mut [Section], error: &AppError) -> Vec<String> {
+    let mut elsewhere = Vec::new();
+    for (field, detail) in error.field_problems() {
+        let message = if field.ends_with("_date") && detail.contains("AAAA-MM-JJ") {
+            "Date attendue au format JJ/MM/AAAA.".to_string()
+        } else {
+            detail
+        };
+        match sections.iter_mut().flat_map(|s| s.inputs.iter_mut()).find(|i| i.name == field) {
+            Some(input) if input.error.is_none() => input.error = Some(message),
+            Some(_) => {}
+            None => elsewhere.push(message),
         }
-        None => Some(message),
     }
+    elsewhere
 }
 
 pub(super) fn trainee_rows(trainees: &[Trainee], blank: usize) -> Vec<TraineeRow> {

@@ -4,7 +4,8 @@
 //! saisie" (nothing is kept of what was typed), "Enregistrez et quittez" (the draft is kept, under
 //! Brouillons) and "Validez l'étape". What people type the French way (`2 020,00`, `21,5`,
 //! `06/06/2019`) is turned into the API's form, then the API's own functions create, change and
-//! send the dossier: one validation, whose first complaint is shown next to its field.
+//! send the dossier: one validation, whose complaints are each shown next to their field, and
+//! listed at the top of the page with a link to each field.
 
 use std::collections::HashMap;
 
@@ -17,10 +18,11 @@ use axum::Form;
 mod fields;
 
 use fields::{
-    formation_input, formation_sections, modules_sections, place_error, posted_rows, posted_trainees, refill,
-    trainee_rows, Required, Section, TraineeRow,
+    formation_input, formation_sections, modules_sections, place_errors, posted_rows, posted_trainees, refill,
+    trainee_rows, Section, TraineeRow,
 };
 
+use super::dossiers::Required;
 use super::error::{PageError, PageResult};
 use super::format;
 use super::frame::Frame;
@@ -44,8 +46,8 @@ struct StepPage {
     steps: [&'static str; 4],
     action: String,
     error: Option<String>,
-    /// The field at fault, to go to from the message at the top: (id, label).
-    error_field: Option<(String, String)>,
+    /// The fields at fault, to go to from the message at the top: (id, label).
+    error_fields: Vec<(String, String)>,
     sections: Vec<Section>,
     trainees: Vec<TraineeRow>,
     missing: Vec<String>,
@@ -99,17 +101,22 @@ impl StepPage {
     }
 }
 
-/// Puts the API's complaint next to its field, and a message at the top of the page that leads to
-/// it (or says it all, when it names no field of the page).
+/// Puts each of the API's complaints next to its field, and a message at the top of the page
+/// that leads to each field at fault (and says what names no field of the page).
 fn show_error(page: &mut StepPage, error: &AppError) {
-    match place_error(&mut page.sections, error) {
-        None => {
-            let input = page.sections.iter().flat_map(|s| s.inputs.iter()).find(|i| i.error.is_some());
-            page.error = Some("La saisie est à corriger :".into());
-            page.error_field = input.map(|i| (i.id(), i.label.clone()));
-        }
-        Some(message) => page.error = Some(message),
-    }
+    let elsewhere = place_errors(&mut page.sections, error);
+    page.error_fields = page
+        .sections
+        .iter()
+        .flat_map(|s| s.inputs.iter())
+        .filter(|i| i.error.is_some())
+        .map(|i| (i.id(), i.label.clone()))
+        .collect();
+    page.error = Some(match (elsewhere.is_empty(), page.error_fields.len()) {
+        (false, _) => elsewhere.join(" "),
+        (true, 1) => "La saisie est à corriger :".into(),
+        (true, n) => format!("{n} champs sont à corriger :"),
+    });
 }
 
 async fn page(
@@ -133,7 +140,7 @@ async fn page(
         steps: STEPS,
         action,
         error: None,
-        error_field: None,
+        error_fields: Vec::new(),
         sections,
         trainees: Vec::new(),
         missing: Vec::new(),
@@ -277,20 +284,10 @@ fn missing_label(field: &str) -> String {
     .to_string()
 }
 
-/// The pieces the guide asks for before a request is sent: the programme détaillé, and the
-/// convention or the devis signé; known from the kind given, or else the kind read.
+/// The pieces the guide asks for before a request is sent (`dossiers::required_pieces`).
 async fn required_pieces(state: &AppState, record: &DossierRecord) -> PageResult<Vec<Required>> {
-    use crate::domain::DocKind;
     let documents = crate::documents::sql::list_for_dossier(&state.db, &record.id).await?;
-    let kinds: Vec<DocKind> =
-        documents.iter().filter_map(|d| d.kind.or_else(|| d.classification.as_ref().map(|c| c.kind))).collect();
-    Ok(vec![
-        Required { label: "Programme détaillé de la formation", present: kinds.contains(&DocKind::Programme) },
-        Required {
-            label: "Convention de formation ou devis signé",
-            present: kinds.contains(&DocKind::Convention) || kinds.contains(&DocKind::Devis),
-        },
-    ])
+    Ok(super::dossiers::required_pieces(record, &documents).0)
 }
 
 /// `POST /dossiers/{number}/etape/{step}`
