@@ -28,6 +28,7 @@ use crate::state::AppState;
         crate::documents::routes::get_document,
         crate::documents::routes::correct_document,
         crate::documents::remove::delete_document,
+        crate::documents::queue::list_queue,
         crate::documents::remove::delete_dossier,
         crate::search::routes::search,
         crate::documents::similar::similar,

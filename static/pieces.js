@@ -8,7 +8,43 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const attach = document.querySelector("form[data-joindre]");
   if (attach) joindre(attach);
+
+  const search = document.querySelector("form[data-recherche]");
+  if (search) recherche(search);
 });
+
+// "Recherche": the results follow the typing (300 ms after the last key), and the address
+// keeps the whole search. Without the script, "Rechercher" sends the same form.
+function recherche(form) {
+  const results = document.getElementById("resultats");
+  let timer = null;
+  let running = null;
+  const run = async () => {
+    const params = new URLSearchParams(new FormData(form));
+    for (const [key, value] of [...params]) if (!value) params.delete(key);
+    const url = `/recherche?${params}`;
+    if (running) running.abort();
+    running = new AbortController();
+    try {
+      const answer = await fetch(url, { signal: running.signal, headers: { Accept: "text/html" } });
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const fresh = page.getElementById("resultats");
+      if (fresh) {
+        results.replaceChildren(...fresh.childNodes);
+        history.replaceState(null, "", url);
+      }
+    } catch (_) {
+      // An older search, cancelled by a newer one; or the network: the button still works.
+    }
+  };
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, 300);
+  };
+  // Typing fires `input`; a choice in a list or a date, `change` (and not always `input`).
+  form.addEventListener("input", soon);
+  form.addEventListener("change", soon);
+}
 
 // "Joindre des fichiers": files chosen or dropped are listed, each with its own Type pièce,
 // Titre and Commentaire; "Envoyer" sends each on its own request with a progress bar, then
@@ -53,6 +89,7 @@ function joindre(form) {
       const row = document.createElement("li");
       const name = document.createElement("p");
       name.className = "nom";
+      name.id = `envoi-${n}-nom`;
       name.textContent = `${file.name} (${size(file.size)})`;
       const fields = document.createElement("div");
       fields.className = "champs";
@@ -71,10 +108,13 @@ function joindre(form) {
       field(fields, "Type pièce", kind);
       field(fields, "Titre document", title);
       field(fields, "Commentaire", comment);
+      // Each row's fields say which file they describe.
+      for (const control of [kind, title, comment]) control.setAttribute("aria-describedby", name.id);
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "lien";
       remove.textContent = "Ne pas joindre ce fichier";
+      remove.setAttribute("aria-label", `Ne pas joindre ce fichier : ${file.name}`);
       const progress = document.createElement("progress");
       progress.hidden = true;
       progress.max = 1;

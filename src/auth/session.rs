@@ -102,6 +102,15 @@ pub async fn find(db: &Db, secret: &str) -> sqlx::Result<Option<Session>> {
     Ok(Some(session))
 }
 
+/// When the person's last visit ended: the last moment another session of theirs was seen.
+pub async fn previous_visit(db: &Db, session: &Session) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select max(last_seen_at) from sessions where user_id = $1 and token_hash <> $2")
+        .bind(&session.caller.user_id)
+        .bind(&session.token_hash)
+        .fetch_one(db)
+        .await
+}
+
 /// The session acts for `company_id` from now on (the caller has checked the périmètre).
 pub async fn act_for(db: &Db, session: &Session, company_id: &str) -> sqlx::Result<()> {
     sqlx::query("update sessions set company_id = $1 where token_hash = $2")

@@ -29,6 +29,7 @@ use crate::storage::StorageError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/dossiers/{number}/documents", get(list_documents).post(upload_document))
+        .route("/api/v1/documents", get(super::queue::list_queue))
         .route(
             "/api/v1/documents/{id}",
             get(get_document).patch(correct_document).delete(super::remove::delete_document),

@@ -104,7 +104,7 @@ impl Document {
     }
 }
 
-const SELECT: &str = "select doc.*, d.number as dossier_number, u.login as uploader_login \
+pub(super) const SELECT: &str = "select doc.*, d.number as dossier_number, u.login as uploader_login \
                       from documents doc join dossiers d on d.id = doc.dossier_id \
                       join users u on u.id = doc.uploaded_by";
 
@@ -204,7 +204,7 @@ pub async fn correct_kind(db: &Db, document: &Document, kind: Option<DocKind>, b
     tx.commit().await
 }
 
-fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
+pub(super) fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
     let kind: Option<String> = row.try_get("kind")?;
     Ok(Document {
         id: row.try_get("id")?,

@@ -101,6 +101,8 @@ pub enum Sort {
     Start,
     /// By intitulé, A to Z.
     Title,
+    /// Last changed last: what waits longest first (an assistant's dossiers to decide).
+    Waiting,
 }
 
 impl Sort {
@@ -110,6 +112,7 @@ impl Sort {
             Sort::Number => "d.number desc",
             Sort::Start => "d.start_date desc, d.number desc",
             Sort::Title => "d.title, d.number desc",
+            Sort::Waiting => "d.updated_at, d.number",
         }
     }
 }

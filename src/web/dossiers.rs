@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::error::{html, PageError, PageResult};
 use super::format;
 use super::frame::{state_of_slug, state_slug, Frame};
-use super::person::Acting;
+use super::person::{Acting, Person};
 use crate::auth::session;
 use crate::companies::CompanyProfile;
 use crate::dossiers::sql::{self, DossierSummary, Listing, Sort};
@@ -239,7 +239,7 @@ const TABS: [&str; 4] = ["stagiaires", "documents", "factures", "historique"];
 /// `GET /dossiers/{number}`: a dossier of the périmètre; acting for its company from now on.
 pub async fn show(
     State(state): State<AppState>,
-    acting: Acting,
+    Person(session): Person,
     Path(number): Path<String>,
     Query(query): Query<DossierQuery>,
 ) -> PageResult {
@@ -256,27 +256,28 @@ pub async fn show(
     if query.retiree.is_some() {
         view.notices.push(Notice::said("La pièce est retirée du dossier."));
     }
-    page(&state, acting, &number, view, axum::http::StatusCode::OK).await
+    page(&state, session, &number, view, axum::http::StatusCode::OK).await
 }
 
-/// The dossier page of `number` as `acting` sees it, with `view`'s tab and messages.
+/// The dossier page of `number` as the person of `session` sees it, with `view`'s tab and
+/// messages; they act for the dossier's company from now on.
 pub async fn page(
     state: &AppState,
-    mut acting: Acting,
+    session: session::Session,
     number: &str,
     mut view: DossierView,
     status: axum::http::StatusCode,
 ) -> PageResult {
-    let caller = &acting.session.caller;
-    let dossier = sql::find_visible(&state.db, caller, number).await?.ok_or_else(PageError::not_found)?;
-    if dossier.company_id != acting.company.id {
-        session::act_for(&state.db, &acting.session, &dossier.company_id).await?;
-        acting.company = session::ActingFor {
-            id: dossier.company_id.clone(),
-            adherent: dossier.adherent.clone(),
-            name: dossier.company_name.clone(),
-        };
+    let dossier = sql::find_visible(&state.db, &session.caller, number).await?.ok_or_else(PageError::not_found)?;
+    if session.company.as_ref().map(|c| &c.id) != Some(&dossier.company_id) {
+        session::act_for(&state.db, &session, &dossier.company_id).await?;
     }
+    let company = session::ActingFor {
+        id: dossier.company_id.clone(),
+        adherent: dossier.adherent.clone(),
+        name: dossier.company_name.clone(),
+    };
+    let acting = Acting { session, company };
     let tab = if TABS.contains(&view.tab.as_str()) { view.tab.clone() } else { TABS[0].to_string() };
     let here = if dossier.state == DossierState::Draft { "brouillon" } else { state_slug(dossier.state).0 };
     let title = format!("Dossier {}", dossier.number);

@@ -1,10 +1,13 @@
 //! What every page has around its content: the title, the stylesheet, and for a signed-in person
-//! the header (the company acted for, who is signed in, sign out) and the guide's menu with its
-//! counts (Brouillons (n), Dossiers AF (n): en cours, accordés, refusés, clôturés).
+//! the header (the company acted for, who is signed in, sign out) and the menu: the guide's for
+//! the company acted for, with its counts (Brouillons (n), Dossiers AF (n): en cours, accordés,
+//! refusés, clôturés), and for OPCO staff their desk and its queues (À vérifier (n)).
 
 use super::assets;
 use super::error::PageResult;
 use super::person::Acting;
+use crate::auth::session::Session;
+use crate::documents::queue::Queue;
 use crate::dossiers::{sql, DossierState};
 use crate::state::AppState;
 
@@ -20,15 +23,29 @@ pub struct Frame {
 pub struct Nav {
     pub person: String,
     pub csrf: String,
+    /// The menu entry of this page (`accueil`, `brouillon`, `envoyes`, `en-cours`, `bureau`, …).
+    pub here: String,
+    /// The company acted for, and its menu (an employer's always; staff's once they open one).
+    pub company: Option<CompanyNav>,
+    /// OPCO staff's desk: its queues' counts.
+    pub desk: Option<DeskNav>,
+}
+
+pub struct CompanyNav {
     pub adherent: String,
-    pub company: String,
+    pub name: String,
     /// The person acts for several companies: the header offers to change.
     pub can_switch: bool,
-    /// The menu entry of this page (`accueil`, `brouillon`, `envoyes`, `en-cours`, …).
-    pub here: String,
     pub drafts: i64,
     pub sent: i64,
     pub states: Vec<MenuState>,
+}
+
+pub struct DeskNav {
+    /// Dossiers sent, waiting for a decision.
+    pub to_decide: i64,
+    /// Pieces to check.
+    pub to_check: i64,
 }
 
 pub struct MenuState {
@@ -80,18 +97,41 @@ impl Frame {
             .into_iter()
             .map(|s| MenuState { slug: state_slug(s).0, label: state_slug(s).1, count: count(s) })
             .collect::<Vec<_>>();
+        let company = CompanyNav {
+            adherent: acting.company.adherent.clone(),
+            name: acting.company.name.clone(),
+            can_switch: companies.len() > 1,
+            drafts: count(DossierState::Draft),
+            sent: states.iter().map(|s| s.count).sum(),
+            states,
+        };
+        let mut frame = Frame::desk(state, &acting.session, title, here).await?;
+        if let Some(nav) = frame.nav.as_mut() {
+            nav.company = Some(company);
+        }
+        Ok(frame)
+    }
+
+    /// A page of a signed-in person without a company's menu (OPCO staff's desk); staff get the
+    /// desk's menu.
+    pub async fn desk(state: &AppState, session: &Session, title: &str, here: &str) -> PageResult<Frame> {
+        let caller = &session.caller;
+        let desk = if caller.is_staff() {
+            let counts = sql::count_by_state(&state.db, caller, "").await?;
+            let to_decide = counts.iter().find(|(s, _)| *s == DossierState::Pending).map_or(0, |(_, n)| *n);
+            let to_check = crate::documents::queue::count(&state.db, caller, Queue::ToCheck).await?;
+            Some(DeskNav { to_decide, to_check })
+        } else {
+            None
+        };
         Ok(Frame {
             opco: state.config.opco.name.clone(),
             nav: Some(Nav {
-                person: acting.session.display_name.clone(),
-                csrf: acting.session.csrf.clone(),
-                adherent: acting.company.adherent.clone(),
-                company: acting.company.name.clone(),
-                can_switch: companies.len() > 1,
+                person: session.display_name.clone(),
+                csrf: session.csrf.clone(),
                 here: here.to_string(),
-                drafts: count(DossierState::Draft),
-                sent: states.iter().map(|s| s.count).sum(),
-                states,
+                company: None,
+                desk,
             }),
             ..Frame::bare(title)
         })

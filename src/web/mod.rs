@@ -11,6 +11,7 @@
 //! - `frame.rs` (header and menu), `format.rs` (French display), `assets.rs`, `error.rs`.
 
 mod assets;
+mod desk;
 mod dossiers;
 mod error;
 mod format;
@@ -18,6 +19,7 @@ mod frame;
 mod person;
 mod pieces;
 mod request;
+mod search;
 mod sign_in;
 
 use axum::http::{header, HeaderValue};
@@ -29,7 +31,10 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(dossiers::home))
+        .route("/", get(desk::home))
+        .route("/entreprise", get(dossiers::home))
+        .route("/a-verifier", get(desk::to_check))
+        .route("/recherche", get(search::search))
         .route("/connexion", get(sign_in::show).post(sign_in::submit))
         .route("/deconnexion", axum::routing::post(sign_in::sign_out))
         .route("/perimetre", get(sign_in::perimetre).post(sign_in::choose))

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::dossiers::{reading, DossierView, Notice};
 use super::error::{PageError, PageResult};
 use super::format;
-use super::person::{check_csrf, Acting};
+use super::person::{check_csrf, Person};
 use crate::documents::routes::{receive, Received, UploadResults};
 use crate::state::AppState;
 
@@ -25,7 +25,7 @@ use crate::state::AppState;
 /// tab, or, when a file was refused, the tab at once with what was wrong with it.
 pub async fn attach(
     State(state): State<AppState>,
-    acting: Acting,
+    Person(session): Person,
     Path(number): Path<String>,
     headers: HeaderMap,
     body: axum::body::Body,
@@ -34,8 +34,8 @@ pub async fn attach(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.starts_with("application/json"));
-    let caller = &acting.session.caller;
-    let csrf = Some(acting.session.csrf.as_str());
+    let caller = &session.caller;
+    let csrf = Some(session.csrf.as_str());
     let received = match receive(&state, caller, &number, &headers, body, csrf).await {
         Ok(received) => received,
         Err(error) if wants_json => return Ok(error.into_response()),
@@ -67,7 +67,7 @@ pub async fn attach(
         return Ok(Redirect::to(&to).into_response());
     }
     let view = DossierView { tab: "documents".into(), joined, already, notices, ..Default::default() };
-    super::dossiers::page(&state, acting, &number, view, axum::http::StatusCode::UNPROCESSABLE_ENTITY).await
+    super::dossiers::page(&state, session, &number, view, axum::http::StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 /// A piece's reading, for the page's script.
@@ -82,10 +82,13 @@ pub struct Reading {
 }
 
 /// `GET /pieces/{id}/lecture`
-pub async fn reading_status(State(state): State<AppState>, acting: Acting, Path(id): Path<String>) -> PageResult {
-    let document = crate::documents::sql::find_visible(&state.db, &acting.session.caller, &id)
-        .await?
-        .ok_or_else(PageError::not_found)?;
+pub async fn reading_status(
+    State(state): State<AppState>,
+    Person(session): Person,
+    Path(id): Path<String>,
+) -> PageResult {
+    let document =
+        crate::documents::sql::find_visible(&state.db, &session.caller, &id).await?.ok_or_else(PageError::not_found)?;
     let done = document.text_status != crate::documents::sql::TextStatus::Pending;
     let (status, warning) = reading(&document);
     let mut response = Json(Reading { status, done, warning }).into_response();
@@ -96,17 +99,13 @@ pub async fn reading_status(State(state): State<AppState>, acting: Acting, Path(
 /// `GET /pieces/{id}`: a piece's file (the API's download, as this person).
 pub async fn download(
     State(state): State<AppState>,
-    acting: Acting,
+    Person(session): Person,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> PageResult {
-    let file = crate::documents::routes::download_document(
-        State(state),
-        acting.session.caller,
-        crate::input::Path(id),
-        headers,
-    )
-    .await?;
+    let file =
+        crate::documents::routes::download_document(State(state), session.caller, crate::input::Path(id), headers)
+            .await?;
     Ok(file)
 }
 
@@ -120,12 +119,12 @@ pub struct CsrfForm {
 /// Documents tab.
 pub async fn remove(
     State(state): State<AppState>,
-    acting: Acting,
+    Person(session): Person,
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    check_csrf(&acting.session.csrf, &form.csrf)?;
-    let piece = crate::documents::remove::remove_piece(&state, &acting.session.caller, &id).await?;
+    check_csrf(&session.csrf, &form.csrf)?;
+    let piece = crate::documents::remove::remove_piece(&state, &session.caller, &id).await?;
     let to = format!("/dossiers/{}?onglet=documents&retiree=1#onglets", format::url(&piece.dossier));
     Ok(Redirect::to(&to).into_response())
 }

@@ -146,6 +146,9 @@ pub async fn submit(
     };
     let secret = session::open(&state.db, &user_id, company).await?;
     let next = match (company, suite.as_str()) {
+        // OPCO staff start at their desk, whatever company they handle.
+        (None, "") if caller.is_staff() => "/".to_string(),
+        (None, suite) if caller.is_staff() => suite.to_string(),
         (None, "") => "/perimetre".to_string(),
         (None, suite) => format!("/perimetre?suite={}", super::format::url(suite)),
         (Some(_), "") => "/".to_string(),

@@ -321,3 +321,59 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     browser.until_text(&number).await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_assistant_works_from_the_desk_and_searches_as_they_type() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let sophie = people.iter().find(|p| p.email.starts_with("sophie")).unwrap();
+    let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
+    // A programme sent as a RIB (the classifier contradicts it), and one piece of each company.
+    let form = reqwest::multipart::Form::new().text("kind", "rib").text("title", "Programme envoyé comme RIB").part(
+        "file",
+        reqwest::multipart::Part::bytes(crate::helpers::sample("upload/programme.pdf")).file_name("programme.pdf"),
+    );
+    let sent = app.upload_form(app.employer_a(), "26.A.90102.1", form).await;
+    let id = sent.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    app.understood(app.employer_a(), &id).await;
+    app.upload_text(app.employer_a(), "26.A.90102.1", "devis.pdf", &["Devis ornithorynque de l'agence"]).await;
+    app.upload_text(app.employer_b(), "26.A.90201.1", "devis-b.pdf", &["Devis ornithorynque des ateliers"]).await;
+
+    let browser = Browser::open(&app).await;
+    browser.goto("/connexion").await;
+    browser.fill("email", &sophie.email).await;
+    browser.fill("password", &sophie.password).await;
+    browser.click("button[type=submit]").await;
+    let desk = browser.until_text("Vos entreprises").await;
+    assert!(desk.contains("Programme envoyé comme RIB") && desk.contains("Dossiers en attente de décision"), "{desk}");
+    browser.check("assistant-accueil").await;
+    browser.click_link("Toutes les pièces à vérifier").await;
+    browser.until_text("Le contenu contredit le type choisi").await;
+    browser.check("assistant-a-verifier").await;
+
+    // The results follow the typing; a facet then a filter narrow them; the address keeps it all.
+    browser.click_link("Recherche").await;
+    browser.until_text("Cherchez parmi les pièces").await;
+    browser.fill("q", "ornithorynque").await;
+    browser.until_text("2 pièces trouvées").await;
+    assert_eq!(browser.path().await, "/recherche?q=ornithorynque");
+    browser.check("recherche").await;
+    browser.click_link("12927.001 (1)").await;
+    let one = browser.until_text("1 pièce trouvée").await;
+    assert!(one.contains("devis-b.pdf") && !one.contains("devis.pdf ·"), "{one}");
+    browser.client.find(Locator::Id("kind")).await.unwrap().select_by_value("programme").await.unwrap();
+    browser.until_text("0 pièce trouvée").await;
+    assert!(browser.path().await.contains("kind=programme"), "{}", browser.path().await);
+    browser.close().await;
+
+    // An employer has no desk.
+    let browser = Browser::open(&app).await;
+    browser.goto("/connexion").await;
+    browser.fill("email", &claire.email).await;
+    browser.fill("password", &claire.password).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Vos coordonnées").await;
+    browser.goto("/a-verifier").await;
+    browser.until_text("Page introuvable").await;
+    browser.close().await;
+}

@@ -222,11 +222,17 @@ impl ChildrenWatch {
         let root = server.pid();
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        // A child caught between its fork and its exec is still a copy of the server (its name,
+        // its command line and its whole address space): not one of the sandboxed children yet.
+        let server_command = std::fs::read(format!("/proc/{root}/cmdline")).unwrap_or_default();
         let thread = std::thread::spawn(move || {
             let mut peaks = std::collections::BTreeMap::<String, Peak>::new();
             let mut seen = std::collections::HashSet::new();
             while !stopped.load(Ordering::Relaxed) {
                 for (pid, name) in descendants(root) {
+                    if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == server_command) {
+                        continue;
+                    }
                     let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { continue };
                     let mib = |field: &str| {
                         let line = status.lines().find(|l| l.starts_with(field))?;

@@ -581,3 +581,112 @@ async fn step_one_finds_the_organismes_of_the_companys_dossiers_only() {
     let drafts = visitor.page("/dossiers?etat=brouillon", StatusCode::OK).await;
     assert!(drafts.contains("Brouillons <span class=\"compte\">(1)</span>"), "{drafts}");
 }
+
+#[tokio::test]
+async fn an_assistant_starts_at_the_desk_with_the_pieces_to_check_and_an_employer_cannot_reach_it() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let sophie = person(&people, "sophie");
+    let claire = person(&people, "claire");
+    // A programme sent as a RIB: the classifier contradicts it.
+    let programme = crate::helpers::sample("upload/programme.pdf");
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "rib")
+        .text("title", "Programme envoyé comme RIB")
+        .part("file", reqwest::multipart::Part::bytes(programme).file_name("programme.pdf"));
+    let sent = app.upload_form(app.employer_a(), "26.A.90102.1", form).await;
+    assert_eq!(sent.status(), StatusCode::CREATED);
+    let id = sent.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let read = app.understood(app.employer_a(), &id).await;
+    assert_eq!(read["kind_mismatch"], true, "{read}");
+
+    // The API's queue: within each caller's périmètre; `since` as RFC 3339.
+    let queue = |token: String, query: &'static str| {
+        let app = &app;
+        async move { app.get(&token, &format!("/api/v1/documents?{query}")).await }
+    };
+    let assistant: serde_json::Value = queue(app.assistant().to_string(), "to_check=true").await.json().await.unwrap();
+    let ids: Vec<&str> = assistant["documents"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&id.as_str()), "{assistant}");
+    assert_eq!(assistant["total"].as_i64().unwrap() as usize, ids.len());
+    let other: serde_json::Value = queue(app.employer_b().to_string(), "to_check=true").await.json().await.unwrap();
+    assert!(!other.to_string().contains(&id), "another company's employer does not see it");
+    let recent: serde_json::Value =
+        queue(app.assistant().to_string(), "since=2020-01-01T00:00:00Z&limit=500").await.json().await.unwrap();
+    assert!(recent.to_string().contains(&id));
+    let later: serde_json::Value =
+        queue(app.assistant().to_string(), "since=2999-01-01T00:00:00Z").await.json().await.unwrap();
+    assert_eq!(later["total"], 0);
+    crate::helpers::assert_invalid(queue(app.assistant().to_string(), "since=hier").await, "since").await;
+    crate::helpers::assert_problem(
+        queue(app.assistant().to_string(), "").await,
+        StatusCode::BAD_REQUEST,
+        "queue_expected",
+    )
+    .await;
+
+    // The assistant signs in: the desk, not the périmètre screen.
+    let mut visitor = Visitor::new(&app);
+    let signed = visitor.sign_in(&sophie.email, &sophie.password).await;
+    assert_eq!(location(&signed), "/");
+    let desk = visitor.page("/", StatusCode::OK).await;
+    for expected in [
+        "Assistant(e) formation",
+        "Vos entreprises",
+        "AGENCE FICTIVE",
+        "Dossiers en attente de décision (",
+        "href=\"/dossiers/26.A.90102.1\"",
+        "Programme envoyé comme RIB",
+        "Le contenu contredit le type choisi",
+    ] {
+        assert!(desk.contains(expected), "{expected}: {desk}");
+    }
+    let to_check = visitor.page("/a-verifier", StatusCode::OK).await;
+    assert!(to_check.contains("Programme envoyé comme RIB") && to_check.contains("Pièces à vérifier"), "{to_check}");
+    // The dossier opens without choosing a company first.
+    let dossier = visitor.page("/dossiers/26.A.90102.1?onglet=documents", StatusCode::OK).await;
+    assert!(dossier.contains("Programme envoyé comme RIB"));
+
+    // An employer: their company's accueil at `/`, and no desk.
+    let mut employer = Visitor::new(&app);
+    employer.sign_in(&claire.email, &claire.password).await;
+    let home = employer.page("/", StatusCode::OK).await;
+    assert!(home.contains("Vos coordonnées") && !home.contains("Pièces à vérifier"));
+    employer.page("/a-verifier", StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn the_search_page_keeps_the_whole_search_in_its_address_and_its_facets_filter() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let sophie = person(&people, "sophie");
+    let claire = person(&people, "claire");
+    let ours =
+        app.upload_text(app.employer_a(), "26.A.90102.1", "ours.pdf", &["Programme ornithorynque pour l'agence"]).await;
+    app.upload_text(app.employer_b(), "26.A.90201.1", "theirs.pdf", &["Programme ornithorynque pour les ateliers"])
+        .await;
+
+    let mut assistant = Visitor::new(&app);
+    assistant.sign_in(&sophie.email, &sophie.password).await;
+    let empty = assistant.page("/recherche", StatusCode::OK).await;
+    assert!(empty.contains("Cherchez parmi les pièces"), "{empty}");
+    let both = assistant.page("/recherche?q=ornithorynque", StatusCode::OK).await;
+    assert!(both.contains("<strong>2</strong> pièces trouvées"), "{both}");
+    assert!(both.contains("<mark>"), "the words found are marked: {both}");
+    // The company facet: a count, and a link that filters.
+    let facet = "href=\"/recherche?q=ornithorynque&#38;company=1%2E001\"";
+    assert!(both.contains(facet) && both.contains("1.001 (1)"), "{both}");
+    let one = assistant.page("/recherche?q=ornithorynque&company=1%2E001", StatusCode::OK).await;
+    assert!(one.contains("<strong>1</strong> pièce trouvée") && one.contains(&format!("/pieces/{ours}")), "{one}");
+    assert!(one.contains("aria-current=\"true\""), "the chosen facet says so: {one}");
+    // A search the engine refuses says why, in French.
+    let deep = format!("/recherche?q={}a{}", "(".repeat(50), ")".repeat(50));
+    let refused = assistant.page(&deep, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(refused.contains("role=\"alert\""), "{refused}");
+
+    // An employer searches their own company's pieces only.
+    let mut employer = Visitor::new(&app);
+    employer.sign_in(&claire.email, &claire.password).await;
+    let theirs = employer.page("/recherche?q=ornithorynque", StatusCode::OK).await;
+    assert!(theirs.contains("<strong>1</strong> pièce trouvée"), "{theirs}");
+}

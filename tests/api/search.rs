@@ -13,7 +13,7 @@ impl TestApp {
     }
 
     /// Uploads a text PDF and waits until its text is read and indexed.
-    async fn upload_text(&self, token: &str, number: &str, name: &str, lines: &[&str]) -> String {
+    pub async fn upload_text(&self, token: &str, number: &str, name: &str, lines: &[&str]) -> String {
         let response = self.upload(token, number, name, text_pdf(lines)).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
