@@ -195,12 +195,27 @@ impl IntoResponse for AppError {
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE && !headers.contains_key(header::RETRY_AFTER) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         response
     }
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        // Every connection stayed busy past the pool's wait: the service is overloaded, the
+        // request did nothing, and trying again later is the right answer.
+        if matches!(error, sqlx::Error::PoolTimedOut) {
+            let mut busy = AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_busy",
+                "The service is very busy: nothing was done. Try again in a moment.",
+                "Le service est très occupé : rien n'a été fait. Réessayez dans un instant.",
+            );
+            busy.source = Some(anyhow::Error::new(error).context("database"));
+            return busy;
+        }
         AppError::internal(anyhow::Error::new(error).context("database"))
     }
 }

@@ -354,9 +354,9 @@ pub async fn get_document(
 #[serde(deny_unknown_fields)]
 pub struct DocumentCorrection {
     /// The right kind: it replaces the uploader's, clears `kind_mismatch`, and is learned.
-    kind: Option<DocKind>,
+    pub kind: Option<DocKind>,
     /// `false` clears the mismatch flag, keeping the uploader's kind.
-    kind_mismatch: Option<bool>,
+    pub kind_mismatch: Option<bool>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/documents/{id}", tag = "documents",
@@ -413,6 +413,24 @@ pub async fn download_document(
 /// The bytes of `document` (already checked visible), verified against their SHA-256 as they
 /// stream, with an ETag (`304` when the client has them).
 pub async fn send_document(state: &AppState, document: Document, headers: &HeaderMap) -> AppResult<Response> {
+    send_document_as(state, document, headers, false).await
+}
+
+/// The types a browser may show in a page of this site (its own PDF viewer, an image); any other
+/// is only ever downloaded.
+pub fn shown_inline(mime_type: &str) -> bool {
+    matches!(mime_type, "application/pdf" | "image/jpeg" | "image/png")
+}
+
+/// The bytes; with `inline`, for a type [`shown_inline`], to be shown in a frame of this site's
+/// pages under a policy that lets it run nothing and load nothing else.
+pub async fn send_document_as(
+    state: &AppState,
+    document: Document,
+    headers: &HeaderMap,
+    inline: bool,
+) -> AppResult<Response> {
+    let inline = inline && shown_inline(&document.mime_type);
     let id = &document.id;
     let etag = format!("\"{}\"", document.sha256);
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
@@ -439,10 +457,20 @@ pub async fn send_document(state: &AppState, document: Document, headers: &Heade
     out.insert(header::CONTENT_TYPE, header_value(&document.mime_type));
     out.insert(header::CONTENT_LENGTH, HeaderValue::from(document.size as u64));
     out.insert(header::ETAG, header_value(&etag));
-    out.insert(
-        header::CONTENT_DISPOSITION,
-        header_value(&content_disposition(&document.original_name, &document.mime_type)),
-    );
+    let disposition = content_disposition(&document.original_name, &document.mime_type);
+    if inline {
+        let disposition = disposition.replacen("attachment", "inline", 1);
+        out.insert(header::CONTENT_DISPOSITION, header_value(&disposition));
+        // Chromium's PDF viewer does not open under `sandbox`; images do, and get it.
+        let policy = if document.mime_type == "application/pdf" {
+            "default-src 'none'; frame-ancestors 'self'"
+        } else {
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
+        };
+        out.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    } else {
+        out.insert(header::CONTENT_DISPOSITION, header_value(&disposition));
+    }
     out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     Ok(response)

@@ -252,3 +252,24 @@ fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> sq
     let text: Option<String> = row.try_get(column)?;
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
+
+/// The text read of a piece, page by page (1-based page, `layer` or `ocr`, text), at most
+/// `max_chars` characters in all (the rest is cut).
+pub async fn page_texts(db: &Db, document_id: &str, max_chars: usize) -> sqlx::Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query("select page, source, text from document_pages where document_id = $1 order by page")
+        .bind(document_id)
+        .fetch_all(db)
+        .await?;
+    let mut left = max_chars;
+    let mut pages = Vec::new();
+    for row in rows {
+        if left == 0 {
+            break;
+        }
+        let text: String = row.try_get("text")?;
+        let kept: String = text.chars().take(left).collect();
+        left -= kept.chars().count();
+        pages.push((row.try_get::<i64, _>("page")?, row.try_get("source")?, kept));
+    }
+    Ok(pages)
+}

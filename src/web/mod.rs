@@ -6,7 +6,11 @@
 //!
 //! - `person.rs`: the session cookie and the CSRF token of forms;
 //! - `sign_in.rs`: connexion, déconnexion, périmètre, passwords through one-time links;
-//! - `dossiers.rs`: accueil, dossier lists, the dossier page;
+//! - `dossiers.rs`: accueil, dossier lists, the dossier page, a draft's deletion;
+//! - `pieces.rs`: Joindre des fichiers, a piece's reading for the script, its removal;
+//! - `viewer.rs`: a piece's page (shown inline, text, classification, similar pieces, the
+//!   correction of its kind by staff) and its file;
+//! - `desk.rs`: OPCO staff's accueil and the pieces to check; `search.rs`: Recherche;
 //! - `request/`: Nouvelle demande, the guide's four steps (`fields.rs`: the fields, French input);
 //! - `frame.rs` (header and menu), `format.rs` (French display), `assets.rs`, `error.rs`.
 
@@ -21,6 +25,7 @@ mod pieces;
 mod request;
 mod search;
 mod sign_in;
+mod viewer;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
@@ -47,7 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/dossiers/{number}/impression", get(dossiers::print))
         .route("/dossiers/{number}/pieces", axum::routing::post(pieces::attach))
         .route("/dossiers/{number}/supprimer", get(dossiers::delete_form).post(dossiers::delete))
-        .route("/pieces/{id}", get(pieces::download))
+        .route("/pieces/{id}", get(viewer::show))
+        .route("/pieces/{id}/fichier", get(viewer::file))
+        .route("/pieces/{id}/type", axum::routing::post(viewer::correct))
         .route("/pieces/{id}/lecture", get(pieces::reading_status))
         .route("/pieces/{id}/retirer", axum::routing::post(pieces::remove))
         .route("/static/{name}", get(assets::serve))

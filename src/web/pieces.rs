@@ -1,6 +1,6 @@
 //! A dossier's pieces in the pages: "Joindre des fichiers" (one or several files, through the
-//! API's one upload path), a piece's reading status for the page's script, its download, and
-//! the removal of a piece attached to a draft by mistake.
+//! API's one upload path), a piece's reading status for the page's script, and the removal of a
+//! piece attached to a draft by mistake. (A piece's own page and file: `viewer.rs`.)
 //!
 //! Without JavaScript, the form posts every file chosen at once and the page comes back to the
 //! Documents tab, which says what became of each. With it, `static/pieces.js` sends each file
@@ -94,19 +94,6 @@ pub async fn reading_status(
     let mut response = Json(Reading { status, done, warning }).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// `GET /pieces/{id}`: a piece's file (the API's download, as this person).
-pub async fn download(
-    State(state): State<AppState>,
-    Person(session): Person,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> PageResult {
-    let file =
-        crate::documents::routes::download_document(State(state), session.caller, crate::input::Path(id), headers)
-            .await?;
-    Ok(file)
 }
 
 #[derive(Deserialize)]

@@ -647,12 +647,46 @@ async fn an_assistant_starts_at_the_desk_with_the_pieces_to_check_and_an_employe
     let dossier = visitor.page("/dossiers/26.A.90102.1?onglet=documents", StatusCode::OK).await;
     assert!(dossier.contains("Programme envoyé comme RIB"));
 
+    // The piece's page: shown inline, its text, why it was classified so; the file is inline
+    // under a policy of its own, or downloaded.
+    let viewer = visitor.page(&format!("/pieces/{id}"), StatusCode::OK).await;
+    assert!(viewer.contains(&format!("<iframe src=\"/pieces/{id}/fichier\"")), "{viewer}");
+    assert!(viewer.contains("Ce qui a décidé du type reconnu") && viewer.contains("Texte lu"), "{viewer}");
+    assert!(viewer.contains("Corriger le type"), "staff may correct it");
+    let inline = visitor.get(&format!("/pieces/{id}/fichier")).await;
+    assert_eq!(inline.status(), StatusCode::OK);
+    let header =
+        |r: &Response, name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(header(&inline, "content-disposition").starts_with("inline;"), "{:?}", inline.headers());
+    assert!(header(&inline, "content-security-policy").contains("frame-ancestors 'self'"));
+    let download = visitor.get(&format!("/pieces/{id}/fichier?telecharger=1")).await;
+    assert!(header(&download, "content-disposition").starts_with("attachment;"));
+    // The kind corrected: recorded, learned, and the piece leaves the queue.
+    let csrf = Visitor::csrf(&viewer);
+    let corrected = visitor.post(&format!("/pieces/{id}/type"), &[("csrf", &csrf), ("kind", "programme")]).await;
+    assert_eq!(location(&corrected), format!("/pieces/{id}?corrige=1"));
+    let api: serde_json::Value =
+        app.get(app.assistant(), &format!("/api/v1/documents/{id}")).await.json().await.unwrap();
+    assert_eq!((api["kind"].as_str(), api["kind_mismatch"].as_bool()), (Some("programme"), Some(false)), "{api}");
+    let to_check = visitor.page("/a-verifier", StatusCode::OK).await;
+    assert!(!to_check.contains("Programme envoyé comme RIB"), "{to_check}");
+
     // An employer: their company's accueil at `/`, and no desk.
     let mut employer = Visitor::new(&app);
     employer.sign_in(&claire.email, &claire.password).await;
     let home = employer.page("/", StatusCode::OK).await;
     assert!(home.contains("Vos coordonnées") && !home.contains("Pièces à vérifier"));
     employer.page("/a-verifier", StatusCode::NOT_FOUND).await;
+    let viewer = employer.page(&format!("/pieces/{id}"), StatusCode::OK).await;
+    assert!(!viewer.contains("Corriger le type"), "an employer does not correct kinds");
+    let csrf = Visitor::csrf(&employer.page("/", StatusCode::OK).await);
+    let refused = employer.post(&format!("/pieces/{id}/type"), &[("csrf", &csrf), ("kind", "rib")]).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let mut other = Visitor::new(&app);
+    let marc = person(&people, "marc");
+    other.sign_in(&marc.email, &marc.password).await;
+    other.page(&format!("/pieces/{id}"), StatusCode::NOT_FOUND).await;
+    assert_eq!(other.get(&format!("/pieces/{id}/fichier")).await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
