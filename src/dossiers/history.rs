@@ -77,7 +77,30 @@ impl Event {
             "dossier_created" => "Dossier créé".into(),
             "dossier_updated" => "Dossier modifié".into(),
             "dossier_submitted" => "Demande envoyée à l'OPCO".into(),
+            "state_changed" if !text("comment").is_empty() => {
+                format!("État : {} → {}. Motif : {}", state("from"), state("to"), text("comment"))
+            }
             "state_changed" => format!("État : {} → {}", state("from"), state("to")),
+            "dossier_corrected" => {
+                let shown = |v: Option<&serde_json::Value>| match v {
+                    Some(serde_json::Value::String(s)) => format!("« {s} »"),
+                    None | Some(serde_json::Value::Null) => "(vide)".to_string(),
+                    Some(other) => other.to_string(),
+                };
+                let after = self.detail.get("after").and_then(|v| v.as_object());
+                let changes: Vec<String> = after
+                    .map(|after| {
+                        after
+                            .iter()
+                            .map(|(path, value)| {
+                                let before = self.detail.get("before").and_then(|b| b.get(path));
+                                format!("{} : {} → {}", super::model::label_fr(path), shown(before), shown(Some(value)))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                format!("Dossier corrigé par l'OPCO : {}", changes.join(" ; "))
+            }
             "document_added" => format!("Pièce jointe : {}", text("title")),
             "document_removed" => format!("Pièce retirée : {}", text("title")),
             "document_kind_corrected" => "Type de pièce corrigé".into(),

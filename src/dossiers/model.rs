@@ -171,6 +171,36 @@ impl Costs {
 }
 
 impl DossierFields {
+    /// What differs from `before` to `self`, field by field (`provider.name`, `trainees`…): the
+    /// values before, and after.
+    pub fn changes_from(&self, before: &DossierFields) -> (serde_json::Value, serde_json::Value) {
+        fn flatten(prefix: &str, value: &serde_json::Value, out: &mut serde_json::Map<String, serde_json::Value>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, value) in map {
+                        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                        flatten(&path, value, out);
+                    }
+                }
+                other => {
+                    out.insert(prefix.to_string(), other.clone());
+                }
+            }
+        }
+        let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
+        flatten("", &serde_json::to_value(before).unwrap_or_default(), &mut old);
+        flatten("", &serde_json::to_value(self).unwrap_or_default(), &mut new);
+        let (mut was, mut is) = (serde_json::Map::new(), serde_json::Map::new());
+        for (path, value) in &new {
+            let previous = old.get(path).cloned().unwrap_or(serde_json::Value::Null);
+            if previous != *value {
+                was.insert(path.clone(), previous);
+                is.insert(path.clone(), value.clone());
+            }
+        }
+        (serde_json::Value::Object(was), serde_json::Value::Object(is))
+    }
+
     /// Replaces the sections `input` carries, then checks and normalises the result.
     pub fn merged(mut self, input: DossierInput) -> AppResult<DossierFields> {
         if let Some(siret) = input.siret {
@@ -367,6 +397,38 @@ fn date_field(field: &str, value: &mut Option<String>) -> AppResult<Option<Date>
     })?;
     *value = Some(text.to_string());
     Ok(Some(date))
+}
+
+/// A field's name as the guide says it (`provider.name` → `Nom de l'organisme`), for the history.
+pub fn label_fr(path: &str) -> String {
+    if let Some((_, label, _)) = Costs::default().lines().into_iter().find(|(p, _, _)| *p == path) {
+        return label.to_string();
+    }
+    let label = match path {
+        "siret" => "Etablissement",
+        "provider.name" => "Nom de l'organisme",
+        "provider.type" | "provider.kind" => "Type d'organisme",
+        "provider.direct_payment" => "Paiement direct",
+        "provider.internal" => "Formation interne",
+        "provider.address" => "Adresse de l'organisme",
+        "provider.postcode" => "Code postal de l'organisme",
+        "provider.city" => "Ville de l'organisme",
+        "provider.siret" => "N° de Siret de l'organisme",
+        "provider.nda" => "N° formateur",
+        "provider.contact" => "Contact",
+        "provider.phone" => "Téléphone de l'organisme",
+        "provider.email" => "Email de l'organisme",
+        "action.title" => "Intitulé du stage",
+        "action.cpf_code" => "Code formation éligible CPF",
+        "action.hours" => "Durée (Heures)",
+        "action.start_date" => "Début de la formation",
+        "action.end_date" => "Fin de la formation",
+        "action.modules" => "Modules complémentaires",
+        "comment" => "Commentaire",
+        "trainees" => "Salariés",
+        other => other,
+    };
+    label.to_string()
 }
 
 /// The most trainees a dossier may have (and so the most lines of its invoice).

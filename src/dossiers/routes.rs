@@ -133,7 +133,9 @@ pub async fn update_dossier(
     Json(input): Json<DossierInput>,
 ) -> AppResult<Json<DossierRecord>> {
     let record = load(&state, &caller, &number).await?;
-    if record.state != DossierState::Draft {
+    // Sent dossiers are changed by the OPCO's staff only (the guide), while en cours.
+    let correction = record.state == DossierState::Pending && caller.is_staff();
+    if record.state != DossierState::Draft && !correction {
         return Err(not_editable());
     }
     if input.adherent.as_deref().is_some_and(|a| a != record.adherent) {
@@ -145,11 +147,25 @@ pub async fn update_dossier(
     }
     let fields = record.fields.clone().merged(input)?;
     check_establishment(&state, &record.company_id, &fields).await?;
-    let mut tx = state.db.begin().await?;
-    if !sql::save_fields(&mut tx, &record.id, &fields).await? {
-        return Err(not_editable()); // sent meanwhile
+    if correction && fields.missing_for_submission().first().is_some() {
+        let missing = fields.missing_for_submission().join(", ");
+        return Err(AppError::invalid(
+            fields.missing_for_submission()[0],
+            format!("A sent dossier keeps what sending it needs: {missing}."),
+            format!("Un dossier envoyé garde ce qu'il faut pour l'envoyer : {missing}."),
+        ));
     }
-    history::record(&mut tx, &record.id, Some(&caller.user_id), "dossier_updated", json!({})).await?;
+    let mut tx = state.db.begin().await?;
+    if !sql::save_fields_in(&mut tx, &record.id, &fields, record.state).await? {
+        return Err(not_editable()); // sent, or decided, meanwhile
+    }
+    if correction {
+        let (before, after) = fields.changes_from(&record.fields);
+        let detail = json!({ "before": before, "after": after });
+        history::record(&mut tx, &record.id, Some(&caller.user_id), "dossier_corrected", detail).await?;
+    } else {
+        history::record(&mut tx, &record.id, Some(&caller.user_id), "dossier_updated", json!({})).await?;
+    }
     tx.commit().await?;
     Ok(Json(load(&state, &caller, &number).await?))
 }
@@ -215,9 +231,17 @@ pub async fn change_dossier_state(
     if !record.state.staff_can_move_to(change.state) {
         return Err(invalid_transition(record.state, change.state));
     }
-    let comment = change.comment.unwrap_or_default();
+    let comment = change.comment.unwrap_or_default().trim().to_string();
     if comment.chars().count() > 2000 {
         return Err(AppError::invalid("comment", "At most 2000 characters.", "2000 caractères au plus."));
+    }
+    crate::domain::text::check("comment", &comment, 2000, true)?;
+    if change.state == DossierState::Refused && comment.is_empty() {
+        return Err(AppError::invalid(
+            "comment",
+            "A refusal gives its reason: the employer reads it.",
+            "Un refus donne son motif : l'employeur le lit.",
+        ));
     }
     move_state(&state, &caller, &record, change.state, "state_changed", &comment).await?;
     Ok(Json(load(&state, &caller, &number).await?))

@@ -317,6 +317,16 @@ pub async fn insert_draft(
 /// Writes every editable field of dossier `id`, and its trainees, while it is a draft. Returns
 /// false (writing nothing) when it no longer is.
 pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFields) -> sqlx::Result<bool> {
+    save_fields_in(tx, id, f, DossierState::Draft).await
+}
+
+/// The same, while the dossier is in `state` (OPCO staff correct a dossier en cours).
+pub async fn save_fields_in(
+    tx: &mut Transaction<'_, Any>,
+    id: &str,
+    f: &DossierFields,
+    state: DossierState,
+) -> sqlx::Result<bool> {
     let (p, a, c) = (&f.provider, &f.action, &f.costs);
     let done = sqlx::query(
         "update dossiers set siret = $2, provider_name = $3, provider_type = $4, provider_direct_payment = $5, \
@@ -325,7 +335,7 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
          cost_remuneration = $16, cost_accommodation = $17, cost_meals = $18, cost_transport = $19, \
          cost_tutor_training = $20, cost_training_allowance = $21, cost_misc = $22, cost_engineering = $23, \
          comment = $24, updated_at = $25, provider_internal = $26, provider_postcode = $27, provider_city = $28, \
-         provider_phone = $29, provider_email = $30, modules = $31 where id = $1 and state = 'draft'",
+         provider_phone = $29, provider_email = $30, modules = $31 where id = $1 and state = $32",
     )
     .bind(id)
     .bind(&f.siret)
@@ -358,6 +368,7 @@ pub async fn save_fields(tx: &mut Transaction<'_, Any>, id: &str, f: &DossierFie
     .bind(&p.phone)
     .bind(&p.email)
     .bind(&a.modules)
+    .bind(state.as_str())
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() != 1 {

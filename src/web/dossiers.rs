@@ -147,6 +147,10 @@ pub struct DossierQuery {
     retiree: Option<String>,
     /// `1` after the request was sent.
     envoye: Option<String>,
+    /// `1` after staff corrected the form.
+    corrige: Option<String>,
+    /// The state staff just moved the dossier to.
+    decision: Option<String>,
 }
 
 /// A message at the top of the Documents tab (or of the page).
@@ -174,6 +178,11 @@ pub struct DossierView {
     pub already: Vec<String>,
     pub notices: Vec<Notice>,
     pub sent: bool,
+    /// Said at the top of the page (a decision, a correction).
+    pub top: Option<String>,
+    /// The motif typed, shown again when the decision was refused.
+    pub motif: String,
+    pub decision_error: Option<String>,
 }
 
 pub struct Piece {
@@ -232,6 +241,13 @@ struct DossierPage {
     /// Said at the top of the page (`sent`) or of the Documents tab.
     top: Option<String>,
     notices: Vec<Notice>,
+    /// OPCO staff: the instruction (accorder, refuser, clôturer, corriger).
+    staff: bool,
+    /// Why the dossier was refused, as the employer reads it.
+    refusal: Option<String>,
+    motif: String,
+    /// A decision's complaint (a refusal without its motif).
+    decision_error: Option<String>,
 }
 
 const TABS: [&str; 4] = ["stagiaires", "documents", "factures", "historique"];
@@ -251,6 +267,13 @@ pub async fn show(
         joined: ids(query.joints),
         already: ids(query.deja),
         sent: query.envoye.is_some(),
+        top: match (query.corrige, query.decision.as_deref()) {
+            (Some(_), _) => Some("Le dossier est corrigé ; l'historique garde les valeurs d'avant.".to_string()),
+            (_, Some("granted")) => Some("Le dossier est accordé.".to_string()),
+            (_, Some("refused")) => Some("Le dossier est refusé ; l'employeur lit le motif.".to_string()),
+            (_, Some("closed")) => Some("Le dossier est clôturé.".to_string()),
+            _ => None,
+        },
         ..Default::default()
     };
     if query.retiree.is_some() {
@@ -304,8 +327,18 @@ pub async fn page(
             number: i.number,
         })
         .collect();
-    let events = history::list(&state.db, &dossier.id)
-        .await?
+    let history = history::list(&state.db, &dossier.id).await?;
+    let refusal = (dossier.state == DossierState::Refused)
+        .then(|| {
+            history
+                .iter()
+                .rev()
+                .find(|e| e.action == "state_changed" && e.detail.get("to").and_then(|v| v.as_str()) == Some("refused"))
+        })
+        .flatten()
+        .and_then(|e| e.detail.get("comment").and_then(|v| v.as_str()).map(str::to_string))
+        .filter(|c| !c.is_empty());
+    let events = history
         .iter()
         .rev()
         .map(|e| EventRow {
@@ -338,8 +371,12 @@ pub async fn page(
         required_after,
         csrf: acting.session.csrf.clone(),
         kinds: crate::domain::DocKind::ALL.iter().map(|k| (k.code(), k.label_fr())).collect(),
-        top: view.sent.then(|| "Votre demande est envoyée.".to_string()),
+        top: view.top.or_else(|| view.sent.then(|| "Votre demande est envoyée.".to_string())),
         notices: view.notices,
+        staff: acting.session.caller.is_staff(),
+        refusal,
+        decision_error: view.decision_error,
+        motif: view.motif,
         d: dossier,
     };
     Ok((status, axum::response::Html(page.render()?)).into_response())
@@ -472,4 +509,50 @@ pub async fn delete(
     crate::documents::remove::delete_draft(&state, &acting.session.caller, &number).await?;
     let to = format!("/dossiers?etat=brouillon&supprime={}", format::url(&number));
     Ok(axum::response::Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    /// `granted`, `refused` or `closed`.
+    #[serde(default)]
+    etat: String,
+    /// Why (required to refuse): the employer reads it in the history.
+    #[serde(default)]
+    motif: String,
+}
+
+/// `POST /dossiers/{number}/decision`: OPCO staff accorde, refuse (with its motif) or clôture a
+/// dossier (the API's state change); back to the dossier, which says so.
+pub async fn decide(
+    State(state): State<AppState>,
+    Person(session): Person,
+    Path(number): Path<String>,
+    axum::Form(form): axum::Form<DecisionForm>,
+) -> PageResult {
+    super::person::check_csrf(&session.csrf, &form.csrf)?;
+    if !session.caller.is_staff() {
+        return Err(PageError::not_found());
+    }
+    let to = DossierState::parse(&form.etat).ok_or_else(PageError::not_found)?;
+    let change = crate::dossiers::routes::StateChange { state: to, comment: Some(form.motif.clone()) };
+    let changed = crate::dossiers::routes::change_dossier_state(
+        State(state.clone()),
+        session.caller.clone(),
+        crate::input::Path(number.clone()),
+        crate::input::Json(change),
+    )
+    .await;
+    match changed {
+        Ok(crate::input::Json(record)) => {
+            let to = format!("/dossiers/{}?decision={}", record.number, to.as_str());
+            Ok(axum::response::Redirect::to(&to).into_response())
+        }
+        Err(error) if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            let view = DossierView { motif: form.motif, decision_error: Some(error.detail_fr), ..Default::default() };
+            page(&state, session, &number, view, axum::http::StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(error) => Err(error.into()),
+    }
 }

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/dossiers/{number}/impression", get(dossiers::print))
         .route("/dossiers/{number}/pieces", axum::routing::post(pieces::attach))
         .route("/dossiers/{number}/supprimer", get(dossiers::delete_form).post(dossiers::delete))
+        .route("/dossiers/{number}/decision", axum::routing::post(dossiers::decide))
         .route("/pieces/{id}", get(viewer::show))
         .route("/pieces/{id}/fichier", get(viewer::file))
         .route("/pieces/{id}/type", axum::routing::post(viewer::correct))

@@ -724,3 +724,64 @@ async fn the_search_page_keeps_the_whole_search_in_its_address_and_its_facets_fi
     let theirs = employer.page("/recherche?q=ornithorynque", StatusCode::OK).await;
     assert!(theirs.contains("<strong>1</strong> pièce trouvée"), "{theirs}");
 }
+
+#[tokio::test]
+async fn an_assistant_grants_refuses_with_a_motif_and_corrects_a_dossier_en_cours() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let sophie = person(&people, "sophie");
+    let marc = person(&people, "marc");
+    let mut assistant = Visitor::new(&app);
+    assistant.sign_in(&sophie.email, &sophie.password).await;
+    let page = assistant.page("/dossiers/26.A.90102.1", StatusCode::OK).await;
+    assert!(page.contains("Instruction") && page.contains("Corriger le formulaire"), "{page}");
+    let csrf = Visitor::csrf(&page);
+
+    // The form corrected while en cours: the history keeps the values before and after.
+    let before: serde_json::Value =
+        app.get(app.assistant(), "/api/v1/dossiers/26.A.90102.1").await.json().await.unwrap();
+    let mut action = before["action"].clone();
+    action["title"] = serde_json::json!("MANAGEMENT D'EQUIPE (2 JOURS)");
+    let corrected = app
+        .patch_json(app.assistant(), "/api/v1/dossiers/26.A.90102.1", &serde_json::json!({ "action": action }))
+        .await;
+    assert_eq!(corrected.status(), StatusCode::OK);
+    let refused = app
+        .patch_json(app.employer_a(), "/api/v1/dossiers/26.A.90102.1", &serde_json::json!({ "action": action }))
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT, "a sent dossier is changed by the OPCO only");
+    let history = assistant.page("/dossiers/26.A.90102.1?onglet=historique", StatusCode::OK).await;
+    assert!(
+        history.contains("Dossier corrigé par l&#39;OPCO : Intitulé du stage : « MANAGEMENT D&#39;EQUIPE » → « MANAGEMENT D&#39;EQUIPE (2 JOURS) »"),
+        "{history}"
+    );
+    let step1 = assistant.page("/dossiers/26.A.90102.1/etape/1", StatusCode::OK).await;
+    assert!(step1.contains("MANAGEMENT D&#39;EQUIPE (2 JOURS)"), "staff open the form of a dossier en cours");
+    assert_eq!(location(&assistant.get("/dossiers/26.A.90102.1/etape/4").await), "/dossiers/26.A.90102.1");
+
+    // Granted; an employer cannot decide.
+    let granted = assistant.post("/dossiers/26.A.90102.1/decision", &[("csrf", &csrf), ("etat", "granted")]).await;
+    assert_eq!(location(&granted), "/dossiers/26.A.90102.1?decision=granted");
+    let shown = assistant.page("/dossiers/26.A.90102.1?decision=granted", StatusCode::OK).await;
+    assert!(shown.contains("Le dossier est accordé.") && shown.contains("Clôturer"), "{shown}");
+    let mut employer = Visitor::new(&app);
+    employer.sign_in(&marc.email, &marc.password).await;
+    let own = employer.page("/dossiers/26.A.90202.1", StatusCode::OK).await;
+    assert!(!own.contains("Instruction"));
+    let employer_csrf = Visitor::csrf(&own);
+    let attempt =
+        employer.post("/dossiers/26.A.90202.1/decision", &[("csrf", &employer_csrf), ("etat", "granted")]).await;
+    assert_eq!(attempt.status(), StatusCode::NOT_FOUND);
+
+    // A refusal needs its motif, which the employer then reads.
+    let bare = assistant.post("/dossiers/26.A.90202.1/decision", &[("csrf", &csrf), ("etat", "refused")]).await;
+    assert_eq!(bare.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.text().await.unwrap().contains("Un refus donne son motif"));
+    let motif = "Le programme détaillé manque.";
+    let refused = assistant
+        .post("/dossiers/26.A.90202.1/decision", &[("csrf", &csrf), ("etat", "refused"), ("motif", motif)])
+        .await;
+    assert_eq!(location(&refused), "/dossiers/26.A.90202.1?decision=refused");
+    let seen = employer.page("/dossiers/26.A.90202.1", StatusCode::OK).await;
+    assert!(seen.contains("Motif du refus") && seen.contains(motif), "{seen}");
+}

@@ -202,6 +202,15 @@ pub async fn create(
 
 /// Where a saved step goes: the next step, or the drafts when the person leaves.
 fn after_save(record: &DossierRecord, step: usize, button: &str) -> axum::response::Response {
+    if record.state == DossierState::Pending {
+        // Staff's correction of a dossier en cours: back to it, the history tells what changed.
+        let next = if button == "valider" && step < 3 {
+            format!("/dossiers/{}/etape/{}", record.number, step + 1)
+        } else {
+            format!("/dossiers/{}?onglet=historique&corrige=1#onglets", record.number)
+        };
+        return Redirect::to(&next).into_response();
+    }
     if button == "enregistrer" {
         Redirect::to("/dossiers?etat=brouillon").into_response()
     } else {
@@ -209,15 +218,18 @@ fn after_save(record: &DossierRecord, step: usize, button: &str) -> axum::respon
     }
 }
 
-/// A draft of the person's périmètre, or the dossier's page when it is no longer a draft.
+/// A draft of the person's périmètre (or, for OPCO staff, a dossier en cours, which they may
+/// correct: steps 1 to 3), or the dossier's page when it cannot be changed here.
 async fn draft(
     state: &AppState,
     acting: &Acting,
     number: &str,
+    step: usize,
 ) -> PageResult<Result<DossierRecord, axum::response::Response>> {
     let record =
         sql::find_visible(&state.db, &acting.session.caller, number).await?.ok_or_else(PageError::not_found)?;
-    if record.state != DossierState::Draft {
+    let correction = record.state == DossierState::Pending && acting.session.caller.is_staff() && step < 4;
+    if record.state != DossierState::Draft && !correction {
         return Ok(Err(Redirect::to(&format!("/dossiers/{}", record.number)).into_response()));
     }
     Ok(Ok(record))
@@ -233,7 +245,7 @@ pub async fn show(
     if !(1..=4).contains(&step) {
         return Err(PageError::not_found());
     }
-    let mut record = match draft(&state, &acting, &number).await? {
+    let mut record = match draft(&state, &acting, &number, step).await? {
         Ok(record) => record,
         Err(elsewhere) => return Ok(elsewhere),
     };
@@ -301,7 +313,7 @@ pub async fn save(
     if !(1..=4).contains(&step) {
         return Err(PageError::not_found());
     }
-    let record = match draft(&state, &acting, &number).await? {
+    let record = match draft(&state, &acting, &number, step).await? {
         Ok(record) => record,
         Err(elsewhere) => return Ok(elsewhere),
     };
