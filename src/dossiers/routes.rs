@@ -147,7 +147,7 @@ pub async fn update_dossier(
     }
     let fields = record.fields.clone().merged(input)?;
     check_establishment(&state, &record.company_id, &fields).await?;
-    if correction && fields.missing_for_submission().first().is_some() {
+    if correction && !fields.missing_for_submission().is_empty() {
         let missing = fields.missing_for_submission().join(", ");
         return Err(AppError::invalid(
             fields.missing_for_submission()[0],
