@@ -210,6 +210,7 @@ static CUES: &[Cue] = &[
     cue(FactureEmployeur, "frais de restauration", 2.0, "frais de restauration"),
     cue(FactureEmployeur, "cachet et signature", 1.5, "cachet et signature"),
     cue(FactureEmployeur, "certifie exact", 1.0, "certification de l'employeur"),
+    cue(FactureEmployeur, "certifie sinceres et exactes", 1.0, "certification de l'employeur"),
     cue(FactureEmployeur, "n° adherent", 1.0, "n° adhérent de l'employeur"),
     cue(Emargement, "feuille d'emargement", 3.0, "titre « feuille d'émargement »"),
     cue(Emargement, "feuilles d'emargement", 0.5, "mention de feuilles d'émargement"),

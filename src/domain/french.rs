@@ -31,6 +31,16 @@ pub fn format_hours(hours: Decimal) -> String {
 }
 
 /// `27/11/2026`.
+/// A SIRET as the guide prints it: the SIREN, then the establishment's number (`065501231
+/// 00040`); anything else as it is.
+pub fn format_siret(text: &str) -> String {
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    match (digits.len(), digits.chars().all(|c| c.is_ascii_digit())) {
+        (14, true) => format!("{} {}", &digits[..9], &digits[9..]),
+        _ => text.to_string(),
+    }
+}
+
 pub fn format_date(date: Date) -> String {
     // Only numeric components: formatting a `Date` with them cannot fail.
     date.format(format_description!("[day]/[month]/[year]")).unwrap_or_default()

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::document::Printable;
 use super::facturx;
-use crate::domain::french::{format_date, format_eur, format_hours};
+use crate::domain::french::{format_date, format_eur, format_hours, format_siret};
 use crate::render::{self, xmp, PdfIdentity, RenderError, Template};
 
 pub const INVOICE_TEMPLATE: Template =
@@ -102,7 +102,7 @@ fn form(invoice: &Printable) -> Form {
             lines: vec![
                 ("Forme juridique".into(), text(&employer.legal_form)),
                 ("N° adhérent".into(), text(&employer.adherent)),
-                ("N° SIRET".into(), text(&employer.siret)),
+                ("N° Siret".into(), text(&employer.siret.as_deref().map(format_siret))),
                 ("N° TVA intracommunautaire".into(), text(&employer.vat_number)),
                 ("Adresse".into(), text(&employer.address)),
                 (String::new(), if employer_city.is_empty() { "—".into() } else { employer_city }),

@@ -130,7 +130,15 @@ mod tests {
             "4\u{202F}478,33\u{202F}€",
             "4\u{202F}678,93\u{202F}€",
             "TVA non applicable",
-            "Fait à Lyon, le 27/11/2026",
+            "Fait à : Lyon le : 27/11/2026",
+            // The guide's words: the certification, the notes of the lines, the labels.
+            "certifie sincères et exactes les informations",
+            "pendant une durée minimale de 10 ans",
+            "location de salle et matériel",
+            "indiquer les frais TTC quel que soit votre assujettissement à la TVA",
+            "Nombre total de stagiaires",
+            "N° Siret : 123456782 00077",
+            "Ligne directe",
             "du 02/11/2026 au 03/11/2026",
             "Cachet et signature",
             "Sophie Bernard",
@@ -146,7 +154,7 @@ mod tests {
         let pages = pages(&render(&with_trainees(40)).unwrap());
         assert_eq!(pages.len(), 2);
         let last = &pages[1];
-        for together in ["TOTAL HT", "TOTAL TVA", "TOTAL TTC", "Je soussigné", "Cachet et signature"] {
+        for together in ["TOTAL HT", "TOTAL TVA", "TOTAL TTC", "représentée par", "Cachet et signature"] {
             assert!(last.contains(together), "{together:?} is not on the last page:\n{last}");
         }
         assert!(last.contains("Stagiaire numéro 40"), "the table flows onto the second page");

@@ -80,10 +80,7 @@ pub fn size(bytes: i64) -> String {
 /// `06550123100040` → `065501231 00040` (SIREN, then the establishment's NIC), as the guide
 /// prints it; anything else as stored.
 pub fn siret(text: &str) -> String {
-    match (text.len(), text.chars().all(|c| c.is_ascii_digit())) {
-        (14, true) => format!("{} {}", &text[..9], &text[9..]),
-        _ => text.to_string(),
-    }
+    crate::domain::french::format_siret(text)
 }
 
 /// A value escaped for a query string.

@@ -305,7 +305,15 @@ async fn an_invoice_issued_before_pdfs_existed_gets_its_pdf() {
     assert_eq!(status, StatusCode::OK);
     check_invoice_pdf(
         &pdf,
-        &["FACTURE N° FE2026-00001", "Fait à Paris, le 27/11/2026", "Claire Martin", "AKTO", "TOTAL TTC 574,75 €"],
+        &[
+            "FACTURE N° FE2026-00001",
+            "Fait à : Paris le : 27/11/2026",
+            "Claire Martin",
+            "AKTO",
+            "TOTAL TTC 574,75 €",
+            "certifie sincères et exactes les informations",
+            "durée minimale de 10 ans",
+        ],
     );
 
     // Its credit note, issued now, gets one too, signed on its own date.
@@ -314,5 +322,5 @@ async fn an_invoice_issued_before_pdfs_existed_gets_its_pdf() {
         app.post_json(app.employer_a(), path, &json!({"date": "2026-11-30"})).await.json().await.unwrap();
     assert!(credit["document_id"].is_string(), "{credit}");
     let (_, _, pdf) = app.bytes(app.employer_a(), "/api/v1/invoices/FE2026-00002/pdf").await;
-    check_invoice_pdf(&pdf, &["AVOIR N° FE2026-00002", "Fait à Paris, le 30/11/2026"]);
+    check_invoice_pdf(&pdf, &["AVOIR N° FE2026-00002", "Fait à : Paris le : 30/11/2026"]);
 }
