@@ -11,7 +11,67 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const search = document.querySelector("form[data-recherche]");
   if (search) recherche(search);
+
+  const invoice = document.querySelector("form[data-facture]");
+  if (invoice) facture(invoice);
 });
+
+// The invoice form: the totals follow the amounts typed (the service computes them, as it will
+// for the invoice issued), and the form cannot be sent twice by a double click.
+function facture(form) {
+  const totals = document.getElementById("totaux-valeurs");
+  let timer = null;
+  let running = null;
+  const compute = async () => {
+    if (running) running.abort();
+    running = new AbortController();
+    try {
+      const answer = await fetch(`${form.action}/apercu`, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        headers: { Accept: "application/json" },
+        signal: running.signal,
+      });
+      if (!answer.ok) return;
+      const result = await answer.json();
+      totals.replaceChildren();
+      if (result.totals) {
+        // The amounts as typed now compute: the complaints of the last sending are settled.
+        for (const said of document.querySelectorAll("form[data-facture] .erreur, .erreur.resume")) said.remove();
+        for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+        for (const [label, amount] of result.totals) {
+          const term = document.createElement("dt");
+          term.textContent = label;
+          const value = document.createElement("dd");
+          value.textContent = amount;
+          totals.append(term, value);
+        }
+        result.lines.forEach((amount, i) => {
+          const cell = document.getElementById(`ligne-${i}`);
+          if (cell) cell.textContent = amount;
+        });
+      } else {
+        const term = document.createElement("dt");
+        term.textContent = "Totaux";
+        const value = document.createElement("dd");
+        value.textContent = `à compléter : ${result.problems.map((p) => p.detail).join(" ; ")}`;
+        totals.append(term, value);
+      }
+    } catch (_) {
+      // A newer computation replaced this one; or the network: "Calculer les totaux" still works.
+    }
+  };
+  form.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(compute, 300);
+  });
+  let sent = false;
+  form.addEventListener("submit", (event) => {
+    if (sent) event.preventDefault();
+    sent = true;
+    setTimeout(() => (sent = false), 5000);
+  });
+}
 
 // "Recherche": the results follow the typing (300 ms after the last key), and the address
 // keeps the whole search. Without the script, "Rechercher" sends the same form.

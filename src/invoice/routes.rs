@@ -131,7 +131,7 @@ pub async fn issue_invoice(
 #[serde(deny_unknown_fields)]
 pub struct InvoiceParams {
     /// N° adhérent of the issuing company, when the caller sees several invoices of that number.
-    company: Option<String>,
+    pub company: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/invoices/{number}", tag = "invoices",
@@ -152,7 +152,7 @@ pub async fn get_invoice(
 #[serde(deny_unknown_fields)]
 pub struct CreditRequest {
     /// `YYYY-MM-DD`; today by default.
-    date: Option<String>,
+    pub date: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/invoices/{number}/credit-note", tag = "invoices",

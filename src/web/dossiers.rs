@@ -151,6 +151,8 @@ pub struct DossierQuery {
     corrige: Option<String>,
     /// The state staff just moved the dossier to.
     decision: Option<String>,
+    /// The invoice or credit note just issued.
+    facture: Option<String>,
 }
 
 /// A message at the top of the Documents tab (or of the page).
@@ -243,6 +245,8 @@ struct DossierPage {
     notices: Vec<Notice>,
     /// OPCO staff: the instruction (accorder, refuser, clôturer, corriger).
     staff: bool,
+    /// The employer may fill in the invoice (a granted or closed dossier).
+    invoiceable: bool,
     /// Why the dossier was refused, as the employer reads it.
     refusal: Option<String>,
     motif: String,
@@ -272,7 +276,7 @@ pub async fn show(
             (_, Some("granted")) => Some("Le dossier est accordé.".to_string()),
             (_, Some("refused")) => Some("Le dossier est refusé ; l'employeur lit le motif.".to_string()),
             (_, Some("closed")) => Some("Le dossier est clôturé.".to_string()),
-            _ => None,
+            _ => query.facture.filter(|n| n.len() <= 40).map(|n| format!("{n} est émis ; son PDF est dans la liste.")),
         },
         ..Default::default()
     };
@@ -374,6 +378,8 @@ pub async fn page(
         top: view.top.or_else(|| view.sent.then(|| "Votre demande est envoyée.".to_string())),
         notices: view.notices,
         staff: acting.session.caller.is_staff(),
+        invoiceable: !acting.session.caller.is_staff()
+            && matches!(dossier.state, DossierState::Granted | DossierState::Closed),
         refusal,
         decision_error: view.decision_error,
         motif: view.motif,

@@ -20,6 +20,7 @@ mod dossiers;
 mod error;
 mod format;
 mod frame;
+mod invoice;
 mod person;
 mod pieces;
 mod request;
@@ -53,6 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/dossiers/{number}/pieces", axum::routing::post(pieces::attach))
         .route("/dossiers/{number}/supprimer", get(dossiers::delete_form).post(dossiers::delete))
         .route("/dossiers/{number}/decision", axum::routing::post(dossiers::decide))
+        .route("/dossiers/{number}/facture", get(invoice::form).post(invoice::submit))
+        .route("/dossiers/{number}/facture/apercu", axum::routing::post(invoice::preview))
+        .route("/factures/{number}/pdf", get(invoice::pdf))
+        .route("/factures/{number}/avoir", axum::routing::post(invoice::credit))
         .route("/pieces/{id}", get(viewer::show))
         .route("/pieces/{id}/fichier", get(viewer::file))
         .route("/pieces/{id}/type", axum::routing::post(viewer::correct))

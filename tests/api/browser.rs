@@ -388,3 +388,45 @@ async fn an_assistant_works_from_the_desk_and_searches_as_they_type() {
     browser.until_text("Page introuvable").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_employer_sees_the_totals_as_they_type_and_issues_the_invoice_once() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
+    let number = crate::invoices::GRANTED_A;
+    let browser = Browser::open(&app).await;
+    browser.goto("/connexion").await;
+    browser.fill("email", &claire.email).await;
+    browser.fill("password", &claire.password).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Vos coordonnées").await;
+    browser.goto(&format!("/dossiers/{number}?onglet=factures")).await;
+    browser.click_link("Remplir la facture").await;
+    browser.until_text("Rémunération des stagiaires").await;
+    // A rate of three decimals is said on its row once computed; then the right one.
+    browser.fill("taux_0", "28,505").await;
+    browser.click("button[value=apercu]").await;
+    browser.until_text("Nombre invalide : deux décimales au plus.").await;
+    browser.check("facture-erreur").await;
+    browser.fill("taux_0", "28,50").await;
+    for (id, text) in [("signataire", "Claire Martin"), ("fonction", "DRH"), ("lieu", "Paris")] {
+        browser.fill(id, text).await;
+    }
+    // The totals follow the typing (the service's computation).
+    browser.fill("restauration", "100").await;
+    let typed = browser.until_text("TOTAL TTC").await;
+    assert!(typed.contains("€"), "{typed}");
+    browser.check("facture").await;
+    browser.click("label[for=confirme]").await;
+    let issue = browser.client.find(Locator::Css("button[value=emettre]")).await.unwrap();
+    issue.clone().click().await.unwrap();
+    let _ = issue.click().await; // a double click: the page may already be leaving
+    browser.until_text("FE2026-00001 est émis").await;
+    let invoices = browser.text().await;
+    assert!(!invoices.contains("FE2026-00002"), "one invoice: {invoices}");
+    browser.check("dossier-factures").await;
+    browser.click("form[action='/factures/FE2026-00001/avoir'] button").await;
+    browser.until_text("annulée par un avoir").await;
+    browser.close().await;
+}

@@ -785,3 +785,84 @@ async fn an_assistant_grants_refuses_with_a_motif_and_corrects_a_dossier_en_cour
     let seen = employer.page("/dossiers/26.A.90202.1", StatusCode::OK).await;
     assert!(seen.contains("Motif du refus") && seen.contains(motif), "{seen}");
 }
+
+#[tokio::test]
+async fn an_employer_fills_in_issues_once_and_credits_the_invoice_in_the_pages() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let sophie = person(&people, "sophie");
+    let number = crate::invoices::GRANTED_A;
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let tab = visitor.page(&format!("/dossiers/{number}?onglet=factures"), StatusCode::OK).await;
+    assert!(tab.contains(&format!("href=\"/dossiers/{number}/facture\"")), "{tab}");
+    let form = visitor.page(&format!("/dossiers/{number}/facture"), StatusCode::OK).await;
+    assert!(form.contains("DURAND Julie") && form.contains("Émettre la facture"), "{form}");
+    let csrf = Visitor::csrf(&form);
+    let key = form.split("name=\"cle\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let fields = |hourly: &'static str, button: &'static str, confirm: bool| {
+        let mut fields = vec![
+            ("csrf", csrf.clone()),
+            ("cle", key.clone()),
+            ("nom_0", "Julie DURAND".to_string()),
+            ("taux_0", hourly.to_string()),
+            ("heures_0", "14".to_string()),
+            ("restauration", "120,00".to_string()),
+            ("deplacement", "45,60".to_string()),
+            ("autres", "10,15".to_string()),
+            ("autres_libelle", "Support de cours".to_string()),
+            ("tva", "20".to_string()),
+            ("signataire", "Claire Martin".to_string()),
+            ("fonction", "DRH".to_string()),
+            ("lieu", "Paris".to_string()),
+            ("date", "27/11/2026".to_string()),
+            ("bouton", button.to_string()),
+        ];
+        if confirm {
+            fields.push(("confirme", "oui".to_string()));
+        }
+        fields
+    };
+    let path = format!("/dossiers/{number}/facture");
+    // A rate with three decimals: said on its row; the rest stays typed.
+    let pairs = fields("28,505", "apercu", false);
+    let refused = visitor.post(&path, &pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("id=\"ligne-erreur-0\"") && refused.contains("value=\"120,00\""), "{refused}");
+    // Corrected: the totals, computed by the API's preview, in French.
+    let pairs = fields("28,50", "apercu", false);
+    let computed = visitor.post(&path, &pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(computed.status(), StatusCode::OK);
+    let computed = computed.text().await.unwrap();
+    assert!(computed.contains("TOTAL TTC") && computed.contains("574,75"), "{computed}");
+    // Issued only once confirmed; a second click with the form's key issues nothing more.
+    let pairs = fields("28,50", "emettre", false);
+    let unconfirmed = visitor.post(&path, &pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unconfirmed.text().await.unwrap().contains("Cochez la case pour émettre"));
+    for _ in 0..2 {
+        let pairs = fields("28,50", "emettre", true);
+        let issued = visitor.post(&path, &pairs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+        assert_eq!(location(&issued), format!("/dossiers/{number}?onglet=factures&facture=FE2026%2D00001#onglets"));
+    }
+    let listed =
+        visitor.page(&format!("/dossiers/{number}?onglet=factures&facture=FE2026-00001"), StatusCode::OK).await;
+    assert!(listed.contains("FE2026-00001 est émis") && !listed.contains("FE2026-00002"), "one invoice: {listed}");
+    let pdf = visitor.get("/factures/FE2026-00001/pdf?company=1.001").await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    // A credit note cancels it.
+    let credited = visitor.post("/factures/FE2026-00001/avoir", &[("csrf", &csrf), ("company", "1.001")]).await;
+    assert_eq!(location(&credited), format!("/dossiers/{number}?onglet=factures&facture=FE2026%2D00002#onglets"));
+    let listed = visitor.page(&format!("/dossiers/{number}?onglet=factures"), StatusCode::OK).await;
+    assert!(listed.contains("annulée par un avoir") && listed.contains("FE2026-00002"), "{listed}");
+
+    // Staff do not fill in employers' invoices.
+    let mut assistant = Visitor::new(&app);
+    assistant.sign_in(&sophie.email, &sophie.password).await;
+    let their_view = assistant.page(&format!("/dossiers/{number}?onglet=factures"), StatusCode::OK).await;
+    assert!(!their_view.contains("Remplir la facture") && !their_view.contains("Établir un avoir"));
+    assistant.page(&format!("/dossiers/{number}/facture"), StatusCode::NOT_FOUND).await;
+}

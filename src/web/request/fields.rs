@@ -55,7 +55,7 @@ pub struct TraineeRow {
 }
 
 /// French amounts and hours (`2 020,00 €`, `21,5`) as the API reads them (`2020.00`, `21.5`).
-pub(super) fn decimal_input(text: &str) -> String {
+pub(in crate::web) fn decimal_input(text: &str) -> String {
     text.chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '€'))
         .map(|c| if c == ',' { '.' } else { c })
@@ -63,7 +63,7 @@ pub(super) fn decimal_input(text: &str) -> String {
 }
 
 /// `06/06/2019` → `2019-06-06`; anything else as typed (the API says what is wrong with it).
-pub(super) fn date_input(text: &str) -> String {
+pub(in crate::web) fn date_input(text: &str) -> String {
     let parts: Vec<&str> = text.trim().split('/').collect();
     match parts.as_slice() {
         [d, m, y] if d.len() <= 2 && m.len() <= 2 && y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::Form;
 
-mod fields;
+pub(super) mod fields;
 
 use fields::{
     formation_input, formation_sections, modules_sections, place_errors, posted_rows, posted_trainees, refill,
