@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 
 use super::Document;
 use crate::auth::Caller;
-use crate::domain::french::{format_date, format_eur};
+use crate::domain::french::{format_date, format_eur, format_siret};
 use crate::domain::Amount;
 use crate::dossiers::sql::DossierRecord;
 use crate::error::{AppError, AppResult};
@@ -52,12 +52,13 @@ pub async fn print_dossier(
         .await?
         .ok_or_else(AppError::dossier_not_found)?;
     let documents = super::sql::list_for_dossier(&state.db, &dossier.id).await?;
+    let history = history_rows(&state, &dossier).await?;
     let today = render::today();
     let number = dossier.number.clone();
     let pdf = if params.with_pieces {
-        with_pieces(&state, dossier, documents, today).await?
+        with_pieces(&state, dossier, documents, history, today).await?
     } else {
-        let pages = move || render_pages(&dossier, &documents, today, false);
+        let pages = move || render_pages(&dossier, &documents, &history, today, false);
         let mut pages = blocking(pages).await?;
         Body::from(pages.swap_remove(0))
     };
@@ -77,6 +78,7 @@ async fn with_pieces(
     state: &AppState,
     dossier: DossierRecord,
     documents: Vec<Document>,
+    history: Vec<HistoryRow>,
     today: time::Date,
 ) -> AppResult<Body> {
     let total: u64 = documents.iter().filter(|d| joinable(d)).map(|d| d.size as u64).sum();
@@ -105,7 +107,7 @@ async fn with_pieces(
         tempfile::tempdir_in(state.config.storage_dir().join("tmp")).map_err(|e| AppError::internal(e.into()))?;
     let failed = |e: std::io::Error| AppError::internal(e.into());
     let listed = documents.clone();
-    let pages = blocking(move || render_pages(&dossier, &listed, today, true)).await?;
+    let pages = blocking(move || render_pages(&dossier, &listed, &history, today, true)).await?;
     // The dossier page, then per piece its separator and, when joinable, the piece itself.
     let mut inputs = Vec::new();
     for (n, page) in pages.iter().enumerate() {
@@ -174,13 +176,14 @@ async fn write_blob(state: &AppState, document: &Document, path: &std::path::Pat
 fn render_pages(
     dossier: &DossierRecord,
     documents: &[Document],
+    history: &[HistoryRow],
     today: time::Date,
     with_separators: bool,
 ) -> AppResult<Vec<Vec<u8>>> {
     let failed = |e: render::RenderError| AppError::internal(e.into());
     let identity = PdfIdentity { ident: &format!("dossier:{}", dossier.number), date: today };
     let mut pages =
-        vec![render::render_pdf(&DOSSIER, &form(dossier, documents, today), &[], &identity).map_err(failed)?];
+        vec![render::render_pdf(&DOSSIER, &form(dossier, documents, history, today), &[], &identity).map_err(failed)?];
     if with_separators {
         for (n, document) in documents.iter().enumerate() {
             let separator = Separator::new(dossier, document, n + 1, documents.len(), joinable(document));
@@ -205,6 +208,7 @@ struct Form {
     trainees: Vec<String>,
     comment: String,
     pieces: Vec<PieceRow>,
+    history: Vec<HistoryRow>,
     printed_on: String,
 }
 
@@ -283,22 +287,33 @@ fn format_size(bytes: i64) -> String {
     }
 }
 
-fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> Form {
+/// One line of the dossier's history, as its page says it: when, who, what.
+#[derive(Clone, Serialize)]
+struct HistoryRow {
+    at: String,
+    who: String,
+    what: String,
+}
+
+async fn history_rows(state: &AppState, dossier: &DossierRecord) -> AppResult<Vec<HistoryRow>> {
+    let events = crate::dossiers::history::list(&state.db, &dossier.id).await?;
+    Ok(events
+        .iter()
+        .map(|e| HistoryRow {
+            at: crate::domain::french::format_moment(&e.at),
+            who: e.actor_name.clone().unwrap_or_else(|| "Le service".into()),
+            what: e.describe_fr(),
+        })
+        .collect())
+}
+
+fn form(dossier: &DossierRecord, documents: &[Document], history: &[HistoryRow], today: time::Date) -> Form {
     let f = &dossier.fields;
     let p = &f.provider;
     let a = &f.action;
     let c = &f.costs;
-    let lines = [
-        ("Coûts pédagogiques", &c.pedagogy),
-        ("Rémunération", &c.remuneration),
-        ("Frais d'hébergement", &c.accommodation),
-        ("Frais de repas", &c.meals),
-        ("Frais de transport", &c.transport),
-        ("Formation des tuteurs", &c.tutor_training),
-        ("Allocation de formation", &c.training_allowance),
-        ("Frais annexes divers", &c.misc),
-        ("Ingénierie de formation", &c.engineering),
-    ];
+    // The guide's nine "(HT)" cells, in its order.
+    let lines: Vec<(&str, &Option<String>)> = c.lines().into_iter().map(|(_, label, value)| (label, value)).collect();
     let amounts: Vec<Option<Amount>> =
         lines.iter().map(|(_, v)| v.as_deref().and_then(|v| Amount::parse(v).ok())).collect();
     let total = amounts.iter().flatten().map(|a| a.value()).sum();
@@ -307,34 +322,39 @@ fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> F
         state: dossier.state.label_fr(),
         dates: format!(
             "Créé le {} · mis à jour le {}",
-            day(&Some(dossier.created_at.chars().take(10).collect())),
-            day(&Some(dossier.updated_at.chars().take(10).collect()))
+            crate::domain::french::format_moment(&dossier.created_at),
+            crate::domain::french::format_moment(&dossier.updated_at)
         ),
         company: dossier.company_name.clone(),
         company_lines: vec![
             ("Raison sociale".into(), dossier.company_name.clone()),
             ("N° adhérent".into(), dossier.adherent.clone()),
-            ("Établissement (SIRET)".into(), text(&f.siret)),
+            ("Etablissement (N° de Siret)".into(), text(&f.siret.as_deref().map(format_siret))),
         ],
         provider: vec![
-            ("Raison sociale".into(), text(&p.name)),
-            ("Type d'organisme".into(), text(&p.kind)),
-            ("SIRET".into(), text(&p.siret)),
-            ("N° de déclaration d'activité".into(), text(&p.nda)),
-            ("Formation interne".into(), if p.internal { "oui" } else { "non" }.into()),
+            ("Formation interne".into(), if p.internal { "Oui" } else { "Non" }.into()),
+            ("Nom de l'organisme".into(), text(&p.name)),
+            ("Type".into(), text(&p.kind)),
+            ("N° de Siret".into(), text(&p.siret.as_deref().map(format_siret))),
+            ("N° formateur".into(), text(&p.nda)),
             ("Adresse".into(), text(&p.address)),
             ("Code postal, ville".into(), format!("{} {}", text(&p.postcode), text(&p.city))),
             ("Contact".into(), text(&p.contact)),
             ("Téléphone".into(), text(&p.phone)),
             ("Email".into(), text(&p.email)),
-            ("Paiement direct (subrogation)".into(), if p.direct_payment { "oui" } else { "non" }.into()),
+            ("Paiement direct (subrogation)".into(), if p.direct_payment { "Oui" } else { "Non" }.into()),
         ],
         action: vec![
-            ("Intitulé".into(), text(&a.title)),
-            ("Code CPF".into(), text(&a.cpf_code)),
-            ("Durée".into(), a.hours.as_deref().map_or("—".into(), |h| format!("{} h", h.replace('.', ",")))),
-            ("Début".into(), day(&a.start_date)),
-            ("Fin".into(), day(&a.end_date)),
+            ("Intitulé du stage".into(), text(&a.title)),
+            ("Code formation éligible CPF".into(), text(&a.cpf_code)),
+            (
+                "Durée (Heures)".into(),
+                a.hours
+                    .as_deref()
+                    .and_then(|h| h.parse::<rust_decimal::Decimal>().ok())
+                    .map_or("—".into(), |h| format!("{:.2}", h).replace('.', ",")),
+            ),
+            ("Dates".into(), format!("du {} au {}", day(&a.start_date), day(&a.end_date))),
         ],
         costs: lines
             .iter()
@@ -347,6 +367,7 @@ fn form(dossier: &DossierRecord, documents: &[Document], today: time::Date) -> F
         trainees: f.trainees.iter().map(|t| format!("{} {}", t.last_name, t.first_name)).collect(),
         comment: f.comment.clone().unwrap_or_default(),
         pieces: documents.iter().enumerate().map(|(i, d)| piece_row(i + 1, d)).collect(),
+        history: history.to_vec(),
         printed_on: format_date(today),
     }
 }

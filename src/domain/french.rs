@@ -4,8 +4,9 @@
 //! an amount to its `€`, so neither ever wraps onto its own line.
 
 use rust_decimal::{Decimal, RoundingStrategy};
+use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::Date;
+use time::{Date, Month, OffsetDateTime, UtcOffset, Weekday};
 
 /// U+202F NARROW NO-BREAK SPACE.
 pub const NARROW_NBSP: char = '\u{202F}';
@@ -56,6 +57,29 @@ fn group_thousands(digits: &str) -> String {
         grouped.push(digit);
     }
     grouped
+}
+
+/// A stored RFC 3339 UTC moment in Paris time: `01/02/2019 15:08`.
+pub fn format_moment(text: &str) -> String {
+    let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) else { return text.to_string() };
+    let at = at.to_offset(paris_offset(at));
+    format!("{} {:02}:{:02}", format_date(at.date()), at.hour(), at.minute())
+}
+
+/// Central European Time: UTC+2 from the last Sunday of March, 01:00 UTC, to the last Sunday of
+/// October, 01:00 UTC (the European rule since 1996); UTC+1 otherwise.
+fn paris_offset(at: OffsetDateTime) -> UtcOffset {
+    let at = at.to_offset(UtcOffset::UTC);
+    let last_sunday = |month: Month| {
+        let next = if month == Month::December { Month::January } else { month.next() };
+        let mut day = time::Date::from_calendar_date(at.year(), next, 1).expect("the 1st exists").previous_day();
+        while let Some(d) = day.filter(|d| d.weekday() != Weekday::Sunday) {
+            day = d.previous_day();
+        }
+        day.expect("a month has a Sunday").with_hms(1, 0, 0).expect("01:00 exists").assume_utc()
+    };
+    let summer = at >= last_sunday(Month::March) && at < last_sunday(Month::October);
+    UtcOffset::from_hms(if summer { 2 } else { 1 }, 0, 0).expect("a valid offset")
 }
 
 #[cfg(test)]

@@ -4,8 +4,6 @@
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use time::format_description::well_known::Rfc3339;
-use time::{Month, OffsetDateTime, UtcOffset, Weekday};
 
 use crate::domain::french;
 
@@ -45,25 +43,7 @@ pub fn period(start: Option<&str>, end: Option<&str>) -> String {
 
 /// A stored RFC 3339 UTC moment in Paris time: `01/02/2019 15:08`.
 pub fn moment(text: &str) -> String {
-    let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) else { return text.to_string() };
-    let at = at.to_offset(paris_offset(at));
-    format!("{} {:02}:{:02}", french::format_date(at.date()), at.hour(), at.minute())
-}
-
-/// Central European Time: UTC+2 from the last Sunday of March, 01:00 UTC, to the last Sunday of
-/// October, 01:00 UTC (the European rule since 1996); UTC+1 otherwise.
-fn paris_offset(at: OffsetDateTime) -> UtcOffset {
-    let at = at.to_offset(UtcOffset::UTC);
-    let last_sunday = |month: Month| {
-        let next = if month == Month::December { Month::January } else { month.next() };
-        let mut day = time::Date::from_calendar_date(at.year(), next, 1).expect("the 1st exists").previous_day();
-        while let Some(d) = day.filter(|d| d.weekday() != Weekday::Sunday) {
-            day = d.previous_day();
-        }
-        day.expect("a month has a Sunday").with_hms(1, 0, 0).expect("01:00 exists").assume_utc()
-    };
-    let summer = at >= last_sunday(Month::March) && at < last_sunday(Month::October);
-    UtcOffset::from_hms(if summer { 2 } else { 1 }, 0, 0).expect("a valid offset")
+    french::format_moment(text)
 }
 
 /// `532 octets`, `12 Ko`, `1,2 Mo`.

@@ -197,6 +197,17 @@ async fn a_dossier_prints_with_its_pdf_pieces_behind_separator_pages() {
         "DURAND Julie",
         "programme.pdf",
         "Pièces du dossier",
+        // The guide's labels and its grid of nine "(HT)" cells; the history.
+        "Nom de l'organisme",
+        "N° de Siret",
+        "N° formateur",
+        "Durée (Heures)",
+        "Dates",
+        "Coûts Péda (HT)",
+        "Frais d'ingénierie (HT)",
+        "Formation interne",
+        "Historique",
+        "Pièce jointe : programme.pdf",
     ] {
         assert!(page.contains(wanted), "{wanted:?} not in:\n{page}");
     }
