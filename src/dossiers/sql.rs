@@ -133,7 +133,7 @@ async fn listed_companies(db: &Db, caller: &Caller, company: &str) -> sqlx::Resu
 
 /// One page of the caller's dossiers, and how many match in all. The périmètre is resolved first
 /// into a list of companies, so that each query reads the indexes on (company_id, state,
-/// updated_at) and (company_id, updated_at) directly.
+/// updated_at, number, id) and (company_id, updated_at, number, id) directly (migration 0014).
 pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sqlx::Result<(i64, Vec<DossierSummary>)> {
     let companies = listed_companies(db, caller, listing.company.trim()).await?;
     if companies.as_ref().is_some_and(Vec::is_empty) {
@@ -170,9 +170,11 @@ pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sq
         count = count.bind(value);
     }
     let total: i64 = count.fetch_one(db).await?;
+    // The page's ids first, skipping rows in the indexes only; then its rows.
+    let order = listing.sort.order_by();
     let sql = format!(
-        "{SELECT} {filter} order by {} limit {} offset {}",
-        listing.sort.order_by(),
+        "{SELECT} where d.id in (select d.id from dossiers d {filter} order by {order} limit {} offset {}) \
+         order by {order}",
         listing.limit.clamp(0, 1000),
         listing.offset.max(0)
     );
