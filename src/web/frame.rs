@@ -112,6 +112,18 @@ impl Frame {
         Ok(frame)
     }
 
+    /// A page of any signed-in person: with the menu of the company they act for when there is
+    /// one (an employer's always), and staff's desk menu for staff.
+    pub async fn of_person(state: &AppState, session: &Session, title: &str, here: &str) -> PageResult<Frame> {
+        match session.company.clone() {
+            Some(company) => {
+                let acting = Acting { session: session.clone(), company };
+                Frame::of(state, &acting, title, here).await
+            }
+            None => Frame::desk(state, session, title, here).await,
+        }
+    }
+
     /// A page of a signed-in person without a company's menu (OPCO staff's desk); staff get the
     /// desk's menu.
     pub async fn desk(state: &AppState, session: &Session, title: &str, here: &str) -> PageResult<Frame> {

@@ -123,7 +123,7 @@ pub async fn search(
     Person(session): Person,
     Query(s): Query<SearchQuery>,
 ) -> PageResult {
-    let frame = Frame::desk(&state, &session, "Recherche", "recherche").await?;
+    let frame = Frame::of_person(&state, &session, "Recherche", "recherche").await?;
     let perimetre = crate::auth::perimetre(&state.db, &session.caller).await?;
     let page = s.page.unwrap_or(1).clamp(1, 500);
     let mut view = SearchPage {

@@ -72,7 +72,7 @@ pub async fn show(
 ) -> PageResult {
     let caller = &session.caller;
     let d = sql::find_visible(&state.db, caller, &id).await?.ok_or_else(PageError::not_found)?;
-    let frame = Frame::desk(&state, &session, &d.title, "piece").await?;
+    let frame = Frame::of_person(&state, &session, &d.title, "piece").await?;
     let (status, warning) = reading(&d);
     let pages = sql::page_texts(&state.db, &d.id, TEXT_SHOWN + 1).await?;
     let cut = pages.iter().map(|(_, _, t)| t.chars().count()).sum::<usize>() > TEXT_SHOWN;

@@ -723,6 +723,7 @@ async fn the_search_page_keeps_the_whole_search_in_its_address_and_its_facets_fi
     employer.sign_in(&claire.email, &claire.password).await;
     let theirs = employer.page("/recherche?q=ornithorynque", StatusCode::OK).await;
     assert!(theirs.contains("<strong>1</strong> pièce trouvée"), "{theirs}");
+    assert!(theirs.contains("Brouillons (") && !theirs.contains("Pièces à vérifier"), "their company's menu: {theirs}");
 }
 
 #[tokio::test]
