@@ -375,6 +375,17 @@ async fn an_assistant_works_from_the_desk_and_searches_as_they_type() {
     browser.client.find(Locator::Id("kind")).await.unwrap().select_by_value("programme").await.unwrap();
     browser.until_text("0 pièce trouvée").await;
     assert!(browser.path().await.contains("kind=programme"), "{}", browser.path().await);
+
+    // A dossier waiting for a decision, granted from the desk.
+    browser.click_link("Accueil").await;
+    browser.until_text("Dossiers en attente de décision (2)").await;
+    browser.click_link("26.A.90102.1").await;
+    browser.until_text("Instruction").await;
+    browser.check("instruction").await;
+    browser.click("button[value=granted]").await;
+    browser.until_text("Le dossier est accordé.").await;
+    let api: Value = app.get(app.assistant(), "/api/v1/dossiers/26.A.90102.1").await.json().await.unwrap();
+    assert_eq!(api["state"], "granted");
     browser.close().await;
 
     // An employer has no desk.
