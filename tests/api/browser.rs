@@ -263,8 +263,10 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     browser.until_text("Étape 2 sur 4 : Modules complémentaires").await;
     browser.check("demande-2-modules").await;
     browser.click("button[value=enregistrer]").await;
-    let drafts = browser.until_text("Brouillons (2)").await;
-    assert!(drafts.contains("BUREAUTIQUE"), "{drafts}");
+    // (The menu of step 2 already says "Brouillons (2)": wait for the list itself.)
+    let drafts = browser.until_text("BUREAUTIQUE").await;
+    assert!(drafts.contains("Brouillons (2)"), "{drafts}");
+    assert!(browser.path().await.starts_with("/dossiers?etat=brouillon"), "{}", browser.path().await);
 
     // The draft's page: the programme attached, its kind chosen.
     let number =
