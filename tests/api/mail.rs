@@ -167,6 +167,26 @@ async fn a_relay_that_does_not_answer_costs_the_person_nothing_but_the_mail() {
     let answer = visitor.post("/mot-de-passe-oublie", &[("csrf", &csrf), ("email", &claire.email)]).await;
     assert_eq!(answer.status(), StatusCode::OK);
     assert!(started.elapsed() < Duration::from_secs(5), "the page does not wait for the relay");
+    // The reset link is made after the answer; a link made after it would be spent by it (each
+    // new link ends the earlier ones): wait until it is made, then the operator's.
+    let user_id: String = sqlx::query_scalar("select id from users where email = $1")
+        .bind(&claire.email)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !pieces::auth::links::made_within(
+        &app.state.db,
+        &user_id,
+        pieces::auth::links::Purpose::Reset,
+        Duration::from_secs(120),
+    )
+    .await
+    .unwrap()
+    {
+        assert!(Instant::now() < deadline, "the reset link was never made");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let link =
         pieces::admin::password_link(&app.state.db, &app.base, &claire.email, pieces::auth::links::Purpose::Reset)
             .await
