@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use sqlx::Row;
 
 use crate::auth::links::{self, Purpose};
-use crate::auth::{hash_token, new_token, Role};
+use crate::auth::Role;
 use crate::db::{new_id, now, Db};
 use crate::domain::Siret;
 
@@ -160,8 +160,19 @@ pub async fn upsert_user(
     .context("cannot save the user")?;
     let user_id: String =
         sqlx::query("select id from users where login = $1").bind(login).fetch_one(&mut *tx).await?.try_get("id")?;
-    sqlx::query("delete from user_companies where user_id = $1").bind(&user_id).execute(&mut *tx).await?;
-    for company in &company_ids {
+    // Exactly `companies`, keeping what the user had on those they keep (Utilisateurs' rights).
+    let kept: Vec<String> = sqlx::query_scalar("select company_id from user_companies where user_id = $1")
+        .bind(&user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    for gone in kept.iter().filter(|c| !company_ids.contains(c)) {
+        sqlx::query("delete from user_companies where user_id = $1 and company_id = $2")
+            .bind(&user_id)
+            .bind(gone)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for company in company_ids.iter().filter(|c| !kept.contains(c)) {
         sqlx::query("insert into user_companies (user_id, company_id) values ($1, $2)")
             .bind(&user_id)
             .bind(company)
@@ -170,6 +181,17 @@ pub async fn upsert_user(
     }
     tx.commit().await?;
     Ok(user_id)
+}
+
+/// Whether `login` administers the users of every company of its périmètre (Utilisateurs).
+pub async fn set_administers(db: &Db, login: &str, administers: bool) -> anyhow::Result<()> {
+    let user_id = user_id(db, login).await?;
+    sqlx::query("update user_companies set administers = $1 where user_id = $2")
+        .bind(i64::from(administers))
+        .bind(&user_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Sets the direct phone line of `login` (an assistant's "ligne directe" on invoices).
@@ -228,24 +250,7 @@ pub async fn password_link(db: &Db, public_base: &str, login: &str, purpose: Pur
 /// revoked first (so a user holds one token per label). Returns the token, shown only now.
 pub async fn issue_token(db: &Db, login: &str, label: &str, replace: bool) -> anyhow::Result<String> {
     let user_id = user_id(db, login).await?;
-    let token = new_token();
-    let mut tx = db.begin().await?;
-    if replace {
-        sqlx::query("update api_tokens set revoked_at = $1 where user_id = $2 and label = $3 and revoked_at is null")
-            .bind(now())
-            .bind(&user_id)
-            .bind(label)
-            .execute(&mut *tx)
-            .await?;
-    }
-    sqlx::query("insert into api_tokens (id, user_id, token_hash, label, created_at) values ($1, $2, $3, $4, $5)")
-        .bind(new_id())
-        .bind(&user_id)
-        .bind(hash_token(&token))
-        .bind(label)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(token)
+    crate::auth::accounts::create_token(db, &user_id, label, replace).await?.with_context(|| {
+        format!("{login:?} holds {} tokens already: revoke some first", crate::auth::accounts::MAX_LIVE_TOKENS)
+    })
 }

@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::health::router())
         .merge(crate::dossiers::router())
         .merge(crate::documents::router())
+        .merge(crate::dossier_print::router())
         .merge(crate::search::router())
         .merge(crate::invoice::router())
         .merge(crate::companies::router())

@@ -93,6 +93,9 @@ enum Command {
     /// Internal: join PDFs into one (the sandboxed side of printing a dossier with its pieces).
     #[command(hide = true)]
     MergePdf { output: std::path::PathBuf, inputs: Vec<std::path::PathBuf> },
+    /// Internal: scale an image into a PNG thumbnail (the sandboxed side of a piece's thumbnail).
+    #[command(hide = true)]
+    Thumbnail { input: std::path::PathBuf, output: std::path::PathBuf },
 }
 
 /// Runs the command: the sandboxed PDF reader directly (no runtime, no logging, one thread),
@@ -103,6 +106,9 @@ pub fn main(cli: Cli) -> ExitCode {
     }
     if let Command::MergePdf { output, inputs } = &cli.command {
         return crate::render::merge::merge_main(output, inputs);
+    }
+    if let Command::Thumbnail { input, output } = &cli.command {
+        return crate::extract::thumbnail::thumbnail_main(input, output);
     }
     crate::telemetry::init();
     match tokio::runtime::Runtime::new() {
@@ -151,6 +157,10 @@ enum AdminCommand {
         /// Print a one-time link (valid 72 h) with which the user chooses a password.
         #[arg(long)]
         invite: bool,
+        /// An employer who administers the users of the companies given (Utilisateurs: invites
+        /// people and withdraws their access); without it, the user does not.
+        #[arg(long)]
+        administers: bool,
     },
     /// Print a one-time link (valid 1 h) with which a user who forgot their password chooses a
     /// new one (without --smtp-url, the operator hands it over).
@@ -187,6 +197,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Verify { config, repair } => crate::storage::audit::run_command(config, repair).await,
         Command::ExtractPdf { file } => return crate::extract::child::child_main(&file),
         Command::MergePdf { output, inputs } => return crate::render::merge::merge_main(&output, &inputs),
+        Command::Thumbnail { input, output } => return crate::extract::thumbnail::thumbnail_main(&input, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -221,9 +232,13 @@ async fn run_admin(config: Config, action: AdminCommand) -> anyhow::Result<()> {
                 admin::upsert_establishment(db, &adherent, &siret, &name, postcode.as_deref(), city.as_deref()).await?;
             println!("établissement {siret} enregistré pour l'entreprise {adherent}");
         }
-        AdminCommand::User { login, name, role, companies, phone, email, invite } => {
+        AdminCommand::User { login, name, role, companies, phone, email, invite, administers } => {
             let companies: Vec<&str> = companies.iter().map(String::as_str).collect();
+            if administers && role != Role::Employer {
+                anyhow::bail!("--administers is for employers: staff do not manage a company's users");
+            }
             admin::upsert_user(db, &login, &name, role, &companies).await?;
+            admin::set_administers(db, &login, administers).await?;
             if phone.is_some() {
                 admin::set_phone(db, &login, phone.as_deref()).await?;
             }

@@ -208,6 +208,8 @@ pub async fn seed(state: &AppState) -> anyhow::Result<DemoLogin> {
         )
         .await?;
         let user_id = admin::upsert_user(db, seed.login, seed.display_name, Role::Employer, &[&adherent]).await?;
+        // Each company's first employer administers its users (Utilisateurs).
+        admin::set_administers(db, seed.login, true).await?;
         let mut dossiers = Vec::new();
         for (number, target, title) in seed.dossiers {
             seed_dossier(state, &adherent, seed.siret, &user_id, number, target, title).await?;

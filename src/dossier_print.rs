@@ -1,6 +1,8 @@
 //! "Imprimer le dossier": `GET /api/v1/dossiers/{number}/print` renders the dossier page (état,
-//! company, organisme, action, the nine cost lines, stagiaires, the list of pieces) as a PDF with
-//! Typst (here rather than in `dossiers`, since it lists and joins the pieces). With `?with_pieces=true` the PDF pieces follow, each behind a separator page naming it.
+//! company, organisme, action, the nine cost lines, stagiaires, the list of pieces, the invoices
+//! and credit notes, the history) as a PDF with Typst. A feature of its own, above `dossiers`,
+//! `documents` and `invoice`, since it shows all three. With `?with_pieces=true` the PDF pieces
+//! follow, each behind a separator page naming it.
 //! Pieces are joined in a sandboxed child process (they are uploaded files), and only those the
 //! reader has read whole and without trouble; the others' separator says why they are not joined.
 
@@ -12,8 +14,8 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use super::Document;
 use crate::auth::Caller;
+use crate::documents::{sql as documents_sql, Document};
 use crate::domain::french::{format_date, format_eur, format_siret};
 use crate::domain::Amount;
 use crate::dossiers::sql::DossierRecord;
@@ -24,8 +26,12 @@ use crate::state::AppState;
 
 use crate::render::{self, or_dash as text, PdfIdentity, Template};
 
-const DOSSIER: Template = Template { name: "dossier", source: include_str!("../../templates/dossier.typ") };
-const SEPARATOR: Template = Template { name: "separator", source: include_str!("../../templates/separator.typ") };
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/api/v1/dossiers/{number}/print", axum::routing::get(print_dossier))
+}
+
+const DOSSIER: Template = Template { name: "dossier", source: include_str!("../templates/dossier.typ") };
+const SEPARATOR: Template = Template { name: "separator", source: include_str!("../templates/separator.typ") };
 
 /// The most bytes of pieces joined into one printed dossier.
 const MAX_JOINED_BYTES: u64 = 200 * 1024 * 1024;
@@ -51,14 +57,15 @@ pub async fn print_dossier(
     let dossier = crate::dossiers::sql::find_visible(&state.db, &caller, &number)
         .await?
         .ok_or_else(AppError::dossier_not_found)?;
-    let documents = super::sql::list_for_dossier(&state.db, &dossier.id).await?;
+    let documents = documents_sql::list_for_dossier(&state.db, &dossier.id).await?;
     let history = history_rows(&state, &dossier).await?;
+    let invoices = invoice_rows(&state, &dossier).await?;
     let today = render::today();
     let number = dossier.number.clone();
     let pdf = if params.with_pieces {
-        with_pieces(&state, dossier, documents, history, today).await?
+        with_pieces(&state, dossier, documents, history, invoices, today).await?
     } else {
-        let pages = move || render_pages(&dossier, &documents, &history, today, false);
+        let pages = move || render_pages(&dossier, &documents, &history, &invoices, today, false);
         let mut pages = blocking(pages).await?;
         Body::from(pages.swap_remove(0))
     };
@@ -79,6 +86,7 @@ async fn with_pieces(
     dossier: DossierRecord,
     documents: Vec<Document>,
     history: Vec<HistoryRow>,
+    invoices: Vec<InvoiceRow>,
     today: time::Date,
 ) -> AppResult<Body> {
     let total: u64 = documents.iter().filter(|d| joinable(d)).map(|d| d.size as u64).sum();
@@ -107,7 +115,7 @@ async fn with_pieces(
         tempfile::tempdir_in(state.config.storage_dir().join("tmp")).map_err(|e| AppError::internal(e.into()))?;
     let failed = |e: std::io::Error| AppError::internal(e.into());
     let listed = documents.clone();
-    let pages = blocking(move || render_pages(&dossier, &listed, &history, today, true)).await?;
+    let pages = blocking(move || render_pages(&dossier, &listed, &history, &invoices, today, true)).await?;
     // The dossier page, then per piece its separator and, when joinable, the piece itself.
     let mut inputs = Vec::new();
     for (n, page) in pages.iter().enumerate() {
@@ -151,7 +159,7 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> AppResult<T> + Send 
 fn joinable(document: &Document) -> bool {
     let soft = |code: &str| ["page_cap", "text_cap", "ocr_off", "ocr_failed", "render_failed"].contains(&code);
     document.mime_type == "application/pdf"
-        && document.text_status == super::sql::TextStatus::Done
+        && document.text_status == documents_sql::TextStatus::Done
         && document.text_problem.as_ref().is_none_or(|p| soft(&p.code))
 }
 
@@ -177,13 +185,15 @@ fn render_pages(
     dossier: &DossierRecord,
     documents: &[Document],
     history: &[HistoryRow],
+    invoices: &[InvoiceRow],
     today: time::Date,
     with_separators: bool,
 ) -> AppResult<Vec<Vec<u8>>> {
     let failed = |e: render::RenderError| AppError::internal(e.into());
     let identity = PdfIdentity { ident: &format!("dossier:{}", dossier.number), date: today };
     let mut pages =
-        vec![render::render_pdf(&DOSSIER, &form(dossier, documents, history, today), &[], &identity).map_err(failed)?];
+        vec![render::render_pdf(&DOSSIER, &form(dossier, documents, history, invoices, today), &[], &identity)
+            .map_err(failed)?];
     if with_separators {
         for (n, document) in documents.iter().enumerate() {
             let separator = Separator::new(dossier, document, n + 1, documents.len(), joinable(document));
@@ -208,6 +218,7 @@ struct Form {
     trainees: Vec<String>,
     comment: String,
     pieces: Vec<PieceRow>,
+    invoices: Vec<InvoiceRow>,
     history: Vec<HistoryRow>,
     printed_on: String,
 }
@@ -307,7 +318,44 @@ async fn history_rows(state: &AppState, dossier: &DossierRecord) -> AppResult<Ve
         .collect())
 }
 
-fn form(dossier: &DossierRecord, documents: &[Document], history: &[HistoryRow], today: time::Date) -> Form {
+/// One of the dossier's invoices or credit notes, as its Factures tab lists it.
+#[derive(Clone, Serialize)]
+struct InvoiceRow {
+    number: String,
+    kind: &'static str,
+    date: String,
+    total_ttc: String,
+    /// "Émise", "Annulée par un avoir", or the invoice a credit note cancels.
+    status: String,
+}
+
+async fn invoice_rows(state: &AppState, dossier: &DossierRecord) -> AppResult<Vec<InvoiceRow>> {
+    use crate::invoice::document::TypeCode;
+    let invoices = crate::invoice::sql::list_for_dossier(&state.db, &dossier.id).await?;
+    Ok(invoices
+        .iter()
+        .map(|i| InvoiceRow {
+            number: i.number.clone(),
+            kind: if i.type_code == TypeCode::CreditNote { "Avoir" } else { "Facture" },
+            date: day(&Some(i.issue_date.clone())),
+            total_ttc: rust_decimal::Decimal::from_str_exact(&i.total_ttc)
+                .map_or_else(|_| i.total_ttc.clone(), format_eur),
+            status: match (&i.credits, &i.credited_by) {
+                (Some(credited), _) => format!("Annule la facture {credited}"),
+                (None, Some(by)) => format!("Annulée par l'avoir {by}"),
+                (None, None) => "Émise".into(),
+            },
+        })
+        .collect())
+}
+
+fn form(
+    dossier: &DossierRecord,
+    documents: &[Document],
+    history: &[HistoryRow],
+    invoices: &[InvoiceRow],
+    today: time::Date,
+) -> Form {
     let f = &dossier.fields;
     let p = &f.provider;
     let a = &f.action;
@@ -367,6 +415,7 @@ fn form(dossier: &DossierRecord, documents: &[Document], history: &[HistoryRow],
         trainees: f.trainees.iter().map(|t| format!("{} {}", t.last_name, t.first_name)).collect(),
         comment: f.comment.clone().unwrap_or_default(),
         pieces: documents.iter().enumerate().map(|(i, d)| piece_row(i + 1, d)).collect(),
+        invoices: invoices.to_vec(),
         history: history.to_vec(),
         printed_on: format_date(today),
     }

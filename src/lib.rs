@@ -26,6 +26,8 @@ pub mod demo;
 pub mod documents;
 /// Parsed domain values: SIRET, dossier number, SHA-256, amounts.
 pub mod domain;
+/// "Imprimer le dossier": the dossier as a PDF, with its pieces, invoices and history.
+pub mod dossier_print;
 /// Training-funding dossiers: model, SQL, routes, history.
 pub mod dossiers;
 /// `AppError`, rendered as RFC 9457 problem+json.

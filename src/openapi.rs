@@ -37,7 +37,7 @@ use crate::state::AppState;
         crate::invoice::routes::issue_invoice,
         crate::invoice::routes::get_invoice,
         crate::invoice::routes::get_invoice_pdf,
-        crate::documents::print::print_dossier,
+        crate::dossier_print::print_dossier,
         crate::invoice::routes::credit_invoice,
         crate::companies::get_company,
         openapi_json,

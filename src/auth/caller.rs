@@ -5,8 +5,11 @@ use axum::http::{header, request::Parts};
 use sqlx::Row;
 
 use super::{hash_token, Role};
-use crate::db::Db;
+use crate::db::{format_time, Db};
 use crate::error::AppError;
+
+/// How stale a token's "last used" may get before a request writes it again.
+const LAST_USED_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -51,14 +54,24 @@ where
             .filter(|token| !token.is_empty())
             .ok_or_else(AppError::unauthenticated)?;
         let row = sqlx::query(
-            "select u.id, u.login, u.role from api_tokens t join users u on u.id = t.user_id \
-             where t.token_hash = $1 and t.revoked_at is null",
+            "select t.id as token_id, t.last_used_at, u.id, u.login, u.role from api_tokens t \
+             join users u on u.id = t.user_id where t.token_hash = $1 and t.revoked_at is null",
         )
         .bind(hash_token(token))
         .fetch_optional(&db)
         .await?
         .ok_or_else(AppError::unauthenticated)?;
         let role: String = row.try_get("role")?;
+        // "Last used" on the person's tokens page: written at most once a minute per token.
+        let now = time::OffsetDateTime::now_utc();
+        let last_used: Option<String> = row.try_get("last_used_at")?;
+        if last_used.is_none_or(|at| at < format_time(now - LAST_USED_EVERY)) {
+            sqlx::query("update api_tokens set last_used_at = $1 where id = $2")
+                .bind(format_time(now))
+                .bind(row.try_get::<String, _>("token_id")?)
+                .execute(&db)
+                .await?;
+        }
         Ok(Caller {
             user_id: row.try_get("id")?,
             login: row.try_get("login")?,

@@ -3,6 +3,7 @@
 //! takes a `Caller`, every page a session that holds one; périmètre checks are part of the SQL
 //! that loads dossiers and documents, so a foreign one is simply "not found".
 
+pub mod accounts;
 mod caller;
 pub mod links;
 pub mod password;

@@ -32,6 +32,8 @@ pub struct ActingFor {
     pub id: String,
     pub adherent: String,
     pub name: String,
+    /// The person administers the company's users (Utilisateurs).
+    pub administers: bool,
 }
 
 /// Opens a session for `user_id`, acting for `company_id` when given; returns the cookie's secret.
@@ -61,7 +63,7 @@ pub async fn find(db: &Db, secret: &str) -> sqlx::Result<Option<Session>> {
     let row = sqlx::query(
         "select s.token_hash, s.csrf, s.last_seen_at, u.id, u.login, u.role, u.display_name, \
                 c.id as company_id, c.adherent_number, c.name as company_name, \
-                uc.company_id as perimetre_company \
+                uc.company_id as perimetre_company, uc.administers \
          from sessions s join users u on u.id = s.user_id \
          left join companies c on c.id = s.company_id \
          left join user_companies uc on uc.user_id = u.id and uc.company_id = s.company_id \
@@ -79,9 +81,12 @@ pub async fn find(db: &Db, secret: &str) -> sqlx::Result<Option<Session>> {
     let caller = Caller { user_id: row.try_get("id")?, login: row.try_get("login")?, role };
     let in_perimetre = row.try_get::<Option<String>, _>("perimetre_company")?.is_some();
     let company = match row.try_get::<Option<String>, _>("company_id")? {
-        Some(id) if in_perimetre || role == Role::Admin => {
-            Some(ActingFor { id, adherent: row.try_get("adherent_number")?, name: row.try_get("company_name")? })
-        }
+        Some(id) if in_perimetre || role == Role::Admin => Some(ActingFor {
+            id,
+            adherent: row.try_get("adherent_number")?,
+            name: row.try_get("company_name")?,
+            administers: row.try_get::<Option<i64>, _>("administers")? == Some(1),
+        }),
         _ => None,
     };
     let session = Session {

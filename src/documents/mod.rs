@@ -4,7 +4,6 @@
 pub mod form;
 pub mod index;
 pub mod ingest;
-pub mod print;
 pub mod queue;
 pub mod remove;
 pub mod routes;

@@ -38,7 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/dossiers/{number}", delete(super::remove::delete_dossier))
         .route("/api/v1/documents/{id}/content", get(download_document))
         .route("/api/v1/documents/{id}/similar", get(super::similar::similar))
-        .route("/api/v1/dossiers/{number}/print", get(super::print::print_dossier))
 }
 
 /// The multipart form of an upload: one or more `file` parts (at most `MAX_FILES`, sharing the

@@ -75,6 +75,11 @@ pub struct Document {
     pub kind_mismatch: bool,
     /// The invoice data of an electronic invoice (Factur-X, ZUGFeRD, XRechnung).
     pub facturx: Option<FacturX>,
+    /// The blob and size of the first page's thumbnail, once made (pages show it; the API
+    /// does not).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub thumbnail: Option<(Sha256Hex, i64)>,
 }
 
 impl Document {
@@ -100,6 +105,7 @@ impl Document {
             classification: None,
             kind_mismatch: false,
             facturx: None,
+            thumbnail: None,
         }
     }
 }
@@ -232,6 +238,10 @@ pub(super) fn from_row(row: &AnyRow) -> sqlx::Result<Document> {
         classification: classification(row)?,
         kind_mismatch: row.try_get::<i64, _>("kind_mismatch")? != 0,
         facturx: json_column(row, "facturx")?,
+        thumbnail: match row.try_get::<Option<String>, _>("thumbnail_sha256")?.as_deref().map(Sha256Hex::parse) {
+            Some(Some(sha)) => Some((sha, row.try_get::<Option<i64>, _>("thumbnail_size")?.unwrap_or(0))),
+            _ => None,
+        },
     })
 }
 

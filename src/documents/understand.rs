@@ -48,7 +48,8 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
     })
     .await?;
     let mismatch = given.is_some_and(|g| g != classification.kind && classification.confidence >= MISMATCH_CONFIDENCE);
-    record(&state.db, job, &understanding, &classification, mismatch).await?;
+    let thumbnail = thumbnail(state, &path, &mime_type, work.path()).await;
+    record(&state.db, job, &understanding, &classification, mismatch, thumbnail).await?;
     state.search_wake.notify_one();
     tracing::info!(
         document = %job.document_id, pages = understanding.page_count, kind = classification.kind.code(),
@@ -56,6 +57,28 @@ pub async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
         "piece understood"
     );
     Ok(())
+}
+
+/// The piece's thumbnail, made and stored as a blob; `None` when none can be made (or stored:
+/// the piece's reading does not depend on its picture).
+async fn thumbnail(
+    state: &AppState,
+    piece: &std::path::Path,
+    mime: &str,
+    work: &std::path::Path,
+) -> Option<(Sha256Hex, u64)> {
+    use sha2::Digest;
+    let exe = state.config.helper_exe.clone().map_or_else(std::env::current_exe, Ok).ok()?;
+    let file = crate::extract::thumbnail::make(&exe, piece, mime, work).await?;
+    let bytes = tokio::fs::read(&file).await.ok()?;
+    let sha256 = Sha256Hex::from_digest(&sha2::Sha256::digest(&bytes));
+    match state.storage.put_file(&sha256, &file, bytes.len() as u64).await {
+        Ok(()) => Some((sha256, bytes.len() as u64)),
+        Err(error) => {
+            tracing::warn!(error = %error, "a thumbnail could not be stored");
+            None
+        }
+    }
 }
 
 async fn fetch(state: &AppState, sha256: &Sha256Hex, size: u64, path: &std::path::Path) -> anyhow::Result<()> {
@@ -74,6 +97,7 @@ async fn record(
     understanding: &Reading,
     classification: &Classification,
     mismatch: bool,
+    thumbnail: Option<(Sha256Hex, u64)>,
 ) -> anyhow::Result<()> {
     let json = |value: serde_json::Result<String>| value.unwrap_or_else(|_| "null".into());
     let mut tx = db.begin().await?;
@@ -90,7 +114,7 @@ async fn record(
     sqlx::query(
         "update documents set text_status = $2, text_reason = $3, page_count = $4, pages_without_text = $5, \
          detected_kind = $6, kind_confidence = $7, kind_reasons = $8, other_kinds = $9, kind_mismatch = $10, \
-         facturx = $11 where id = $1",
+         facturx = $11, thumbnail_sha256 = $12, thumbnail_size = $13 where id = $1",
     )
     .bind(&job.document_id)
     .bind(if understanding.is_read() { TextStatus::Done } else { TextStatus::Failed }.as_str())
@@ -103,6 +127,8 @@ async fn record(
     .bind(json(serde_json::to_string(&classification.other_kinds)))
     .bind(i64::from(mismatch))
     .bind(understanding.facturx.as_ref().map(|f| json(serde_json::to_string(f))))
+    .bind(thumbnail.as_ref().map(|(sha, _)| sha.to_string()))
+    .bind(thumbnail.map(|(_, size)| size as i64))
     .execute(&mut *tx)
     .await?;
     jobs::finish(&mut tx, job).await?;

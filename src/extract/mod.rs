@@ -11,6 +11,7 @@ pub mod pdf_text;
 pub mod reader;
 #[cfg(test)]
 mod sample_tests;
+pub mod thumbnail;
 pub mod tiff;
 
 pub use facturx::{read_cii, read_pdf, FacturX};

@@ -1,4 +1,4 @@
-//! `pieces gc`: removes the blobs that no piece references, such as the blob of an upload whose
+//! `pieces gc`: removes the blobs that no piece references (as its bytes or its thumbnail), such as the blob of an upload whose
 //! row was never committed (a crash, a dossier closed meanwhile), and the temporary files of
 //! blob writes cut short. It lists the store (local files or S3) page by page with each object's
 //! last-modified time and keeps every blob written within the grace period.
@@ -122,12 +122,16 @@ fn is_temporary(key: &str) -> bool {
     key.rsplit('/').next().is_some_and(|name| name.starts_with(TEMPORARY))
 }
 
-/// Which of `shas` a piece references (a query per 500).
+/// Which of `shas` a piece references, as its bytes or its thumbnail (a query per 500).
 async fn referenced(db: &Db, shas: &[String]) -> sqlx::Result<HashSet<String>> {
     let mut found = HashSet::new();
     for chunk in shas.chunks(500) {
         let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("select distinct sha256 from documents where sha256 in ({})", marks.join(", "));
+        let marks = marks.join(", ");
+        let sql = format!(
+            "select sha256 from documents where sha256 in ({marks}) \
+             union select thumbnail_sha256 from documents where thumbnail_sha256 in ({marks})"
+        );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for sha in chunk {
             query = query.bind(sha);

@@ -21,15 +21,16 @@ fn asset(stem: &str, extension: &str, bytes: &'static [u8], content_type: &'stat
     Asset { name: format!("{stem}-{hash}.{extension}"), bytes, content_type }
 }
 
-static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
     [
         asset("pieces", "css", include_bytes!("../../static/pieces.css"), "text/css; charset=utf-8"),
         asset("pieces", "js", include_bytes!("../../static/pieces.js"), "text/javascript; charset=utf-8"),
         asset("icone", "svg", include_bytes!("../../static/icone.svg"), "image/svg+xml"),
+        asset("piece", "svg", include_bytes!("../../static/piece.svg"), "image/svg+xml"),
     ]
 });
 
-static URLS: LazyLock<[String; 3]> = LazyLock::new(|| ASSETS.each_ref().map(|a| format!("/static/{}", a.name)));
+static URLS: LazyLock<[String; 4]> = LazyLock::new(|| ASSETS.each_ref().map(|a| format!("/static/{}", a.name)));
 
 pub fn css() -> &'static str {
     &URLS[0]
@@ -41,6 +42,11 @@ pub fn js() -> &'static str {
 
 pub fn icon() -> &'static str {
     &URLS[2]
+}
+
+/// The picture of a piece that has no thumbnail (yet): its bytes, and their type.
+pub fn piece_icon() -> (&'static [u8], &'static str) {
+    (ASSETS[3].bytes, ASSETS[3].content_type)
 }
 
 /// `GET /static/{name}`: the file, cached for a year; a name of an older version is a 404.

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
-use super::dossiers::{reading, DossierView, Notice};
+use super::dossier::{reading, DossierView, Notice};
 use super::error::{PageError, PageResult};
 use super::format;
 use super::person::{check_csrf, Person};
@@ -67,7 +67,7 @@ pub async fn attach(
         return Ok(Redirect::to(&to).into_response());
     }
     let view = DossierView { tab: "documents".into(), joined, already, notices, ..Default::default() };
-    super::dossiers::page(&state, session, &number, view, axum::http::StatusCode::UNPROCESSABLE_ENTITY).await
+    super::dossier::page(&state, session, &number, view, axum::http::StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 /// A piece's reading, for the page's script.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::Form;
 use serde::Deserialize;
 
-use super::dossiers::reading;
+use super::dossier::reading;
 use super::error::{html, PageError, PageResult};
 use super::format;
 use super::frame::Frame;
@@ -165,6 +165,34 @@ pub async fn file(
     let d = sql::find_visible(&state.db, &session.caller, &id).await?.ok_or_else(PageError::not_found)?;
     let inline = query.telecharger.is_none();
     Ok(crate::documents::routes::send_document_as(&state, d, &headers, inline).await?)
+}
+
+/// `GET /pieces/{id}/vignette`: the thumbnail of the piece's first page (PNG), or an icon while
+/// it has none (not read yet, or not a picture that can be made); verified like every blob.
+pub async fn thumbnail(State(state): State<AppState>, Person(session): Person, Path(id): Path<String>) -> PageResult {
+    use axum::http::{header, HeaderValue};
+    use futures_util::StreamExt;
+    let d = sql::find_visible(&state.db, &session.caller, &id).await?.ok_or_else(PageError::not_found)?;
+    let (bytes, content_type, cache): (Vec<u8>, &str, &str) = match d.thumbnail {
+        Some((sha256, size)) => {
+            let failed = |e: anyhow::Error| PageError::from(crate::error::AppError::internal(e));
+            let mut stream = state.storage.get_verified(&sha256, size as u64).await.map_err(|e| failed(e.into()))?;
+            let mut bytes = Vec::with_capacity(size as usize);
+            while let Some(chunk) = stream.next().await {
+                bytes.extend_from_slice(&chunk.map_err(|e| failed(e.into()))?);
+            }
+            (bytes, "image/png", "private, max-age=86400")
+        }
+        None => {
+            let (bytes, content_type) = super::assets::piece_icon();
+            (bytes.to_vec(), content_type, "private, max-age=60")
+        }
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).expect("a static type"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_str(cache).expect("a static value"));
+    Ok(response)
 }
 
 #[derive(Deserialize)]

@@ -294,7 +294,27 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     // The scan was a mistake: removed from the draft.
     browser.click_link("Afficher la liste des documents à jour").await;
     let remove = Locator::Css("button[aria-label='Retirer emargement-scan.png']");
-    browser.client.wait().at_most(Duration::from_secs(15)).for_element(remove).await.unwrap().click().await.unwrap();
+    let remove = browser.client.wait().at_most(Duration::from_secs(15)).for_element(remove).await.unwrap();
+    // Each piece by a thumbnail of its first page (PNGs of 160 pixels at most a side).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let widths = browser
+            .client
+            .execute(
+                "return [...document.querySelectorAll('img.vignette')].map(i => i.complete ? i.naturalWidth : -1);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let widths: Vec<i64> = serde_json::from_value(widths).unwrap();
+        if widths.len() == 2 && widths.iter().all(|w| *w > 40 && *w <= 160) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "thumbnails' widths: {widths:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.check("dossier-documents-vignettes").await;
+    remove.click().await.unwrap();
     browser.until_text("La pièce est retirée du dossier.").await;
     let stored = app.documents_of(app.employer_a(), &number).await;
     assert_eq!(stored.len(), 1, "{stored:?}");
@@ -439,7 +459,173 @@ async fn an_employer_sees_the_totals_as_they_type_and_issues_the_invoice_once() 
     let invoices = browser.text().await;
     assert!(!invoices.contains("FE2026-00002"), "one invoice: {invoices}");
     browser.check("dossier-factures").await;
+    // Downloaded as the browser does, with its session: the PDF, under the invoice's name.
+    let link = browser.client.find(Locator::Css("a[href^='/factures/FE2026-00001/pdf']")).await.unwrap();
+    let href = link.attr("href").await.unwrap().unwrap();
+    let fetched = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch(arguments[0]).then(async r => done([r.status, r.headers.get('content-type'),\
+               r.headers.get('content-disposition'), new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))]))\
+             .catch(e => done([0, String(e), '', '']));",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fetched[0], 200, "{fetched}");
+    assert_eq!(fetched[1], "application/pdf", "{fetched}");
+    assert!(fetched[2].as_str().unwrap_or_default().contains("FE2026-00001"), "{fetched}");
+    assert_eq!(fetched[3], "%PDF-", "{fetched}");
     browser.click("form[action='/factures/FE2026-00001/avoir'] button").await;
     browser.until_text("annulée par un avoir").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_employer_resets_the_password_by_mail_then_abandons_a_request() {
+    let smtp = crate::mail::SmtpServer::start();
+    let port = smtp.port;
+    let app = crate::helpers::spawn_with(|config| {
+        config.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+        config.public_url = "https://moncompte.akto.example/".into();
+    })
+    .await;
+    let people = people(&app).await;
+    let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
+    let browser = Browser::open(&app).await;
+
+    // Mot de passe oublié: the link comes by mail and chooses a new password.
+    browser.goto("/connexion").await;
+    browser.click_link("Choisir mon mot de passe / Mot de passe oublié ?").await;
+    browser.until_text("Indiquez l'e-mail de votre compte").await;
+    browser.check("mot-de-passe-oublie").await;
+    browser.fill("email", &claire.email).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Si un compte correspond à cette adresse").await;
+    let messages = smtp.wait_for(1).await;
+    let (_, _, body) = smtp.read(&messages[0]);
+    let link = body
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("https://moncompte.akto.example"))
+        .unwrap_or_else(|| panic!("no link in {body}"))
+        .to_string();
+    browser.goto(&link).await;
+    browser.until_text("Choisir un nouveau mot de passe").await;
+    browser.check("mot-de-passe").await;
+    let new = "trois mots bien choisis";
+    browser.fill("password", new).await;
+    browser.fill("confirmation", new).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Votre mot de passe est enregistré : connectez-vous.").await;
+    browser.fill("email", &claire.email).await;
+    browser.fill("password", new).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Vos coordonnées").await;
+
+    // Step 1 with two faults: both said at once, each next to its field and listed at the top.
+    browser.click_link("Nouvelle demande").await;
+    browser.until_text("Étape 1 sur 4 : Formation").await;
+    for (id, text) in [
+        ("provider-name", "FORMAPRO CONSEIL"),
+        ("provider-siret", "732 918 245 00019"),
+        ("provider-nda", "1175"),
+        ("action-title", "ANGLAIS DES AFFAIRES"),
+        ("action-hours", "14"),
+        ("action-start_date", "06/01/2027"),
+        ("action-end_date", "07/01/2027"),
+        ("costs-pedagogy", "900"),
+    ] {
+        browser.fill(id, text).await;
+    }
+    browser.click("label[for=provider-direct_payment-oui]").await;
+    browser.click("button[value=valider]").await;
+    let refused = browser.until_text("2 champs sont à corriger").await;
+    assert!(refused.contains("SIRET invalide") && refused.contains("Le NDA"), "{refused}");
+    browser.check("demande-1-deux-erreurs").await;
+    // The list at the top leads to each field.
+    for field in ["provider-siret", "provider-nda"] {
+        browser.client.find(Locator::Css(&format!("a[href='#{field}']"))).await.unwrap();
+    }
+    browser.fill("provider-siret", "732 918 245 00018").await;
+    browser.fill("provider-nda", "11755555555").await;
+    browser.click("button[value=enregistrer]").await;
+    browser.until_text("ANGLAIS DES AFFAIRES").await;
+
+    // The draft is deleted, once confirmed.
+    let number = browser
+        .client
+        .find(Locator::XPath("//tr[td[text()='ANGLAIS DES AFFAIRES']]/th/a"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser.goto(&format!("/dossiers/{number}")).await;
+    browser.click_link("Supprimer le brouillon").await;
+    browser.until_text("La suppression est définitive.").await;
+    browser.check("supprimer").await;
+    browser.click("button.danger").await;
+    let drafts = browser.until_text(&format!("Le brouillon {number} est supprimé.")).await;
+    assert!(!drafts.contains("ANGLAIS DES AFFAIRES"), "{drafts}");
+    let api = app.get(app.employer_a(), &format!("/api/v1/dossiers/{number}")).await;
+    assert_eq!(api.status(), reqwest::StatusCode::NOT_FOUND);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_administrator_invites_a_colleague_who_makes_an_api_token() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
+    let browser = Browser::open(&app).await;
+    browser.goto("/connexion").await;
+    browser.fill("email", &claire.email).await;
+    browser.fill("password", &claire.password).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Vos coordonnées").await;
+
+    // Utilisateurs: Julie invited; without a mail relay the page shows her link once.
+    browser.click_link("Utilisateurs").await;
+    browser.until_text("Inviter un utilisateur").await;
+    browser.check("utilisateurs").await;
+    browser.fill("nom", "Julie Durand").await;
+    browser.fill("email", "julie.durand@agence-fictive.example").await;
+    browser.click("form[action='/utilisateurs'] button[type=submit]").await;
+    browser.until_text("Lien d'activation de Julie Durand").await;
+    browser.check("utilisateurs-invitation").await;
+    let link = browser.client.find(Locator::Css(".lien-unique code")).await.unwrap().text().await.unwrap();
+    let path = link[link.find("/mot-de-passe/").unwrap_or_else(|| panic!("{link}"))..].to_string();
+    browser.click("form.personne button").await;
+    browser.until_text("Vous êtes déconnecté(e).").await;
+
+    // Julie activates her account and signs in.
+    browser.goto(&path).await;
+    browser.until_text("Activer votre compte").await;
+    let password = "des mots bien choisis";
+    browser.fill("password", password).await;
+    browser.fill("confirmation", password).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Votre mot de passe est enregistré").await;
+    browser.fill("email", "julie.durand@agence-fictive.example").await;
+    browser.fill("password", password).await;
+    browser.click("button[type=submit]").await;
+    browser.until_text("Vos coordonnées").await;
+
+    // Accès à l'API: a token made and shown once, used, then revoked.
+    browser.click_link("Accès à l'API").await;
+    browser.until_text("Vous n'avez aucun jeton.").await;
+    browser.fill("nom", "Logiciel de paie").await;
+    browser.click("form[action='/jetons'] button[type=submit]").await;
+    browser.until_text("Copiez-le maintenant").await;
+    browser.check("jetons").await;
+    let token = browser.client.find(Locator::Id("jeton-nouveau")).await.unwrap().text().await.unwrap();
+    assert_eq!(app.get(&token, "/api/v1/dossiers").await.status(), reqwest::StatusCode::OK);
+    browser.click_link("Accès à l'API").await;
+    let listed = browser.until_text("Vos jetons").await;
+    assert!(!listed.contains(&token) && !listed.contains("jamais"), "used, never shown again: {listed}");
+    browser.click("button[aria-label='Révoquer le jeton Logiciel de paie']").await;
+    browser.until_text("Le jeton est révoqué").await;
+    assert_eq!(app.get(&token, "/api/v1/dossiers").await.status(), reqwest::StatusCode::UNAUTHORIZED);
     browser.close().await;
 }

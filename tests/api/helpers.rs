@@ -285,6 +285,22 @@ impl TestApp {
         TestApp { base, state, ..self }
     }
 
+    /// Waits until no piece is still to be read (the demo's seed piece included).
+    pub async fn all_read(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let pending: i64 = sqlx::query_scalar("select count(*) from documents where text_status = 'pending'")
+                .fetch_one(&self.state.db)
+                .await
+                .unwrap();
+            if pending == 0 {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{pending} piece(s) still pending after 120 s");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// The document once its background reading is over (`text_status` no longer `pending`).
     pub async fn understood(&self, token: &str, id: &str) -> Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);

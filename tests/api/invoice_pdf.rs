@@ -225,6 +225,18 @@ async fn a_dossier_prints_with_its_pdf_pieces_behind_separator_pages() {
     assert!(pages[separator].contains("programme.pdf"));
     assert!(pages[separator + 1].contains("Objectifs pedagogiques"), "the piece follows its separator");
 
+    // Its invoices are listed, a cancelled one with its credit note.
+    assert!(page.contains("Factures (0)") && page.contains("Aucune facture."), "{page}");
+    let issue = format!("/api/v1/dossiers/{GRANTED_A}/invoices");
+    assert_eq!(app.post_json(app.employer_a(), &issue, &request("20")).await.status(), StatusCode::CREATED);
+    let credit = app.post_json(app.employer_a(), "/api/v1/invoices/FE2026-00001/credit-note", &json!({})).await;
+    assert_eq!(credit.status(), StatusCode::CREATED);
+    let (_, _, printed) = app.bytes(app.employer_a(), &format!("/api/v1/dossiers/{GRANTED_A}/print")).await;
+    let page = page_texts(&printed).join("\n");
+    for wanted in ["Factures (2)", "Annulée par l'avoir FE2026-00002", "Annule la facture FE2026-00001", "Total TTC"] {
+        assert!(page.contains(wanted), "{wanted:?} not in:\n{page}");
+    }
+
     let (status, _, _) = app.bytes(app.employer_b(), &format!("/api/v1/dossiers/{GRANTED_A}/print")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another company's dossier does not print");
     let bad = app.get(app.employer_a(), &format!("/api/v1/dossiers/{GRANTED_A}/print?with_pieces=maybe")).await;

@@ -12,16 +12,16 @@ use crate::helpers::spawn_with;
 use crate::pages::{location, people, Visitor};
 
 /// `python -m aiosmtpd` on a free loopback port, keeping each message it receives as a file of
-/// a maildir; stopped when dropped.
-struct SmtpServer {
+/// a maildir; stopped when dropped. The browser tests use it too.
+pub(crate) struct SmtpServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     python: String,
     maildir: tempfile::TempDir,
 }
 
 impl SmtpServer {
-    fn start() -> SmtpServer {
+    pub(crate) fn start() -> SmtpServer {
         let python = std::env::var("PIECES_AIOSMTPD_PYTHON").unwrap_or_else(|_| {
             let cached = format!("{}/.cache/pieces/smtp-venv/bin/python", std::env::var("HOME").unwrap());
             assert!(
@@ -58,7 +58,7 @@ impl SmtpServer {
     }
 
     /// Waits until `count` messages have arrived.
-    async fn wait_for(&self, count: usize) -> Vec<PathBuf> {
+    pub(crate) async fn wait_for(&self, count: usize) -> Vec<PathBuf> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let messages = self.messages();
@@ -72,7 +72,7 @@ impl SmtpServer {
 
     /// A message's To and Subject (decoded) and its body (transfer encoding undone), read by
     /// Python's `email` module.
-    fn read(&self, message: &Path) -> (String, String, String) {
+    pub(crate) fn read(&self, message: &Path) -> (String, String, String) {
         let script = "import email, email.header, email.policy, sys\n\
                       m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n\
                       print(m['To']); print(m['Subject']); print(m.get_content(), end='')";
@@ -193,4 +193,45 @@ async fn a_relay_that_does_not_answer_costs_the_person_nothing_but_the_mail() {
             .unwrap();
     let path = link.strip_prefix(&app.base).unwrap().to_string();
     visitor.page(&path, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn an_invitation_goes_by_mail_and_its_link_activates_the_account() {
+    let smtp = SmtpServer::start();
+    let port = smtp.port;
+    let app = spawn_with(|config| {
+        config.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+        config.public_url = "https://moncompte.akto.example/".into();
+    })
+    .await;
+    let people = people(&app).await;
+    let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let csrf = Visitor::csrf(&visitor.page("/utilisateurs", StatusCode::OK).await);
+    let invited = visitor
+        .post("/utilisateurs", &[("csrf", &csrf), ("nom", "Julie Durand"), ("email", "julie@agence-fictive.example")])
+        .await;
+    assert_eq!(location(&invited), "/utilisateurs?message=invite", "the link goes by mail, not on the page");
+
+    let messages = smtp.wait_for(1).await;
+    let (to, subject, body) = smtp.read(&messages[0]);
+    assert!(to.contains("julie@agence-fictive.example") && to.contains("Julie Durand"), "To: {to}");
+    assert_eq!(subject, "Mon Compte AKTO : votre accès pour AGENCE FICTIVE");
+    assert!(body.contains("Claire Martin") && body.contains("AGENCE FICTIVE (1.001)"), "{body}");
+    assert!(body.contains("il vaut 72 heures"), "{body}");
+    let link = body
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("https://moncompte.akto.example"))
+        .unwrap_or_else(|| panic!("no link in {body}"))
+        .to_string();
+    let mut julie = Visitor::new(&app);
+    let form = julie.page(&link, StatusCode::OK).await;
+    assert!(form.contains("Activer votre compte"), "{form}");
+    let password = "des mots bien choisis";
+    let set =
+        julie.post(&link, &[("csrf", &Visitor::csrf(&form)), ("password", password), ("confirmation", password)]).await;
+    let (status, to) = (set.status(), location(&set).to_string());
+    assert_eq!(to, "/connexion?message=mot-de-passe", "{status}: {}", set.text().await.unwrap());
+    assert_eq!(location(&julie.sign_in("julie@agence-fictive.example", password).await), "/");
 }

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod accounts;
 mod auth;
 mod browser;
 mod child;

@@ -867,3 +867,62 @@ async fn an_employer_fills_in_issues_once_and_credits_the_invoice_in_the_pages()
     assert!(!their_view.contains("Remplir la facture") && !their_view.contains("Établir un avoir"));
     assistant.page(&format!("/dossiers/{number}/facture"), StatusCode::NOT_FOUND).await;
 }
+
+#[tokio::test]
+async fn lists_show_each_piece_by_a_thumbnail_of_its_first_page() {
+    let app = spawn_app().await;
+    let people = people(&app).await;
+    let (claire, marc) = (person(&people, "claire"), person(&people, "marc"));
+    let a = app.employer_a();
+    let mut ids = Vec::new();
+    for (name, bytes) in [
+        ("programme.pdf", crate::helpers::sample("upload/programme.pdf")),
+        ("emargement-scan.png", crate::helpers::sample("upload/emargement-scan.png")),
+    ] {
+        let sent: serde_json::Value = app.upload(a, "26.A.90101.1", name, bytes).await.json().await.unwrap();
+        ids.push(sent["id"].as_str().unwrap().to_string());
+    }
+    // A PDF cut in half: read as damaged, and no picture can be made of it.
+    let mut damaged = crate::helpers::sample("upload/programme.pdf");
+    damaged.truncate(damaged.len() / 3);
+    let sent: serde_json::Value = app.upload(a, "26.A.90101.1", "coupe.pdf", damaged).await.json().await.unwrap();
+    let damaged = sent["id"].as_str().unwrap().to_string();
+    for id in ids.iter().chain([&damaged]) {
+        app.understood(a, id).await;
+    }
+
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+    let page = visitor.page("/dossiers/26.A.90101.1?onglet=documents", StatusCode::OK).await;
+    for id in ids.iter().chain([&damaged]) {
+        assert!(page.contains(&format!("src=\"/pieces/{id}/vignette\"")), "{page}");
+        let thumbnail = visitor.get(&format!("/pieces/{id}/vignette")).await;
+        assert_eq!(thumbnail.status(), StatusCode::OK);
+        let kind = thumbnail.headers()["content-type"].to_str().unwrap().to_string();
+        let bytes = thumbnail.bytes().await.unwrap();
+        if *id == damaged {
+            assert_eq!(kind, "image/svg+xml", "the icon of a piece without a picture");
+            continue;
+        }
+        assert_eq!(kind, "image/png");
+        let picture = image::load_from_memory(&bytes).expect("a PNG");
+        assert_eq!(picture.width().max(picture.height()), 160, "{}×{}", picture.width(), picture.height());
+        if *id == ids[0] {
+            assert!(picture.width() < picture.height(), "the programme's A4 page stands upright");
+        }
+    }
+    // Made once, kept as a blob of its own.
+    let kept: i64 = sqlx::query_scalar(
+        "select count(thumbnail_sha256) from documents where dossier_id = \
+                                         (select id from dossiers where number = '26.A.90101.1')",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(kept, 2);
+
+    // Another company's piece has no thumbnail for them.
+    let mut other = Visitor::new(&app);
+    other.sign_in(&marc.email, &marc.password).await;
+    other.page(&format!("/pieces/{}/vignette", ids[0]), StatusCode::NOT_FOUND).await;
+}

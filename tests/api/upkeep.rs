@@ -48,13 +48,25 @@ async fn gc_removes_orphans_past_the_grace_period_and_keeps_referenced_and_recen
     assert!(app.blob_keys().await.contains(&orphan.blob_key()));
 
     // As the same collection would run a day and an hour later.
+    // (Once read, pieces have thumbnails: blobs of their own, that gc keeps too.)
+    app.understood(app.employer_a(), kept["id"].as_str().unwrap()).await;
+    app.all_read().await;
+    let thumbnails: Vec<String> =
+        sqlx::query_scalar("select thumbnail_sha256 from documents where thumbnail_sha256 is not null")
+            .fetch_all(db)
+            .await
+            .unwrap();
     let later = gc::collect(db, storage, SystemTime::now() + Duration::from_secs(3600), false).await.unwrap();
     assert_eq!((later.removed, later.removed_bytes), (1, lost.len() as u64), "{later:?}");
     assert_eq!(later.temporaries, u64::from(!app.uses_s3()));
-    assert_eq!(later.referenced, 2, "the uploaded piece and the demo's seed piece");
+    let pieces = 2; // the uploaded piece and the demo's seed piece
+    assert_eq!(later.referenced, (pieces + thumbnails.len()) as u64, "{later:?}");
     let keys = app.blob_keys().await;
     assert!(!keys.contains(&orphan.blob_key()), "{keys:?}");
-    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(keys.len(), pieces + thumbnails.len(), "{keys:?}");
+    for thumbnail in &thumbnails {
+        assert!(keys.contains(&Sha256Hex::parse(thumbnail).unwrap().blob_key()), "{thumbnail} kept");
+    }
     let content = format!("/api/v1/documents/{}/content", kept["id"].as_str().unwrap());
     assert_eq!(app.get(app.employer_a(), &content).await.bytes().await.unwrap().to_vec(), pdf("referenced"));
 }

@@ -22,7 +22,7 @@ use fields::{
     trainee_rows, Section, TraineeRow,
 };
 
-use super::dossiers::Required;
+use super::dossier::Required;
 use super::error::{PageError, PageResult};
 use super::format;
 use super::frame::Frame;
@@ -296,10 +296,10 @@ fn missing_label(field: &str) -> String {
     .to_string()
 }
 
-/// The pieces the guide asks for before a request is sent (`dossiers::required_pieces`).
+/// The pieces the guide asks for before a request is sent (`dossier::required_pieces`).
 async fn required_pieces(state: &AppState, record: &DossierRecord) -> PageResult<Vec<Required>> {
     let documents = crate::documents::sql::list_for_dossier(&state.db, &record.id).await?;
-    Ok(super::dossiers::required_pieces(record, &documents).0)
+    Ok(super::dossier::required_pieces(record, &documents).0)
 }
 
 /// `POST /dossiers/{number}/etape/{step}`
