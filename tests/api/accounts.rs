@@ -60,7 +60,7 @@ async fn an_administrator_invites_a_colleague_and_later_withdraws_the_access() {
         .await;
     assert_eq!(invited.status(), StatusCode::OK);
     let invited = invited.text().await.unwrap();
-    let link = between(&invited, "<code>", "</code>").to_string();
+    let link = between(&invited, "<code class=\"a-copier\">", "</code>").to_string();
     // (The link starts with --public-url; the path is the same on the test's port.)
     let path = link[link.find("/mot-de-passe/").unwrap_or_else(|| panic!("{link}"))..].to_string();
     assert!(invited.contains("Invité(e) : compte pas encore activé"), "{invited}");
@@ -145,7 +145,7 @@ async fn a_person_makes_an_api_token_sees_it_used_and_revokes_it() {
     let made = visitor.post("/jetons", &[("csrf", &csrf), ("nom", "Logiciel de paie")]).await;
     assert_eq!(made.status(), StatusCode::OK);
     let made = made.text().await.unwrap();
-    let token = between(&made, "<code id=\"jeton-nouveau\">", "</code>").to_string();
+    let token = between(&made, "<code class=\"a-copier\" id=\"jeton-nouveau\">", "</code>").to_string();
     assert!(token.starts_with("pcs_"), "{token}");
     let row = between(&made, "<th scope=\"row\">Logiciel de paie</th>", "</tr>").to_string();
     assert!(row.contains("<td>jamais</td>"), "{row}");

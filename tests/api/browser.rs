@@ -404,10 +404,31 @@ async fn an_assistant_works_from_the_desk_and_searches_as_they_type() {
     browser.click_link("26.A.90102.1").await;
     browser.until_text("Instruction").await;
     browser.check("instruction").await;
+    // Its form corrected first (sent dossiers are changed by the OPCO only): the history keeps
+    // the value before and after.
+    browser.click_link("Corriger le formulaire").await;
+    browser.until_text("Étape 1 sur 4 : Formation").await;
+    browser.fill("action-title", "MANAGEMENT D'EQUIPE (2 JOURS)").await;
+    browser.click("button[value=enregistrer]").await;
+    let history = browser.until_text("Le dossier est corrigé").await;
+    assert!(history.contains("« MANAGEMENT D'EQUIPE » → « MANAGEMENT D'EQUIPE (2 JOURS) »"), "{history}");
+    browser.check("instruction-corrige").await;
     browser.click("button[value=granted]").await;
     browser.until_text("Le dossier est accordé.").await;
     let api: Value = app.get(app.assistant(), "/api/v1/dossiers/26.A.90102.1").await.json().await.unwrap();
-    assert_eq!(api["state"], "granted");
+    assert_eq!((&api["state"], &api["action"]["title"]), (&json!("granted"), &json!("MANAGEMENT D'EQUIPE (2 JOURS)")));
+    browser.click("button[value=closed]").await;
+    browser.until_text("Le dossier est clôturé.").await;
+
+    // The other company's dossier en cours refused: not without its motif.
+    browser.goto("/dossiers/26.A.90202.1").await;
+    browser.until_text("Instruction").await;
+    browser.click("button[value=refused]").await;
+    browser.until_text("Un refus donne son motif").await;
+    browser.check("instruction-refus-sans-motif").await;
+    browser.fill("motif", "Le programme détaillé manque.").await;
+    browser.click("button[value=refused]").await;
+    browser.until_text("Le dossier est refusé ; l'employeur lit le motif.").await;
     browser.close().await;
 
     // An employer has no desk.
