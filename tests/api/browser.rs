@@ -168,6 +168,11 @@ async fn an_employer_signs_in_chooses_a_company_and_reads_the_dossiers() {
     let app = spawn_app().await;
     let people = people(&app).await;
     let nadia = people.iter().find(|p| p.email.starts_with("nadia")).unwrap();
+    // Twenty more drafts: the list of drafts takes two pages.
+    for _ in 0..20 {
+        let created = app.post_json(app.employer_a(), "/api/v1/dossiers", &json!({})).await;
+        assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    }
     let browser = Browser::open(&app).await;
 
     // A dossier's address: first the sign-in page, then the dossier.
@@ -208,6 +213,23 @@ async fn an_employer_signs_in_chooses_a_company_and_reads_the_dossiers() {
     browser.click(".filtres button[type=submit]").await;
     let found = browser.until_text("Dossiers AF (1)").await;
     assert!(found.contains("26.A.90102.1") && !found.contains("25.A.90103.1"), "{found}");
+    // Sorted by number, then the drafts page by page.
+    browser.fill("q", "").await;
+    browser.client.find(Locator::Id("tri")).await.unwrap().select_by_value("numero").await.unwrap();
+    browser.click(".filtres button[type=submit]").await;
+    browser.until_text("Dossiers AF (4)").await;
+    let mut numbers = Vec::new();
+    for link in browser.client.find_all(Locator::Css("table.liste tbody th a")).await.unwrap() {
+        numbers.push(link.text().await.unwrap());
+    }
+    assert_eq!(numbers.len(), 4, "{numbers:?}");
+    let mut sorted = numbers.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(numbers, sorted, "by n° de dossier, the newest first");
+    browser.click_link("Brouillons (21)").await;
+    browser.until_text("Page 1 sur 2").await;
+    browser.click_link("Page suivante").await;
+    browser.until_text("Page 2 sur 2").await;
 
     browser.click_link("Changer d'entreprise").await;
     browser.until_text("Choisir votre périmètre").await;
@@ -219,8 +241,16 @@ async fn an_employer_signs_in_chooses_a_company_and_reads_the_dossiers() {
     browser.until_text("Page introuvable").await;
     browser.check("introuvable").await;
 
+    // A form posted without its CSRF token is refused, and changes nothing.
     browser.goto("/").await;
-    browser.click("button.lien").await;
+    browser.client.execute("document.querySelector('form.personne input[name=csrf]').remove();", vec![]).await.unwrap();
+    browser.click("form.personne button").await;
+    browser.until_text("Formulaire refusé").await;
+    browser.check("formulaire-refuse").await;
+    browser.goto("/").await;
+    browser.until_text("ATELIERS DU FAUBOURG").await;
+
+    browser.click("form.personne button").await;
     browser.until_text("Vous êtes déconnecté(e).").await;
     browser.goto("/").await;
     assert_eq!(browser.path().await, "/connexion", "signed out: the pages ask to sign in");
