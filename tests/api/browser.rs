@@ -544,7 +544,32 @@ async fn an_employer_resets_the_password_by_mail_then_abandons_a_request() {
     .await;
     let people = people(&app).await;
     let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
+    let marc = people.iter().find(|p| p.email.starts_with("marc")).unwrap();
     let browser = Browser::open(&app).await;
+
+    // Someone guessing Marc's password is made to wait after five tries, even with the right one.
+    browser.goto("/connexion").await;
+    for guess in ["azerty", "123456", "motdepasse", "marc2026", "soleil", marc.password.as_str()] {
+        browser.fill("email", &marc.email).await;
+        browser.fill("password", guess).await;
+        browser.click("button[type=submit]").await;
+        // The answer is a new page, whose password field is empty again.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let field = browser.client.find(Locator::Id("password")).await;
+            let value = match field {
+                Ok(field) => field.prop("value").await.ok().flatten(),
+                Err(_) => None,
+            };
+            if value.as_deref() == Some("") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no answer to the sign-in with {guess:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    browser.until_text("Trop de tentatives de connexion.").await;
+    browser.check("connexion-trop-de-tentatives").await;
 
     // Mot de passe oublié: the link comes by mail and chooses a new password.
     browser.goto("/connexion").await;
