@@ -599,11 +599,28 @@ async fn an_employer_resets_the_password_by_mail_then_abandons_a_request() {
     browser.click("button[type=submit]").await;
     browser.until_text("Vos coordonnées").await;
 
-    // Step 1 with two faults: both said at once, each next to its field and listed at the top.
+    // The organisme found among those of the company's dossiers fills its fields.
     browser.click_link("Nouvelle demande").await;
     browser.until_text("Étape 1 sur 4 : Formation").await;
+    browser.fill("organisme", "forma").await;
+    browser.click("form[role=search] button[type=submit]").await;
+    browser.until_text("Organismes trouvés").await;
+    browser.check("demande-1-organismes-trouves").await;
+    browser.click_link("FORMAPRO CONSEIL · 732918245 00018 · PARIS").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let name = match browser.client.find(Locator::Id("provider-name")).await {
+            Ok(field) => field.prop("value").await.ok().flatten(),
+            Err(_) => None, // the page is being replaced
+        };
+        if name.as_deref() == Some("FORMAPRO CONSEIL") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the organisme's name was not filled in: {name:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Step 1 with two faults: both said at once, each next to its field and listed at the top.
     for (id, text) in [
-        ("provider-name", "FORMAPRO CONSEIL"),
         ("provider-siret", "732 918 245 00019"),
         ("provider-nda", "1175"),
         ("action-title", "ANGLAIS DES AFFAIRES"),
