@@ -146,6 +146,23 @@ impl Browser {
         }
     }
 
+    /// What the link `css` leads to, fetched by the page with the browser's session:
+    /// `[status, content type, content disposition, the first five bytes]`.
+    async fn download(&self, css: &str) -> Value {
+        let link = self.client.find(Locator::Css(css)).await.unwrap();
+        let href = link.attr("href").await.unwrap().unwrap();
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 fetch(arguments[0]).then(async r => done([r.status, r.headers.get('content-type'),\
+                   r.headers.get('content-disposition'), new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))]))\
+                 .catch(e => done([0, String(e), '', '']));",
+                vec![json!(href)],
+            )
+            .await
+            .unwrap()
+    }
+
     async fn close(self) {
         let _ = self.client.clone().close().await;
     }
@@ -194,6 +211,9 @@ async fn an_employer_signs_in_chooses_a_company_and_reads_the_dossiers() {
     let dossier = browser.until_text("Action de formation Dossier 26.A.90102.1").await;
     assert!(dossier.contains("Entreprise : 1.001") && dossier.contains("MANAGEMENT D'EQUIPE"), "{dossier}");
     browser.check("dossier").await;
+    // Imprimer le dossier: its PDF, as the browser opens it.
+    let printed = browser.download("a[href^='/dossiers/26.A.90102.1/impression']").await;
+    assert_eq!((&printed[0], &printed[1], &printed[3]), (&json!(200), &json!("application/pdf"), &json!("%PDF-")));
     browser.click_link("Documents (1)").await;
     browser.until_text("Convention de formation signée").await;
     browser.check("dossier-documents").await;
@@ -349,6 +369,13 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     let stored = app.documents_of(app.employer_a(), &number).await;
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(stored[0]["title"], "Programme détaillé");
+    // The programme sent again: already there, said so, not stored twice.
+    let files = browser.client.find(Locator::Id("fichier")).await.unwrap();
+    files.send_keys(programme).await.unwrap();
+    browser.until_text("programme.pdf").await;
+    browser.click(".joindre button[type=submit]").await;
+    browser.until_text("Déjà joint : ce fichier était déjà dans ce dossier.").await;
+    assert_eq!(app.documents_of(app.employer_a(), &number).await.len(), 1);
 
     // Resumed from the drafts: step 3, the salariés.
     browser.goto(&format!("/dossiers/{number}/etape/3")).await;
@@ -511,19 +538,7 @@ async fn an_employer_sees_the_totals_as_they_type_and_issues_the_invoice_once() 
     assert!(!invoices.contains("FE2026-00002"), "one invoice: {invoices}");
     browser.check("dossier-factures").await;
     // Downloaded as the browser does, with its session: the PDF, under the invoice's name.
-    let link = browser.client.find(Locator::Css("a[href^='/factures/FE2026-00001/pdf']")).await.unwrap();
-    let href = link.attr("href").await.unwrap().unwrap();
-    let fetched = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             fetch(arguments[0]).then(async r => done([r.status, r.headers.get('content-type'),\
-               r.headers.get('content-disposition'), new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))]))\
-             .catch(e => done([0, String(e), '', '']));",
-            vec![json!(href)],
-        )
-        .await
-        .unwrap();
+    let fetched = browser.download("a[href^='/factures/FE2026-00001/pdf']").await;
     assert_eq!(fetched[0], 200, "{fetched}");
     assert_eq!(fetched[1], "application/pdf", "{fetched}");
     assert!(fetched[2].as_str().unwrap_or_default().contains("FE2026-00001"), "{fetched}");
