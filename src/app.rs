@@ -81,11 +81,17 @@ impl App {
                 rows,
                 state.search_wake.clone(),
             );
-            // Invoices whose PDF a stop left unmade get it now, in the background.
+            // Invoices whose PDF a stop left unmade get it now, in the background; so do the
+            // thumbnails of pieces read before thumbnails existed.
             let background = state.clone();
             tokio::spawn(async move {
                 if let Err(error) = crate::invoice::pdf::render_missing(&background).await {
                     tracing::error!("cannot look for invoices without a PDF: {error:#}");
+                }
+                match crate::documents::understand::backfill_thumbnails(&background).await {
+                    Ok(0) => {}
+                    Ok(made) => tracing::info!(made, "thumbnails made for pieces read before they existed"),
+                    Err(error) => tracing::warn!("thumbnails of earlier pieces: {error:#}"),
                 }
             });
         } else {

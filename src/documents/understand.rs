@@ -81,6 +81,52 @@ async fn thumbnail(
     }
 }
 
+/// Makes the thumbnails of the pieces read before thumbnails existed (migration 0016 left their
+/// size null), a few at a time, once at start; a piece that cannot have one is marked (size 0)
+/// and not tried again. The work is in sandboxed children; a failure leaves the rest for the
+/// next start.
+pub async fn backfill_thumbnails(state: &AppState) -> anyhow::Result<u64> {
+    let mut made = 0;
+    loop {
+        let rows = sqlx::query(
+            "select id, sha256, size, mime_type from documents \
+             where thumbnail_size is null and text_status <> 'pending' order by id limit 20",
+        )
+        .fetch_all(&state.db)
+        .await?;
+        if rows.is_empty() {
+            return Ok(made);
+        }
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let sha256 = Sha256Hex::parse(&row.try_get::<String, _>("sha256")?).context("a stored sha256")?;
+            let size: i64 = row.try_get("size")?;
+            let mime_type: String = row.try_get("mime_type")?;
+            let work_root = state.config.storage_dir().join("work");
+            tokio::fs::create_dir_all(&work_root).await?;
+            let work = tempfile::Builder::new().prefix("thumbnail-").tempdir_in(work_root)?;
+            let path = work.path().join("piece");
+            // A blob that cannot be read is `pieces verify`'s business: no thumbnail, and on.
+            let thumbnail = match fetch(state, &sha256, size as u64, &path).await {
+                Ok(()) => thumbnail(state, &path, &mime_type, work.path()).await,
+                Err(error) => {
+                    tracing::warn!(document = %id, "no thumbnail: {error:#}");
+                    None
+                }
+            };
+            made += u64::from(thumbnail.is_some());
+            sqlx::query(
+                "update documents set thumbnail_sha256 = $2, thumbnail_size = $3 where id = $1 and thumbnail_size is null",
+            )
+            .bind(&id)
+            .bind(thumbnail.as_ref().map(|(sha, _)| sha.to_string()))
+            .bind(thumbnail.map_or(0, |(_, size)| size as i64))
+            .execute(&state.db)
+            .await?;
+        }
+    }
+}
+
 async fn fetch(state: &AppState, sha256: &Sha256Hex, size: u64, path: &std::path::Path) -> anyhow::Result<()> {
     let mut blob = state.storage.get_verified(sha256, size).await.context("the stored blob")?;
     let mut file = tokio::fs::File::create(path).await?;
@@ -128,7 +174,8 @@ async fn record(
     .bind(i64::from(mismatch))
     .bind(understanding.facturx.as_ref().map(|f| json(serde_json::to_string(f))))
     .bind(thumbnail.as_ref().map(|(sha, _)| sha.to_string()))
-    .bind(thumbnail.map(|(_, size)| size as i64))
+    // 0: none could be made (not tried again).
+    .bind(thumbnail.map_or(0, |(_, size)| size as i64))
     .execute(&mut *tx)
     .await?;
     jobs::finish(&mut tx, job).await?;

@@ -145,3 +145,37 @@ async fn leftovers_of_interrupted_work_are_swept_at_start() {
     assert!(!reading.exists() && !print.exists() && !spool.exists(), "the leftovers went");
     assert!(fresh.exists(), "a recent spool file is kept");
 }
+
+#[tokio::test]
+async fn pieces_read_before_thumbnails_existed_get_theirs_at_the_next_start() {
+    let app = spawn_app().await;
+    let sent = upload_piece(&app, DRAFT_A, crate::helpers::text_pdf(&["Lu avant les vignettes"])).await;
+    let id = sent["id"].as_str().unwrap().to_string();
+    app.understood(app.employer_a(), &id).await;
+    app.all_read().await;
+    // As migration 0016 leaves the pieces read before it: no thumbnail, not tried.
+    sqlx::query("update documents set thumbnail_sha256 = null, thumbnail_size = null")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let app = app.restart(|_| {}).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left: i64 = sqlx::query_scalar("select count(*) from documents where thumbnail_size is null")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{left} piece(s) still without a thumbnail");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let made: Option<String> = sqlx::query_scalar("select thumbnail_sha256 from documents where id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let made = Sha256Hex::parse(&made.expect("a thumbnail")).unwrap();
+    assert!(app.blob_keys().await.contains(&made.blob_key()), "stored as a blob");
+}
