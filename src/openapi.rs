@@ -23,7 +23,7 @@ use crate::state::AppState;
         crate::dossiers::routes::submit_dossier,
         crate::dossiers::routes::change_dossier_state,
         crate::dossiers::routes::dossier_history,
-        crate::documents::routes::upload_document,
+        crate::documents::upload::upload_document,
         crate::documents::routes::list_documents,
         crate::documents::routes::get_document,
         crate::documents::routes::correct_document,

@@ -11,6 +11,7 @@ pub mod similar;
 pub mod spool;
 pub mod sql;
 pub mod understand;
+pub mod upload;
 
 pub use crate::domain::DocKind;
 pub use ingest::{store_piece, NewPiece};

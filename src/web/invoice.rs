@@ -242,28 +242,42 @@ fn totals_of(computed: &Value) -> Vec<(&'static str, String)> {
 
 /// `POST /dossiers/{number}/facture`: `apercu` computes the totals (the API's preview); `emettre`
 /// issues the invoice once confirmed, with the form's Idempotency-Key.
+/// What both the form and its live totals start with: the CSRF token checked, the dossier (one
+/// that can be invoiced, of the périmètre), the API's request made of the form, and the API's
+/// preview of it (the computed invoice as JSON, or why not).
+async fn previewed(
+    state: &AppState,
+    acting: &Acting,
+    number: &str,
+    form: &HashMap<String, String>,
+) -> PageResult<(DossierRecord, Value, Result<Value, AppError>)> {
+    check_csrf(&acting.session.csrf, form.get("csrf").map(String::as_str).unwrap_or_default())?;
+    let dossier = invoiceable(state, acting, number).await?;
+    let body = request_of(form, dossier.fields.trainees.len());
+    let preview = crate::invoice::routes::preview_invoice(
+        State(state.clone()),
+        acting.session.caller.clone(),
+        crate::input::Path(number.to_string()),
+        crate::input::Json(body.clone()),
+    )
+    .await
+    .map(|crate::input::Json(computed)| serde_json::to_value(&computed).unwrap_or_default());
+    Ok((dossier, body, preview))
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     acting: Acting,
     Path(number): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
-    check_csrf(&acting.session.csrf, form.get("csrf").map(String::as_str).unwrap_or_default())?;
-    let dossier = invoiceable(&state, &acting, &number).await?;
-    let body = request_of(&form, dossier.fields.trainees.len());
+    let (dossier, body, preview) = previewed(&state, &acting, &number, &form).await?;
     let issuing = form.get("bouton").map(String::as_str) == Some("emettre");
     let mut page = page(&state, &acting, dossier, form.clone()).await?;
     let caller = acting.session.caller.clone();
-    let preview = crate::invoice::routes::preview_invoice(
-        State(state.clone()),
-        caller.clone(),
-        crate::input::Path(number.clone()),
-        crate::input::Json(body.clone()),
-    )
-    .await;
     let problem = match preview {
-        Ok(crate::input::Json(computed)) => {
-            page.totals = totals_of(&serde_json::to_value(&computed).unwrap_or_default());
+        Ok(computed) => {
+            page.totals = totals_of(&computed);
             None
         }
         Err(error) => Some(error),
@@ -346,19 +360,9 @@ pub async fn preview(
     Path(number): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
-    check_csrf(&acting.session.csrf, form.get("csrf").map(String::as_str).unwrap_or_default())?;
-    let dossier = invoiceable(&state, &acting, &number).await?;
-    let body = request_of(&form, dossier.fields.trainees.len());
-    let preview = crate::invoice::routes::preview_invoice(
-        State(state),
-        acting.session.caller.clone(),
-        crate::input::Path(number),
-        crate::input::Json(body),
-    )
-    .await;
+    let (_, _, preview) = previewed(&state, &acting, &number, &form).await?;
     let answer = match preview {
-        Ok(crate::input::Json(computed)) => {
-            let computed = serde_json::to_value(&computed).unwrap_or_default();
+        Ok(computed) => {
             let lines: Vec<String> = computed["trainees"]
                 .as_array()
                 .map(|l| l.iter().map(|t| t["remuneration"].as_str().map(format::eur).unwrap_or_default()).collect())

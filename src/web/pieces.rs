@@ -17,7 +17,7 @@ use super::dossier::{reading, DossierView, Notice};
 use super::error::{PageError, PageResult};
 use super::format;
 use super::person::{check_csrf, Person};
-use crate::documents::routes::{receive, Received, UploadResults};
+use crate::documents::upload::{receive, Received, UploadResults};
 use crate::state::AppState;
 
 /// `POST /dossiers/{number}/pieces`: a multipart form whose first part is the CSRF token. Asked

@@ -378,7 +378,7 @@ pub(crate) async fn held_upload(base: &str, token: &str) -> tokio::net::TcpStrea
 async fn one_user_cannot_hold_every_upload_slot() {
     let app = spawn_app().await;
     let mut held = Vec::new();
-    for _ in 0..pieces::documents::routes::UPLOADS_PER_USER {
+    for _ in 0..pieces::documents::upload::UPLOADS_PER_USER {
         held.push(held_upload(&app.base, app.employer_a()).await);
     }
     // A held upload reaches its handler a moment after its head is sent; one that arrives while
