@@ -60,7 +60,8 @@ pub enum Refusal {
     StaffAddress,
     /// The person already acts for the company.
     AlreadyMember,
-    /// An administrator does not withdraw their own access (the company would lose its last).
+    /// An administrator does not withdraw or lower their own access (the company would lose its
+    /// last).
     Oneself,
     /// Not a user of this company.
     NotMember,
@@ -74,7 +75,7 @@ impl Refusal {
             }
             Refusal::AlreadyMember => "Cette personne a déjà accès à Mon Compte pour l'entreprise.",
             Refusal::Oneself => {
-                "Vous ne pouvez pas retirer votre propre accès : un autre administrateur de l'entreprise peut le faire."
+                "Vous ne pouvez pas changer votre propre accès : un autre administrateur de l'entreprise peut le faire."
             }
             Refusal::NotMember => "Cette personne n'a pas d'accès pour l'entreprise.",
         }
@@ -189,6 +190,31 @@ pub async fn withdraw(db: &Db, company_id: &str, user_id: &str, by: &str) -> sql
     }
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+/// Gives or takes the right to administer the users of `company_id` from `user_id`, an employer
+/// of it, at the request of `by` (not themselves: an administrator does not demote themselves,
+/// so a company keeps one).
+pub async fn set_administers(
+    db: &Db,
+    company_id: &str,
+    user_id: &str,
+    administers: bool,
+    by: &str,
+) -> sqlx::Result<Result<(), Refusal>> {
+    if user_id == by {
+        return Ok(Err(Refusal::Oneself));
+    }
+    let done = sqlx::query(
+        "update user_companies set administers = $1 where user_id = $2 and company_id = $3 \
+           and user_id in (select id from users where role = 'employer' and disabled_at is null)",
+    )
+    .bind(i64::from(administers))
+    .bind(user_id)
+    .bind(company_id)
+    .execute(db)
+    .await?;
+    Ok(if done.rows_affected() == 1 { Ok(()) } else { Err(Refusal::NotMember) })
 }
 
 /// Whether `user_id` administers the users of `company_id`.

@@ -24,6 +24,8 @@ use crate::state::AppState;
 
 pub struct MemberRow {
     pub user_id: String,
+    /// Administers the company's users.
+    pub administers: bool,
     pub name: String,
     pub email: String,
     pub what: &'static str,
@@ -75,6 +77,7 @@ pub async fn users(State(state): State<AppState>, acting: Acting, Query(query): 
         "invite" => Some("L'invitation est envoyée par e-mail ; le lien d'activation vaut 72 heures."),
         "ajoute" => Some("Cette personne avait déjà un compte : elle a désormais accès à l'entreprise."),
         "retire" => Some("L'accès est retiré."),
+        "droits" => Some("Les droits sont enregistrés."),
         _ => None,
     };
     let page = users_page(&state, &acting, InviteForm::default(), notice.map(String::from), None, None).await?;
@@ -94,6 +97,7 @@ async fn users_page(
     let members = accounts::members(&state.db, &acting.company.id).await?;
     let row = |m: Member| MemberRow {
         removable: administers && m.role == Role::Employer && m.user_id != acting.session.caller.user_id,
+        administers: m.administers,
         what: match (m.role, m.administers) {
             (Role::Employer, true) => "Administrateur de l'entreprise",
             (Role::Employer, false) => "Utilisateur",
@@ -227,6 +231,43 @@ fn only_administrators() -> PageError {
 pub struct CsrfForm {
     #[serde(default)]
     csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct RightForm {
+    #[serde(default)]
+    csrf: String,
+    /// `oui`: administers the company's users; anything else: does not.
+    #[serde(default)]
+    administrateur: String,
+}
+
+/// `POST /utilisateurs/{id}/droits`: an administrator gives or takes the right to administer.
+pub async fn set_right(
+    State(state): State<AppState>,
+    acting: Acting,
+    Path(user_id): Path<String>,
+    axum::Form(form): axum::Form<RightForm>,
+) -> PageResult {
+    check_csrf(&acting.session.csrf, &form.csrf)?;
+    if !(acting.company.administers && acting.session.caller.role == Role::Employer) {
+        return Err(only_administrators());
+    }
+    let administers = form.administrateur == "oui";
+    let by = &acting.session.caller.user_id;
+    match accounts::set_administers(&state.db, &acting.company.id, &user_id, administers, by).await? {
+        Ok(()) => {
+            tracing::info!(company = %acting.company.adherent, by = %acting.session.caller.login, administers, "a right was changed");
+            Ok(Redirect::to("/utilisateurs?message=droits").into_response())
+        }
+        Err(accounts::Refusal::NotMember) => Err(PageError::not_found()),
+        Err(refusal) => {
+            let page =
+                users_page(&state, &acting, InviteForm::default(), None, None, Some(refusal.message_fr().into()))
+                    .await?;
+            unprocessable(page)
+        }
+    }
 }
 
 /// `POST /utilisateurs/{id}/retirer`: an administrator withdraws a person's access to the company.

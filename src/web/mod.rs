@@ -75,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/pieces/{id}/retirer", axum::routing::post(pieces::remove))
         .route("/utilisateurs", get(accounts::users).post(accounts::invite))
         .route("/utilisateurs/{id}/retirer", axum::routing::post(accounts::withdraw))
+        .route("/utilisateurs/{id}/droits", axum::routing::post(accounts::set_right))
         .route("/jetons", get(accounts::tokens).post(accounts::create_token))
         .route("/jetons/{id}/revoquer", axum::routing::post(accounts::revoke_token))
         .route("/static/{name}", get(assets::serve))

@@ -109,6 +109,22 @@ async fn an_administrator_invites_a_colleague_and_later_withdraws_the_access() {
         marc_visit.post("/utilisateurs", &[("csrf", &marc_csrf), ("nom", "Claire"), ("email", &claire.email)]).await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Claire makes Julie an administrator (Julie then sees the invitation form), then takes it
+    // back; nobody changes their own right.
+    let promoted = claire_visit
+        .post(&format!("/utilisateurs/{julie_id}/droits"), &[("csrf", &csrf), ("administrateur", "oui")])
+        .await;
+    assert_eq!(location(&promoted), "/utilisateurs?message=droits");
+    let seen = julie.page("/utilisateurs", StatusCode::OK).await;
+    assert!(seen.contains("Inviter un utilisateur"), "{seen}");
+    let demoted = claire_visit.post(&format!("/utilisateurs/{julie_id}/droits"), &[("csrf", &csrf)]).await;
+    assert_eq!(location(&demoted), "/utilisateurs?message=droits");
+    assert!(!julie.page("/utilisateurs", StatusCode::OK).await.contains("Inviter un utilisateur"));
+    let foreign = marc_visit
+        .post(&format!("/utilisateurs/{julie_id}/droits"), &[("csrf", &marc_csrf), ("administrateur", "oui")])
+        .await;
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "another company's administrator");
+
     // Claire withdraws Julie's access: Julie's session ends, and she can no longer sign in.
     let claire_id: String = sqlx::query_scalar("select id from users where email = $1")
         .bind(&claire.email)
@@ -117,6 +133,8 @@ async fn an_administrator_invites_a_colleague_and_later_withdraws_the_access() {
         .unwrap();
     let oneself = claire_visit.post(&format!("/utilisateurs/{claire_id}/retirer"), &[("csrf", &csrf)]).await;
     assert_eq!(oneself.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let oneself = claire_visit.post(&format!("/utilisateurs/{claire_id}/droits"), &[("csrf", &csrf)]).await;
+    assert_eq!(oneself.status(), StatusCode::UNPROCESSABLE_ENTITY, "an administrator does not demote themselves");
     let withdrawn = claire_visit.post(&format!("/utilisateurs/{julie_id}/retirer"), &[("csrf", &csrf)]).await;
     assert_eq!(location(&withdrawn), "/utilisateurs?message=retire");
     let list = claire_visit.page("/utilisateurs?message=retire", StatusCode::OK).await;
