@@ -93,7 +93,7 @@ async fn users_page(
     error: Option<String>,
 ) -> PageResult<UsersPage> {
     let frame = Frame::of(state, acting, "Utilisateurs", "utilisateurs").await?;
-    let administers = acting.company.administers && acting.session.caller.role == Role::Employer;
+    let administers = require_administrator(acting).is_ok();
     let members = accounts::members(&state.db, &acting.company.id).await?;
     let row = |m: Member| MemberRow {
         removable: administers && m.role == Role::Employer && m.user_id != acting.session.caller.user_id,
@@ -161,9 +161,7 @@ pub async fn invite(
     axum::Form(form): axum::Form<InviteForm>,
 ) -> PageResult {
     check_csrf(&acting.session.csrf, &form.csrf)?;
-    if !(acting.company.administers && acting.session.caller.role == Role::Employer) {
-        return Err(only_administrators());
-    }
+    require_administrator(&acting)?;
     let checked = one_line(&form.nom, 120, "Indiquez le prénom et le nom de la personne.").and_then(|name| {
         let email = email_address(&form.email)
             .ok_or_else(|| "Indiquez une adresse e-mail valide, par exemple prenom.nom@entreprise.fr.".to_string())?;
@@ -219,12 +217,16 @@ fn unprocessable(page: UsersPage) -> PageResult {
     Ok(response)
 }
 
-fn only_administrators() -> PageError {
-    PageError::new(
+/// Only an employer who administers the company acted for changes its users: a 403 page else.
+fn require_administrator(acting: &Acting) -> Result<(), PageError> {
+    if acting.company.administers && acting.session.caller.role == Role::Employer {
+        return Ok(());
+    }
+    Err(PageError::new(
         StatusCode::FORBIDDEN,
         "Accès refusé",
-        "Seul un administrateur de l'entreprise invite des utilisateurs ou retire leur accès.",
-    )
+        "Seul un administrateur de l'entreprise invite des utilisateurs, change leurs droits ou retire leur accès.",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -250,9 +252,7 @@ pub async fn set_right(
     axum::Form(form): axum::Form<RightForm>,
 ) -> PageResult {
     check_csrf(&acting.session.csrf, &form.csrf)?;
-    if !(acting.company.administers && acting.session.caller.role == Role::Employer) {
-        return Err(only_administrators());
-    }
+    require_administrator(&acting)?;
     let administers = form.administrateur == "oui";
     let by = &acting.session.caller.user_id;
     match accounts::set_administers(&state.db, &acting.company.id, &user_id, administers, by).await? {
@@ -278,9 +278,7 @@ pub async fn withdraw(
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> PageResult {
     check_csrf(&acting.session.csrf, &form.csrf)?;
-    if !(acting.company.administers && acting.session.caller.role == Role::Employer) {
-        return Err(only_administrators());
-    }
+    require_administrator(&acting)?;
     match accounts::withdraw(&state.db, &acting.company.id, &user_id, &acting.session.caller.user_id).await? {
         Ok(()) => {
             tracing::info!(company = %acting.company.adherent, by = %acting.session.caller.login, "an access was withdrawn");

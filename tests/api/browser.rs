@@ -107,6 +107,23 @@ impl Browser {
         }
     }
 
+    /// Waits until the field `id` holds `expected` (after a click that loads a page: the old
+    /// page's field may still be there, or none while the new one comes).
+    async fn until_value(&self, id: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let value = match self.client.find(Locator::Id(id)).await {
+                Ok(field) => field.prop("value").await.ok().flatten(),
+                Err(_) => None,
+            };
+            if value.as_deref() == Some(expected) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the field {id} never held {expected:?}; it holds {value:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn fill(&self, id: &str, text: &str) {
         let field = self.client.find(Locator::Id(id)).await.unwrap();
         field.clear().await.unwrap();
@@ -569,19 +586,7 @@ async fn an_employer_resets_the_password_by_mail_then_abandons_a_request() {
         browser.fill("password", guess).await;
         browser.click("button[type=submit]").await;
         // The answer is a new page, whose password field is empty again.
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let field = browser.client.find(Locator::Id("password")).await;
-            let value = match field {
-                Ok(field) => field.prop("value").await.ok().flatten(),
-                Err(_) => None,
-            };
-            if value.as_deref() == Some("") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "no answer to the sign-in with {guess:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        browser.until_value("password", "").await;
     }
     browser.until_text("Trop de tentatives de connexion.").await;
     browser.check("connexion-trop-de-tentatives").await;
@@ -622,18 +627,7 @@ async fn an_employer_resets_the_password_by_mail_then_abandons_a_request() {
     browser.until_text("Organismes trouvés").await;
     browser.check("demande-1-organismes-trouves").await;
     browser.click_link("FORMAPRO CONSEIL · 732918245 00018 · PARIS").await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let name = match browser.client.find(Locator::Id("provider-name")).await {
-            Ok(field) => field.prop("value").await.ok().flatten(),
-            Err(_) => None, // the page is being replaced
-        };
-        if name.as_deref() == Some("FORMAPRO CONSEIL") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the organisme's name was not filled in: {name:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    browser.until_value("provider-name", "FORMAPRO CONSEIL").await;
     // Step 1 with two faults: both said at once, each next to its field and listed at the top.
     for (id, text) in [
         ("provider-siret", "732 918 245 00019"),
