@@ -145,7 +145,7 @@ pub async fn upsert_user(
     for adherent in companies {
         company_ids.push(company_id(db, adherent).await?);
     }
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     sqlx::query(
         "insert into users (id, login, display_name, role, created_at) values ($1, $2, $3, $4, $5) \
          on conflict (login) do update set display_name = excluded.display_name, role = excluded.role",

@@ -59,6 +59,18 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Begins a transaction that may write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`): a plain `BEGIN` that reads, then writes after another process (a second server on
+/// the same file, a `pieces admin` command) committed, fails at once with "database is locked",
+/// whatever the busy timeout; waiting at the start is what the busy timeout is for.
+pub async fn begin(db: &Db) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    if db.connect_options().database_url.scheme().starts_with("sqlite") {
+        db.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        db.begin().await
+    }
+}
+
 /// The next value of the counter `name` (1 for a new one): atomic on both engines, and undone
 /// with the transaction (so numbers taken from it have no gap).
 pub async fn next_counter(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str) -> sqlx::Result<i64> {
@@ -119,5 +131,31 @@ mod tests {
         assert_eq!(a, "2026-11-27T10:00:00.500000Z");
         assert!(b < a && a < c, "{b} {a} {c}");
         assert_eq!(OffsetDateTime::parse(&c, &Rfc3339).unwrap().second(), 1);
+    }
+
+    /// Two processes on one SQLite file: while one reads then writes in a transaction, the other
+    /// commits a write. The first must not fail with "database is locked" (it did with a plain
+    /// `BEGIN`: its read snapshot was stale when it came to write); the second waits its turn.
+    #[tokio::test]
+    async fn a_transaction_that_reads_then_writes_survives_another_process_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("pieces.db").display());
+        let (first, second) = (connect(&url).await.unwrap(), connect(&url).await.unwrap());
+
+        let mut tx = begin(&first).await.unwrap();
+        sqlx::query("select count(*) from counters").execute(&mut *tx).await.unwrap();
+        let mut other = tokio::spawn(async move {
+            let mut tx = begin(&second).await?;
+            let value = next_counter(&mut tx, "c").await?;
+            tx.commit().await?;
+            Ok::<i64, sqlx::Error>(value)
+        });
+        // Give the other process the time to write, had it the lock (it has not, and waits).
+        let early = tokio::time::timeout(Duration::from_millis(500), &mut other).await;
+        assert!(early.is_err(), "the other process wrote inside this one's transaction: {early:?}");
+        let mine = next_counter(&mut tx, "c").await.expect("the write after the read");
+        tx.commit().await.unwrap();
+        let theirs = other.await.unwrap().expect("the other process, after the commit");
+        assert_eq!((mine, theirs), (1, 2));
     }
 }

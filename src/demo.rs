@@ -250,7 +250,7 @@ async fn seed_dossier(
     let company_id = admin::company_id(&state.db, adherent).await?;
     let fields = demo_fields(number.as_str(), siret, title, target);
     let id = crate::db::new_id();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sql::insert_draft(&mut tx, &id, &number, &company_id, user_id).await?;
     sql::save_fields(&mut tx, &id, &fields).await?;
     history::record(&mut tx, &id, Some(user_id), "dossier_created", json!({ "number": number.as_str() })).await?;

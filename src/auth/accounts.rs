@@ -100,7 +100,7 @@ pub async fn invite(
     administers: bool,
 ) -> sqlx::Result<Result<Invited, Refusal>> {
     let email = email.trim().to_lowercase();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     let existing = sqlx::query("select id, role from users where email = $1 or login = $1")
         .bind(&email)
         .fetch_optional(&mut *tx)
@@ -158,7 +158,7 @@ pub async fn withdraw(db: &Db, company_id: &str, user_id: &str, by: &str) -> sql
     if user_id == by {
         return Ok(Err(Refusal::Oneself));
     }
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     let gone = sqlx::query(
         "delete from user_companies where user_id = $1 and company_id = $2 \
            and user_id in (select id from users where role = 'employer')",
@@ -267,7 +267,7 @@ pub const MAX_LIVE_TOKENS: i64 = 20;
 /// (the operator's `admin token --replace`).
 pub async fn create_token(db: &Db, user_id: &str, label: &str, replace: bool) -> sqlx::Result<Option<String>> {
     let token = new_token();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     if replace {
         sqlx::query("update api_tokens set revoked_at = $1 where user_id = $2 and label = $3 and revoked_at is null")
             .bind(now())

@@ -45,7 +45,7 @@ pub struct LinkHolder {
 pub async fn create(db: &Db, user_id: &str, purpose: Purpose) -> sqlx::Result<String> {
     let secret = new_token();
     let at = OffsetDateTime::now_utc();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     sqlx::query("update one_time_links set used_at = $1 where user_id = $2 and used_at is null")
         .bind(format_time(at))
         .bind(user_id)
@@ -112,7 +112,7 @@ pub async fn holder(db: &Db, secret: &str) -> sqlx::Result<Option<LinkHolder>> {
 /// Spends the link and sets the password it was for; `false` when the link was already spent
 /// or has expired (a second tab, a double click).
 pub async fn redeem(db: &Db, secret: &str, user_id: &str, password_hash: &str) -> sqlx::Result<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     let spent = sqlx::query(
         "update one_time_links set used_at = $1 where token_hash = $2 and user_id = $3 \
          and used_at is null and expires_at > $1",

@@ -36,7 +36,7 @@ pub async fn is_throttled(db: &Db, email: &str, ip: &str) -> sqlx::Result<bool> 
 /// Notes a failed sign-in (and forgets the failures older than the window).
 pub async fn failed(db: &Db, email: &str, ip: &str) -> sqlx::Result<()> {
     let now = OffsetDateTime::now_utc();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     sqlx::query("delete from sign_in_failures where at < $1").bind(format_time(now - WINDOW)).execute(&mut *tx).await?;
     for target in targets(email, ip) {
         sqlx::query("insert into sign_in_failures (id, target, at) values ($1, $2, $3)")

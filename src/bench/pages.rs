@@ -84,7 +84,7 @@ async fn add_dossiers(state: &crate::state::AppState, count: usize) -> anyhow::R
     let titles = ["EXCEL PERFECTIONNEMENT", "MANAGEMENT D'EQUIPE", "SAUVETEUR SECOURISTE DU TRAVAIL", "ANGLAIS"];
     let states = ["draft", "pending", "granted", "refused", "closed"];
     for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
-        let mut tx = state.db.begin().await?;
+        let mut tx = crate::db::begin(&state.db).await?;
         for &i in chunk {
             let number = DossierNumber::parse(&format!("26.A.{:05}.1", 10_000 + i)).context("a dossier number")?;
             let id = crate::db::new_id();

@@ -111,7 +111,7 @@ pub async fn record_piece(
 /// Records the row and its history event; false (and nothing written) when `only_if_open` and
 /// the dossier was closed meanwhile.
 async fn insert_with_event(state: &AppState, row: &NewRow<'_>, only_if_open: bool) -> sqlx::Result<bool> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     if !sql::insert(&mut tx, row, only_if_open).await? {
         return Ok(false);
     }

@@ -50,7 +50,7 @@ pub async fn delete_dossier(
 pub async fn remove_piece(state: &AppState, caller: &Caller, id: &str) -> AppResult<Document> {
     let piece = sql::find_visible(&state.db, caller, id).await?.ok_or_else(AppError::document_not_found)?;
     let dossier = load_header(state, caller, &piece.dossier).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     hold_draft(&mut tx, &dossier.id).await?;
     delete_rows(&mut tx, id).await?;
     let detail = json!({ "document_id": id, "title": piece.title, "original_name": piece.original_name });
@@ -64,7 +64,7 @@ pub async fn remove_piece(state: &AppState, caller: &Caller, id: &str) -> AppRes
 /// Deletes the draft `number` of the caller's périmètre, its pieces, salariés and history.
 pub async fn delete_draft(state: &AppState, caller: &Caller, number: &str) -> AppResult<()> {
     let dossier = load_header(state, caller, number).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     hold_draft(&mut tx, &dossier.id).await?;
     let pieces: Vec<String> = sqlx::query_scalar("select id from documents where dossier_id = $1")
         .bind(&dossier.id)

@@ -188,7 +188,7 @@ pub async fn insert(tx: &mut Transaction<'_, Any>, row: &NewRow<'_>, only_if_ope
 /// Sets the kind of a piece and clears its mismatch flag, with a history event, in one transaction
 /// (only staff do: the kind is then the classifier's to learn with staff's weight).
 pub async fn correct_kind(db: &Db, document: &Document, kind: Option<DocKind>, by_user: &str) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     let dossier_id: String = sqlx::query_scalar("select dossier_id from documents where id = $1")
         .bind(&document.id)
         .fetch_one(&mut *tx)

@@ -146,7 +146,7 @@ async fn record(
     thumbnail: Option<(Sha256Hex, u64)>,
 ) -> anyhow::Result<()> {
     let json = |value: serde_json::Result<String>| value.unwrap_or_else(|_| "null".into());
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     sqlx::query("delete from document_pages where document_id = $1").bind(&job.document_id).execute(&mut *tx).await?;
     for (index, (text, source)) in understanding.pages.iter().enumerate() {
         sqlx::query("insert into document_pages (document_id, page, source, text) values ($1, $2, $3, $4)")

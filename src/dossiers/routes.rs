@@ -97,7 +97,7 @@ pub async fn create_dossier(
     check_establishment(&state, &company_id, &fields).await?;
     let id = crate::db::new_id();
     let yy = (time::OffsetDateTime::now_utc().year() % 100) as u8;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let number = super::numbers::next_number(&mut tx, yy).await?;
     sql::insert_draft(&mut tx, &id, &number, &company_id, &caller.user_id).await?;
     sql::save_fields(&mut tx, &id, &fields).await?;
@@ -155,7 +155,7 @@ pub async fn update_dossier(
             format!("Un dossier envoyé garde ce qu'il faut pour l'envoyer : {missing}."),
         ));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     if !sql::save_fields_in(&mut tx, &record.id, &fields, record.state).await? {
         return Err(not_editable()); // sent, or decided, meanwhile
     }
@@ -277,7 +277,7 @@ async fn move_state(
     action: &str,
     comment: &str,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     if !sql::set_state(&mut tx, &record.id, record.state, to).await? {
         return Err(invalid_transition(record.state, to));
     }

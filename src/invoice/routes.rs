@@ -86,7 +86,7 @@ pub async fn issue_invoice(
     let reference = DossierRef { number: dossier.number.clone(), action: dossier.fields.action.clone() };
     let frozen = freeze(body, &invoice, computed, employer, reference, state.config.opco.clone(), assistant);
     let data = serde_json::to_value(&frozen).map_err(|e| AppError::internal(e.into()))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     if let Some(key) = &key {
         if let Some(done) = sql::find_by_key(&mut tx, &dossier.company_id, key).await? {
             drop(tx); // SQLite's one connection: free it before the PDF's queries
@@ -114,7 +114,7 @@ pub async fn issue_invoice(
         // The same key raced in another request, which won: answer with its invoice.
         Err(NotIssued::SameKey) if key.is_some() => {
             drop(tx);
-            let mut tx = state.db.begin().await?;
+            let mut tx = crate::db::begin(&state.db).await?;
             let key = key.as_deref().unwrap_or_default();
             let done = sql::find_by_key(&mut tx, &dossier.company_id, key).await?;
             drop(tx);
@@ -181,7 +181,7 @@ pub async fn credit_invoice(
     let now = time::OffsetDateTime::now_utc();
     let date = dates::credit_note_date(body.date.as_deref(), &invoice.issue_date, now)
         .map_err(InvalidInvoice::into_app_error)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let mut data = sql::data(&mut *tx, &invoice.id).await?;
     pdf::complete_early_data(&mut data, &state.config.opco, &invoice.issue_date);
     // The credit note is signed on its own date.

@@ -171,7 +171,7 @@ async fn claim_of(db: &Db, now: &str, lease: &str, company: &str) -> sqlx::Resul
 /// Gives up the jobs whose lease lapsed during their last attempt: their worker died each time
 /// (a piece whose reading brings the whole process down would otherwise be retaken forever).
 async fn give_up_lapsed(db: &Db, now: &str, kinds: &[Kind]) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     let given_up = sqlx::query(
         "update jobs set state = 'failed', lease_until = null, claim_token = null, updated_at = $1, \
          last_error = 'the worker stopped during every attempt (its lease lapsed)' \
@@ -246,7 +246,7 @@ pub async fn fail(db: &Db, kinds: &[Kind], job: &Job, error: &str) -> sqlx::Resu
     let give_up = job.attempts >= MAX_ATTEMPTS;
     let delay = Duration::from_secs(5 * (1 << job.attempts.clamp(0, 10)));
     let run_after = format_time(OffsetDateTime::now_utc() + delay);
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin(db).await?;
     let failed = sqlx::query(
         "update jobs set state = $3, run_after = $4, lease_until = null, claim_token = null, last_error = $5, \
          updated_at = $6 where id = $1 and claim_token = $2 and state = 'running'",

@@ -26,15 +26,13 @@ use crate::state::AppState;
 
 use crate::render::{self, or_dash as text, PdfIdentity, Template};
 
+mod pieces;
+
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/api/v1/dossiers/{number}/print", axum::routing::get(print_dossier))
 }
 
-const DOSSIER: Template = Template { name: "dossier", source: include_str!("../templates/dossier.typ") };
-const SEPARATOR: Template = Template { name: "separator", source: include_str!("../templates/separator.typ") };
-
-/// The most bytes of pieces joined into one printed dossier.
-const MAX_JOINED_BYTES: u64 = 200 * 1024 * 1024;
+const DOSSIER: Template = Template { name: "dossier", source: include_str!("../../templates/dossier.typ") };
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -63,7 +61,7 @@ pub async fn print_dossier(
     let today = render::today();
     let number = dossier.number.clone();
     let pdf = if params.with_pieces {
-        with_pieces(&state, dossier, documents, history, invoices, today).await?
+        pieces::with_pieces(&state, dossier, documents, history, invoices, today).await?
     } else {
         let pages = move || render_pages(&dossier, &documents, &history, &invoices, today, false);
         let mut pages = blocking(pages).await?;
@@ -78,106 +76,11 @@ pub async fn print_dossier(
     Ok(response)
 }
 
-/// The dossier page, then each piece behind its separator, joined in a sandboxed child process
-/// (`pieces merge-pdf`, under the PDF reader's limits), one print per company at a time and
-/// `state::PRINTS` in all; the joined file is streamed from disk, never held in memory.
-async fn with_pieces(
-    state: &AppState,
-    dossier: DossierRecord,
-    documents: Vec<Document>,
-    history: Vec<HistoryRow>,
-    invoices: Vec<InvoiceRow>,
-    today: time::Date,
-) -> AppResult<Body> {
-    let total: u64 = documents.iter().filter(|d| joinable(d)).map(|d| d.size as u64).sum();
-    if total > MAX_JOINED_BYTES {
-        return Err(AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large_to_print",
-            "The dossier's pieces are too large to print in one PDF: print them one by one.",
-            "Les pièces du dossier sont trop volumineuses pour un seul PDF : imprimez-les une à une.",
-        ));
-    }
-    let _turn = state.prints.take(&dossier.company_id).map_err(|busy| {
-        let (en, fr) = match busy {
-            Busy::Yours => (
-                "A dossier of this company is being printed with its pieces: try again when it is done.",
-                "Un dossier de cette entreprise est en cours d'impression avec ses pièces : réessayez ensuite.",
-            ),
-            Busy::Everyone => (
-                "Dossiers are being printed with their pieces: try again in a moment.",
-                "Des dossiers sont en cours d'impression avec leurs pièces : réessayez dans un instant.",
-            ),
-        };
-        AppError::new(StatusCode::TOO_MANY_REQUESTS, "print_busy", en, fr)
-    })?;
-    let work =
-        tempfile::tempdir_in(state.config.storage_dir().join("tmp")).map_err(|e| AppError::internal(e.into()))?;
-    let failed = |e: std::io::Error| AppError::internal(e.into());
-    let listed = documents.clone();
-    let pages = blocking(move || render_pages(&dossier, &listed, &history, &invoices, today, true)).await?;
-    // The dossier page, then per piece its separator and, when joinable, the piece itself.
-    let mut inputs = Vec::new();
-    for (n, page) in pages.iter().enumerate() {
-        let path = work.path().join(format!("{n}-page.pdf"));
-        tokio::fs::write(&path, page).await.map_err(failed)?;
-        inputs.push(path);
-        if let Some(document) = n.checked_sub(1).map(|i| &documents[i]).filter(|d| joinable(d)) {
-            let path = work.path().join(format!("{n}-piece.pdf"));
-            write_blob(state, document, &path).await?;
-            inputs.push(path);
-        }
-    }
-    let output = work.path().join("dossier.pdf");
-    let exe = state.config.helper_exe.clone().map_or_else(std::env::current_exe, Ok).map_err(failed)?;
-    if !crate::render::merge::merge_pdfs(&exe, &inputs, &output).await {
-        return Err(AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "pieces_not_joinable",
-            "The pieces could not be joined: print the dossier without them, or the pieces one by one.",
-            "Les pièces n'ont pas pu être jointes : imprimez le dossier sans elles, ou les pièces une à une.",
-        ));
-    }
-    let file = tokio::fs::File::open(&output).await.map_err(failed)?;
-    // The work folder goes when the stream ends (or the client leaves).
-    let chunks = tokio_util::io::ReaderStream::new(file).map(move |chunk| {
-        let _kept = (&work, &_turn);
-        chunk
-    });
-    Ok(Body::from_stream(chunks))
-}
-
 /// Runs `work` (Typst, CPU-heavy) off the async executor.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("the dossier print panicked: {e}")))?
-}
-
-/// A piece joined to the printout: a PDF that the sandboxed reader read without trouble (a text
-/// cut at its cap, or scans left unread, are no trouble: the file is whole).
-fn joinable(document: &Document) -> bool {
-    let soft = |code: &str| ["page_cap", "text_cap", "ocr_off", "ocr_failed", "render_failed"].contains(&code);
-    document.mime_type == "application/pdf"
-        && document.text_status == documents_sql::TextStatus::Done
-        && document.text_problem.as_ref().is_none_or(|p| soft(&p.code))
-}
-
-/// Streams the piece's verified bytes into `path`.
-async fn write_blob(state: &AppState, document: &Document, path: &std::path::Path) -> AppResult<()> {
-    use tokio::io::AsyncWriteExt;
-    let context = || format!("document {}", document.id);
-    let mut stream = state
-        .storage
-        .get_verified(&document.sha256, document.size as u64)
-        .await
-        .map_err(|error| AppError::internal(anyhow::Error::new(error).context(context())))?;
-    let mut file = tokio::fs::File::create(path).await.map_err(|e| AppError::internal(e.into()))?;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| AppError::internal(anyhow::Error::new(e).context(context())))?;
-        file.write_all(&chunk).await.map_err(|e| AppError::internal(e.into()))?;
-    }
-    file.flush().await.map_err(|e| AppError::internal(e.into()))
 }
 
 /// The dossier page and, `with_separators`, one separator page per piece.
@@ -196,8 +99,7 @@ fn render_pages(
             .map_err(failed)?];
     if with_separators {
         for (n, document) in documents.iter().enumerate() {
-            let separator = Separator::new(dossier, document, n + 1, documents.len(), joinable(document));
-            pages.push(render::render_pdf(&SEPARATOR, &separator, &[], &identity).map_err(failed)?);
+            pages.push(pieces::separator_page(dossier, document, (n + 1, documents.len()), &identity).map_err(failed)?);
         }
     }
     Ok(pages)
@@ -232,43 +134,6 @@ struct PieceRow {
     size: String,
     pages: String,
     date: String,
-}
-
-#[derive(Serialize)]
-struct Separator {
-    dossier: String,
-    n: String,
-    total: String,
-    title: String,
-    file: String,
-    kind: String,
-    pages: String,
-    date: String,
-    sha256: String,
-}
-
-impl Separator {
-    fn new(dossier: &DossierRecord, document: &Document, n: usize, total: usize, joined: bool) -> Separator {
-        let row = piece_row(n, document);
-        let kind = if joined {
-            row.kind.to_string()
-        } else if document.mime_type != "application/pdf" {
-            format!("{} (image non jointe : téléchargez-la depuis le dossier)", row.kind)
-        } else {
-            format!("{} (non jointe : pièce en cours de lecture ou illisible)", row.kind)
-        };
-        Separator {
-            dossier: dossier.number.clone(),
-            n: n.to_string(),
-            total: total.to_string(),
-            title: row.title,
-            file: row.file,
-            kind,
-            pages: row.pages,
-            date: row.date,
-            sha256: document.sha256.to_string(),
-        }
-    }
 }
 
 fn day(value: &Option<String>) -> String {
@@ -418,30 +283,5 @@ fn form(
         invoices: invoices.to_vec(),
         history: history.to_vec(),
         printed_on: format_date(today),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A title stored before texts were checked (a NUL, an escape, a bidi override) must not make
-    /// the dossier unprintable for good: such characters print as U+FFFD.
-    #[test]
-    fn stored_control_characters_do_not_break_printing() {
-        let separator = Separator {
-            dossier: "26.A.90101.1".into(),
-            n: "1".into(),
-            total: "1".into(),
-            title: "facture\0 \u{1b}[2J \u{202E}fdp.exe".into(),
-            file: "facture\0.pdf".into(),
-            kind: "Facture".into(),
-            pages: "1".into(),
-            date: "1 décembre 2026".into(),
-            sha256: "0".repeat(64),
-        };
-        let identity = PdfIdentity { ident: "test", date: time::macros::date!(2026 - 12 - 01) };
-        let pdf = render::render_pdf(&SEPARATOR, &separator, &[], &identity).expect("printed");
-        assert!(pdf.starts_with(b"%PDF-"));
     }
 }
