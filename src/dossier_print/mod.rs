@@ -2,15 +2,12 @@
 //! company, organisme, action, the nine cost lines, stagiaires, the list of pieces, the invoices
 //! and credit notes, the history) as a PDF with Typst. A feature of its own, above `dossiers`,
 //! `documents` and `invoice`, since it shows all three. With `?with_pieces=true` the PDF pieces
-//! follow, each behind a separator page naming it.
-//! Pieces are joined in a sandboxed child process (they are uploaded files), and only those the
-//! reader has read whole and without trouble; the others' separator says why they are not joined.
+//! follow, each behind a separator page naming it (`pieces`).
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
@@ -21,7 +18,6 @@ use crate::domain::Amount;
 use crate::dossiers::sql::DossierRecord;
 use crate::error::{AppError, AppResult};
 use crate::input::{Path, Query};
-use crate::slots::Busy;
 use crate::state::AppState;
 
 use crate::render::{self, or_dash as text, PdfIdentity, Template};

@@ -7,6 +7,7 @@ pub mod model;
 pub mod numbers;
 pub mod routes;
 pub mod sql;
+mod validate;
 
 pub use model::{DossierFields, DossierState};
 pub use routes::router;

@@ -1,12 +1,10 @@
-//! What a dossier holds, as the API shows and takes it, and how its input is checked.
+//! What a dossier holds, as the API shows and takes it; `validate` checks its input.
 
 use serde::{Deserialize, Serialize};
-use time::macros::format_description;
-use time::Date;
 use utoipa::ToSchema;
 
-use crate::domain::{Amount, DecimalError, Hours, Siret};
-use crate::error::{AppError, AppResult};
+use crate::domain::Amount;
+use crate::error::AppResult;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -224,67 +222,6 @@ impl DossierFields {
         self.normalised()
     }
 
-    /// Checks every field and says what is wrong with each (`AppError::all`), not the first only.
-    fn normalised(mut self) -> AppResult<DossierFields> {
-        let mut problems = Vec::new();
-        let mut keep = |checked: AppResult<Option<String>>| {
-            checked.unwrap_or_else(|e| {
-                problems.push(e);
-                None
-            })
-        };
-        self.siret = keep(optional(self.siret, |s| siret("siret", s)));
-        let p = &mut self.provider;
-        p.siret = keep(optional(p.siret.take(), |s| siret("provider.siret", s)));
-        p.nda = keep(optional(p.nda.take(), nda));
-        p.postcode = keep(optional(p.postcode.take(), postcode));
-        for (field, value, max) in [
-            ("provider.name", &mut p.name, 200),
-            ("provider.type", &mut p.kind, 100),
-            ("provider.address", &mut p.address, 500),
-            ("provider.contact", &mut p.contact, 300),
-            ("provider.city", &mut p.city, 100),
-            ("provider.phone", &mut p.phone, 30),
-            ("provider.email", &mut p.email, 254),
-            ("action.modules", &mut self.action.modules, 2000),
-            ("action.title", &mut self.action.title, 300),
-            ("action.cpf_code", &mut self.action.cpf_code, 50),
-            ("comment", &mut self.comment, 4000),
-        ] {
-            *value = keep(optional(value.take(), |s| text(field, s, max)));
-        }
-        let a = &mut self.action;
-        a.hours = keep(optional(a.hours.take(), |s| {
-            Hours::parse(&s).map(Hours::to_text).map_err(|why| invalid_number("action.hours", why))
-        }));
-        let start = date_field("action.start_date", &mut a.start_date).unwrap_or_else(|e| {
-            problems.push(e);
-            None
-        });
-        let end = date_field("action.end_date", &mut a.end_date).unwrap_or_else(|e| {
-            problems.push(e);
-            None
-        });
-        if let (Some(start), Some(end)) = (start, end) {
-            if end < start {
-                problems.push(AppError::invalid(
-                    "action.end_date",
-                    "The training ends before it starts.",
-                    "La formation se termine avant de commencer.",
-                ));
-            }
-        }
-        self.costs.normalise(&mut problems);
-        match trainees(std::mem::take(&mut self.trainees)) {
-            Ok(list) => self.trainees = list,
-            Err(e) => problems.push(e),
-        }
-        match AppError::all(problems) {
-            Some(error) => Err(error),
-            None => Ok(self),
-        }
-    }
-
     /// The fields a dossier needs before it is sent to the OPCO.
     pub fn missing_for_submission(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
@@ -304,99 +241,6 @@ impl DossierFields {
         }
         missing
     }
-}
-
-impl Costs {
-    fn normalise(&mut self, problems: &mut Vec<AppError>) {
-        for (field, value) in [
-            ("costs.pedagogy", &mut self.pedagogy),
-            ("costs.remuneration", &mut self.remuneration),
-            ("costs.accommodation", &mut self.accommodation),
-            ("costs.meals", &mut self.meals),
-            ("costs.transport", &mut self.transport),
-            ("costs.tutor_training", &mut self.tutor_training),
-            ("costs.training_allowance", &mut self.training_allowance),
-            ("costs.misc", &mut self.misc),
-            ("costs.engineering", &mut self.engineering),
-        ] {
-            let checked = optional(value.take(), |s| {
-                Amount::parse(&s).map(Amount::to_text).map_err(|why| invalid_number(field, why))
-            });
-            *value = checked.unwrap_or_else(|e| {
-                problems.push(e);
-                None
-            });
-        }
-    }
-}
-
-/// Applies `check` to a present, non-blank value; blank becomes absent.
-fn optional(value: Option<String>, check: impl FnOnce(String) -> AppResult<String>) -> AppResult<Option<String>> {
-    match value {
-        Some(v) if !v.trim().is_empty() => check(v.trim().to_string()).map(Some),
-        _ => Ok(None),
-    }
-}
-
-fn siret(field: &str, value: String) -> AppResult<String> {
-    Siret::parse(&value).map(|s| s.to_string()).map_err(|why| {
-        AppError::invalid(
-            field,
-            format!("Invalid SIRET: {why}."),
-            "SIRET invalide : 14 chiffres avec une clé de contrôle correcte.",
-        )
-    })
-}
-
-fn nda(value: String) -> AppResult<String> {
-    let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(digits)
-    } else {
-        Err(AppError::invalid(
-            "provider.nda",
-            "The NDA (numéro de déclaration d'activité) has 11 digits.",
-            "Le NDA (numéro de déclaration d'activité) comporte 11 chiffres.",
-        ))
-    }
-}
-
-fn postcode(value: String) -> AppResult<String> {
-    let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(digits)
-    } else {
-        Err(AppError::invalid(
-            "provider.postcode",
-            "A French postcode has 5 digits.",
-            "Un code postal compte 5 chiffres.",
-        ))
-    }
-}
-
-fn text(field: &str, value: String, max: usize) -> AppResult<String> {
-    crate::domain::text::check(field, &value, max, true)?;
-    Ok(value)
-}
-
-fn invalid_number(field: &str, why: DecimalError) -> AppError {
-    AppError::invalid(
-        field,
-        format!("Invalid number: {why}."),
-        "Nombre invalide : une chaîne décimale positive avec deux décimales au plus, par exemple \"2020.00\".",
-    )
-}
-
-fn date_field(field: &str, value: &mut Option<String>) -> AppResult<Option<Date>> {
-    let Some(text) = value.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
-        *value = None;
-        return Ok(None);
-    };
-    let date = Date::parse(text, format_description!("[year]-[month]-[day]")).map_err(|_| {
-        AppError::invalid(field, "Expected a date as YYYY-MM-DD.", "Date attendue au format AAAA-MM-JJ.")
-    })?;
-    *value = Some(text.to_string());
-    Ok(Some(date))
 }
 
 /// A field's name as the guide says it (`provider.name` → `Nom de l'organisme`), for the history.
@@ -433,30 +277,6 @@ pub fn label_fr(path: &str) -> String {
 
 /// The most trainees a dossier may have (and so the most lines of its invoice).
 pub const MAX_TRAINEES: usize = 500;
-
-fn trainees(list: Vec<Trainee>) -> AppResult<Vec<Trainee>> {
-    if list.len() > MAX_TRAINEES {
-        return Err(AppError::invalid(
-            "trainees",
-            format!("At most {MAX_TRAINEES} trainees."),
-            format!("{MAX_TRAINEES} stagiaires au plus."),
-        ));
-    }
-    list.into_iter()
-        .map(|t| {
-            let last_name = text("trainees.last_name", t.last_name.trim().to_string(), 100)?;
-            let first_name = text("trainees.first_name", t.first_name.trim().to_string(), 100)?;
-            if last_name.is_empty() {
-                return Err(AppError::invalid(
-                    "trainees.last_name",
-                    "A trainee needs a last name.",
-                    "Un stagiaire doit avoir un nom.",
-                ));
-            }
-            Ok(Trainee { last_name, first_name })
-        })
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {

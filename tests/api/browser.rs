@@ -130,6 +130,14 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Signs in from the sign-in page (the caller waits for the page that follows).
+    async fn sign_in(&self, email: &str, password: &str) {
+        self.goto("/connexion").await;
+        self.fill("email", email).await;
+        self.fill("password", password).await;
+        self.click("button[type=submit]").await;
+    }
+
     async fn click(&self, css: &str) {
         self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
     }
@@ -300,10 +308,7 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     let people = people(&app).await;
     let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
     let browser = Browser::open(&app).await;
-    browser.goto("/connexion").await;
-    browser.fill("email", &claire.email).await;
-    browser.fill("password", &claire.password).await;
-    browser.click("button[type=submit]").await;
+    browser.sign_in(&claire.email, &claire.password).await;
     browser.until_text("Vos coordonnées").await;
 
     browser.click_link("Nouvelle demande").await;
@@ -436,10 +441,7 @@ async fn an_assistant_works_from_the_desk_and_searches_as_they_type() {
     app.upload_text(app.employer_b(), "26.A.90201.1", "devis-b.pdf", &["Devis ornithorynque des ateliers"]).await;
 
     let browser = Browser::open(&app).await;
-    browser.goto("/connexion").await;
-    browser.fill("email", &sophie.email).await;
-    browser.fill("password", &sophie.password).await;
-    browser.click("button[type=submit]").await;
+    browser.sign_in(&sophie.email, &sophie.password).await;
     let desk = browser.until_text("Vos entreprises").await;
     assert!(desk.contains("Programme envoyé comme RIB") && desk.contains("Dossiers en attente de décision"), "{desk}");
     browser.check("assistant-accueil").await;
@@ -507,10 +509,7 @@ async fn an_assistant_works_from_the_desk_and_searches_as_they_type() {
 
     // An employer has no desk.
     let browser = Browser::open(&app).await;
-    browser.goto("/connexion").await;
-    browser.fill("email", &claire.email).await;
-    browser.fill("password", &claire.password).await;
-    browser.click("button[type=submit]").await;
+    browser.sign_in(&claire.email, &claire.password).await;
     browser.until_text("Vos coordonnées").await;
     browser.goto("/a-verifier").await;
     browser.until_text("Page introuvable").await;
@@ -524,10 +523,7 @@ async fn an_employer_sees_the_totals_as_they_type_and_issues_the_invoice_once() 
     let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
     let number = crate::invoices::GRANTED_A;
     let browser = Browser::open(&app).await;
-    browser.goto("/connexion").await;
-    browser.fill("email", &claire.email).await;
-    browser.fill("password", &claire.password).await;
-    browser.click("button[type=submit]").await;
+    browser.sign_in(&claire.email, &claire.password).await;
     browser.until_text("Vos coordonnées").await;
     browser.goto(&format!("/dossiers/{number}?onglet=factures")).await;
     browser.click_link("Remplir la facture").await;
@@ -681,10 +677,7 @@ async fn an_administrator_invites_a_colleague_who_makes_an_api_token() {
     let people = people(&app).await;
     let claire = people.iter().find(|p| p.email.starts_with("claire")).unwrap();
     let browser = Browser::open(&app).await;
-    browser.goto("/connexion").await;
-    browser.fill("email", &claire.email).await;
-    browser.fill("password", &claire.password).await;
-    browser.click("button[type=submit]").await;
+    browser.sign_in(&claire.email, &claire.password).await;
     browser.until_text("Vos coordonnées").await;
 
     // Utilisateurs: Julie invited; without a mail relay the page shows her link once.

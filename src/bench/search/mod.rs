@@ -194,76 +194,54 @@ async fn http_times(
     let (mut child, base) = super::server::start_server(config, Some(0)).await?;
     let http = reqwest::Client::new();
     let result = async {
-        for (case, runs) in warm_up {
-            for p in runs {
-                let response = http
-                    .get(format!("{base}/api/v1/search"))
-                    .bearer_auth(token)
-                    .query(&search_params(*case, p))
-                    .send()
-                    .await?;
-                anyhow::ensure!(response.status().is_success(), "search answered {}", response.status());
-                response.bytes().await?;
-            }
-        }
-        let mut results = Vec::new();
-        for (case, runs) in cases {
-            let mut times = Vec::with_capacity(runs.len());
-            let steal = Steal::now();
-            for p in runs {
-                let params = search_params(*case, p);
-                let began = Instant::now();
-                let response =
-                    http.get(format!("{base}/api/v1/search")).bearer_auth(token).query(&params).send().await?;
-                anyhow::ensure!(response.status().is_success(), "search answered {}", response.status());
-                std::hint::black_box(response.bytes().await?);
-                times.push(began.elapsed().as_secs_f64() * 1000.0);
-            }
-            let (median, p99) = stats(&mut times);
-            println!(
-                "  tantivy through HTTP {:<40} median {median:.3} ms, p99 {p99:.3} ms{}",
-                case.label(),
-                steal.since()
-            );
-            results.push((median, p99));
-        }
+        let api = time_requests("tantivy through HTTP", warm_up, cases, |params| {
+            http.get(format!("{base}/api/v1/search")).bearer_auth(token).query(params)
+        })
+        .await?;
         let cookie = format!("{}={session}", crate::web::SESSION_COOKIE);
-        let page = |params: &crate::search::query::SearchParams| {
+        let pages = time_requests("page /recherche through HTTP", warm_up, cases, |params| {
             let request = http.get(format!("{base}/recherche")).header(reqwest::header::COOKIE, &cookie);
             request.query(&page_query(params))
-        };
-        for (case, runs) in warm_up {
-            for p in runs {
-                let response = page(&search_params(*case, p)).send().await?;
-                anyhow::ensure!(response.status().is_success(), "the page answered {}", response.status());
-                response.bytes().await?;
-            }
-        }
-        let mut pages = Vec::new();
-        for (case, runs) in cases {
-            let mut times = Vec::with_capacity(runs.len());
-            let steal = Steal::now();
-            for p in runs {
-                let params = search_params(*case, p);
-                let began = Instant::now();
-                let response = page(&params).send().await?;
-                anyhow::ensure!(response.status().is_success(), "the page answered {}", response.status());
-                std::hint::black_box(response.bytes().await?);
-                times.push(began.elapsed().as_secs_f64() * 1000.0);
-            }
-            let (median, p99) = stats(&mut times);
-            println!(
-                "  page /recherche through HTTP {:<32} median {median:.3} ms, p99 {p99:.3} ms{}",
-                case.label(),
-                steal.since()
-            );
-            pages.push((median, p99));
-        }
-        Ok((results, pages))
+        })
+        .await?;
+        Ok((api, pages))
     }
     .await;
     let _ = child.kill().await;
     result
+}
+
+/// Median and p99 of each case, one request made by `request` per run, after the warm-up runs.
+async fn time_requests(
+    what: &str,
+    warm_up: &[(Case, Vec<Params>)],
+    cases: &[(Case, Vec<Params>)],
+    request: impl Fn(&crate::search::query::SearchParams) -> reqwest::RequestBuilder,
+) -> anyhow::Result<Vec<(f64, f64)>> {
+    for (case, runs) in warm_up {
+        for p in runs {
+            let response = request(&search_params(*case, p)).send().await?;
+            anyhow::ensure!(response.status().is_success(), "{what}: answered {}", response.status());
+            response.bytes().await?;
+        }
+    }
+    let mut results = Vec::new();
+    for (case, runs) in cases {
+        let mut times = Vec::with_capacity(runs.len());
+        let steal = Steal::now();
+        for p in runs {
+            let request = request(&search_params(*case, p));
+            let began = Instant::now();
+            let response = request.send().await?;
+            anyhow::ensure!(response.status().is_success(), "{what}: answered {}", response.status());
+            std::hint::black_box(response.bytes().await?);
+            times.push(began.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (median, p99) = stats(&mut times);
+        println!("  {what:<28} {:<40} median {median:.3} ms, p99 {p99:.3} ms{}", case.label(), steal.since());
+        results.push((median, p99));
+    }
+    Ok(results)
 }
 
 /// The page's query string for the API's parameters (its filters have the same names).
