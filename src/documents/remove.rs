@@ -97,9 +97,10 @@ async fn hold_draft(tx: &mut Transaction<'_, Any>, dossier_id: &str) -> AppResul
     Ok(())
 }
 
-/// The rows of one piece; a reading under way finds its job gone and drops its result.
+/// The rows of one piece; a reading under way finds its job gone and drops its result. The job's
+/// row first, as a reading records its result: one waits for the other, never both (PostgreSQL).
 async fn delete_rows(tx: &mut Transaction<'_, Any>, id: &str) -> sqlx::Result<()> {
-    for table in ["document_pages", "jobs"] {
+    for table in ["jobs", "document_pages"] {
         sqlx::query(&format!("delete from {table} where document_id = $1")).bind(id).execute(&mut **tx).await?;
     }
     crate::search::outbox::removed(tx, id).await?;

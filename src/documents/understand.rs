@@ -147,6 +147,9 @@ async fn record(
 ) -> anyhow::Result<()> {
     let json = |value: serde_json::Result<String>| value.unwrap_or_else(|_| "null".into());
     let mut tx = crate::db::begin(db).await?;
+    // The job's row first, as a piece's removal takes it first: whichever comes second waits, and
+    // a reading that finds its job gone writes nothing.
+    jobs::finish(&mut tx, job).await?;
     sqlx::query("delete from document_pages where document_id = $1").bind(&job.document_id).execute(&mut *tx).await?;
     for (index, (text, source)) in understanding.pages.iter().enumerate() {
         sqlx::query("insert into document_pages (document_id, page, source, text) values ($1, $2, $3, $4)")
@@ -178,7 +181,6 @@ async fn record(
     .bind(thumbnail.map_or(0, |(_, size)| size as i64))
     .execute(&mut *tx)
     .await?;
-    jobs::finish(&mut tx, job).await?;
     crate::search::outbox::touch(&mut tx, &job.document_id).await?;
     tx.commit().await?;
     Ok(())
