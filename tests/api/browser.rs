@@ -262,7 +262,7 @@ async fn an_employer_signs_in_chooses_a_company_and_reads_the_dossiers() {
     browser.fill("q", "").await;
     browser.client.find(Locator::Id("tri")).await.unwrap().select_by_value("numero").await.unwrap();
     browser.click(".filtres button[type=submit]").await;
-    browser.until_text("Dossiers AF (4)").await;
+    browser.until_text("25.A.90103.1").await;
     let mut numbers = Vec::new();
     for link in browser.client.find_all(Locator::Css("table.liste tbody th a")).await.unwrap() {
         numbers.push(link.text().await.unwrap());
@@ -539,6 +539,7 @@ async fn an_employer_sees_the_totals_as_they_type_and_issues_the_invoice_once() 
     }
     // The totals follow the typing (the service's computation).
     browser.fill("restauration", "100").await;
+    browser.fill("date", "27/11/2026").await;
     let typed = browser.until_text("TOTAL TTC").await;
     assert!(typed.contains("€"), "{typed}");
     browser.check("facture").await;

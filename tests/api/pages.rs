@@ -855,10 +855,15 @@ async fn an_employer_fills_in_issues_once_and_credits_the_invoice_in_the_pages()
     assert_eq!(pdf.status(), StatusCode::OK);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     // A credit note cancels it.
+    // It is dated today: FE2026-00002 this year.
     let credited = visitor.post("/factures/FE2026-00001/avoir", &[("csrf", &csrf), ("company", "1.001")]).await;
-    assert_eq!(location(&credited), format!("/dossiers/{number}?onglet=factures&facture=FE2026%2D00002#onglets"));
+    let shown = location(&credited);
+    let credit = shown.split("facture=").nth(1).and_then(|rest| rest.strip_suffix("#onglets")).unwrap_or_default();
+    let credit = credit.replace("%2D", "-");
+    assert!(credit.starts_with("FE20") && credit.ends_with("-00002"), "{shown}");
+    assert_eq!(shown, format!("/dossiers/{number}?onglet=factures&facture={}#onglets", credit.replace('-', "%2D")));
     let listed = visitor.page(&format!("/dossiers/{number}?onglet=factures"), StatusCode::OK).await;
-    assert!(listed.contains("annulée par un avoir") && listed.contains("FE2026-00002"), "{listed}");
+    assert!(listed.contains("annulée par un avoir") && listed.contains(&credit), "{listed}");
 
     // Staff do not fill in employers' invoices.
     let mut assistant = Visitor::new(&app);
