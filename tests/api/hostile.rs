@@ -417,8 +417,12 @@ async fn one_user_cannot_hold_every_upload_slot() {
 /// every 2 s, and answers the last result in between.
 #[tokio::test]
 async fn readiness_is_probed_at_most_every_two_seconds() {
-    let app = spawn_with(|config| config.s3_endpoint = None).await;
-    app.all_read().await; // the demo piece's thumbnail stored: nothing writes to the store now
+    // No workers: no reading stores a thumbnail (re-making the folders) while the store is broken.
+    let app = spawn_with(|config| {
+        config.s3_endpoint = None;
+        config.workers = Some(0);
+    })
+    .await;
     let ready = || async { app.http.get(app.url("/readyz")).send().await.unwrap().status() };
     let probed = Instant::now();
     assert_eq!(ready().await, StatusCode::OK);

@@ -87,8 +87,12 @@ async fn an_unreachable_s3_store_means_503_and_no_document() {
 #[tokio::test]
 async fn a_broken_local_store_means_503_and_no_document() {
     // Local files whatever the suite's backend (the S3 case is the test above).
-    let app = spawn_with(|config| config.s3_endpoint = None).await;
-    app.all_read().await; // the demo piece's thumbnail stored: nothing writes to the store now
+    // No workers: no reading stores a thumbnail (re-making the folders) while the store is broken.
+    let app = spawn_with(|config| {
+        config.s3_endpoint = None;
+        config.workers = Some(0);
+    })
+    .await;
     let blobs = app.dir.path().join("storage/blobs");
     std::fs::remove_dir_all(&blobs).unwrap();
     std::fs::write(&blobs, b"not a folder").unwrap();
