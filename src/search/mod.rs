@@ -21,12 +21,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use tantivy::directory::error::LockError;
 use tantivy::index::SegmentId;
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
     STORED, STRING,
 };
-use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 pub use entry::Entry;
 pub use routes::router;
@@ -187,6 +188,23 @@ impl SearchIndex {
         &self.dir
     }
 
+    /// Takes the index's writer unless another process holds it (tantivy's lock file): false
+    /// while one does. Blocking.
+    pub fn take_writer(&self) -> tantivy::Result<bool> {
+        let mut slot = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.is_some() {
+            return Ok(true);
+        }
+        match self.index.writer(WRITER_MEMORY) {
+            Ok(writer) => {
+                *slot = Some(writer);
+                Ok(true)
+            }
+            Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Replaces the entries of `ids` by `entries` (an id without an entry is deleted), commits,
     /// and reloads the reader so that the next search sees them. Blocking: call off the executor.
     pub fn apply(&self, ids: &[String], entries: Vec<TantivyDocument>) -> tantivy::Result<()> {
@@ -220,6 +238,10 @@ impl SearchIndex {
     /// index). A reload opens every segment afresh, dropping what tantivy keeps per segment: a
     /// reload each second would make searches read it again each second.
     pub fn reload_if_changed(&self) -> tantivy::Result<bool> {
+        // A rebuild that the indexing process finished is over here too.
+        if self.is_rebuilding() && !self.dir.join(REBUILDING_FILE).exists() {
+            self.rebuilding.store(false, Ordering::Release);
+        }
         let mut committed: Vec<(SegmentId, u32)> =
             self.index.searchable_segment_metas()?.iter().map(|meta| (meta.id(), meta.num_deleted_docs())).collect();
         let mut searched: Vec<(SegmentId, u32)> = self

@@ -29,6 +29,8 @@ pub const TEXT_BUDGET: usize = 8 << 20;
 
 /// The indexer looks at the outbox at least this often.
 const POLL: Duration = Duration::from_millis(500);
+/// A process that does not index looks this often for the indexing process's commits.
+const FOLLOW: Duration = Duration::from_secs(1);
 
 /// How many of the leading pieces, of these text sizes, make a batch: at most `max` and
 /// `TEXT_BUDGET` bytes of text, at least one.
@@ -104,7 +106,7 @@ pub fn start_reloader(index: Arc<SearchIndex>) {
     tokio::spawn(async move {
         reload(&index, false).await;
         loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::time::sleep(FOLLOW).await;
             reload(&index, true).await;
         }
     });
@@ -126,12 +128,19 @@ async fn reload(index: &Arc<SearchIndex>, only_if_changed: bool) {
     }
 }
 
-/// The indexer task: drains the outbox until the process stops.
+/// The indexer task: drains the outbox until the process stops. While another process on the
+/// same index holds its writer, this one follows that one's commits, and takes over when it stops.
 pub fn start_indexer(db: Db, index: Arc<SearchIndex>, source: Rows, wake: Arc<Notify>) {
     tokio::spawn(async move {
         // The commonest words in memory before the first searches.
         reload(&index, false).await;
+        let mut following = false;
         loop {
+            if !holds_writer(&index, &mut following).await {
+                reload(&index, true).await;
+                tokio::time::sleep(FOLLOW).await;
+                continue;
+            }
             match drain_once(&db, &index, source).await {
                 Ok(0) => {
                     if index.is_rebuilding() {
@@ -148,6 +157,33 @@ pub fn start_indexer(db: Db, index: Arc<SearchIndex>, source: Rows, wake: Arc<No
             }
         }
     });
+}
+
+/// Whether this process holds the index's writer, taking it when it is free; says so when that
+/// changes (`following`: another process holds it).
+async fn holds_writer(index: &Arc<SearchIndex>, following: &mut bool) -> bool {
+    let index = index.clone();
+    let held = match tokio::task::spawn_blocking(move || index.take_writer()).await {
+        Ok(Ok(held)) => held,
+        Ok(Err(error)) => {
+            tracing::error!("cannot open the search index's writer, retrying: {error}");
+            return false;
+        }
+        Err(error) => {
+            tracing::error!("cannot open the search index's writer, retrying: {error}");
+            return false;
+        }
+    };
+    if held == *following {
+        *following = !held;
+        match held {
+            true => tracing::info!("the search index's writer is free again: this process indexes"),
+            false => tracing::info!(
+                "another process indexes the search index: this one follows its commits, and takes over if it stops"
+            ),
+        }
+    }
+    held
 }
 
 /// Indexes one batch; returns how many outbox rows it took.

@@ -187,6 +187,35 @@ async fn a_new_piece_is_searchable_seconds_after_its_upload() {
     }
 }
 
+/// Two processes on one data folder: the first holds the index's writer and indexes; the second
+/// follows its commits (it used to fail at each batch and never see a new piece) and both find
+/// a piece sent to either.
+#[tokio::test]
+async fn a_second_process_on_the_same_index_finds_what_the_first_indexes() {
+    let first = spawn_app().await;
+    first.all_read().await;
+    let first_base = first.base.clone();
+    let second = first.restart(|_| {}).await;
+    let response = second.upload(second.employer_a(), DRAFT_A, "ornithorynque.pdf", text_pdf(&["ornithorynque"])).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let search = |base: String| {
+        let request = second.http.get(format!("{base}/api/v1/search")).query(&[("q", "ornithorynque")]);
+        request.bearer_auth(second.employer_a()).send()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for base in [first_base, second.base.clone()] {
+        loop {
+            let found: Value = search(base.clone()).await.unwrap().json().await.unwrap();
+            if ids(&found) == [id.clone()] {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{base} never found the piece: {found}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
 /// Outbox rows that survive their batch's commit (a crash before their deletion) are indexed
 /// again: the piece is still there once, not twice.
 #[tokio::test]
