@@ -3,6 +3,7 @@
 //! append-only history of who did what.
 
 pub mod history;
+pub mod lists;
 pub mod model;
 pub mod numbers;
 pub mod routes;

@@ -9,8 +9,9 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::history::{self, Event};
+use super::lists::{self, DossierSummary};
 use super::model::{DossierFields, DossierInput, DossierState};
-use super::sql::{self, DossierRecord, DossierSummary};
+use super::sql::{self, DossierRecord};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::input::{Json, Path, Query};
@@ -36,7 +37,7 @@ pub struct ListParams {
     /// Words of the number, intitulé or organisme.
     pub q: Option<String>,
     /// `updated` (last changed first, the default), `number`, `start`, `title`.
-    pub sort: Option<sql::Sort>,
+    pub sort: Option<lists::Sort>,
     /// At most this many (1–200, default 50).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -69,8 +70,8 @@ pub async fn list_dossiers(
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
     let offset = params.offset.unwrap_or(0).max(0);
     let company = params.company.as_deref().map(str::trim).unwrap_or_default();
-    let counts = sql::count_by_state(&state.db, &caller, company).await?;
-    let listing = sql::Listing {
+    let counts = lists::count_by_state(&state.db, &caller, company).await?;
+    let listing = lists::Listing {
         company,
         state: params.state,
         sent_only: false,
@@ -79,7 +80,7 @@ pub async fn list_dossiers(
         limit,
         offset,
     };
-    let (total, dossiers) = sql::list_visible(&state.db, &caller, &listing).await?;
+    let (total, dossiers) = lists::list_visible(&state.db, &caller, &listing).await?;
     let counts =
         counts.into_iter().map(|(state, count)| StateCount { state, label: state.label_fr(), count }).collect();
     Ok(Json(DossierList { counts, total, dossiers }))

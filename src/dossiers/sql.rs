@@ -29,23 +29,7 @@ pub struct DossierRecord {
     pub updated_at: String,
 }
 
-/// A line of the dossier list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DossierSummary {
-    pub number: String,
-    pub state: DossierState,
-    pub adherent: String,
-    pub company_name: String,
-    pub title: Option<String>,
-    pub provider_name: Option<String>,
-    pub start_date: Option<String>,
-    pub end_date: Option<String>,
-    /// The sum of the cost lines, in euros (`"1580.00"`), when there is at least one.
-    pub total_cost: Option<String>,
-    pub updated_at: String,
-}
-
-const SELECT: &str = "select d.*, c.adherent_number, c.name as company_name \
+pub(super) const SELECT: &str = "select d.*, c.adherent_number, c.name as company_name \
                       from dossiers d join companies c on c.id = d.company_id";
 
 /// The dossier `number` with its trainees, if it exists and the caller may see it.
@@ -71,165 +55,6 @@ pub async fn find_visible_header(db: &Db, caller: &Caller, number: &str) -> sqlx
     let row =
         sqlx::query(&sql).bind(number).bind(caller.role.as_str()).bind(&caller.user_id).fetch_optional(db).await?;
     row.as_ref().map(record_from_row).transpose()
-}
-
-/// What a dossier list shows: its filters, its order and its page.
-#[derive(Debug, Default)]
-pub struct Listing<'a> {
-    /// N° adhérent; empty: every company of the périmètre.
-    pub company: &'a str,
-    pub state: Option<DossierState>,
-    /// Sent dossiers only (every state but draft): the guide's "Dossiers AF".
-    pub sent_only: bool,
-    /// Words found in the number, the intitulé or the organisme (ASCII letters in any case).
-    pub text: &'a str,
-    pub sort: Sort,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-/// The order of a dossier list.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    /// Last changed first (the default).
-    #[default]
-    Updated,
-    /// By number, the newest numbers first.
-    Number,
-    /// By the training's start date, the latest first.
-    Start,
-    /// By intitulé, A to Z.
-    Title,
-    /// Last changed last: what waits longest first (an assistant's dossiers to decide).
-    Waiting,
-}
-
-impl Sort {
-    fn order_by(self) -> &'static str {
-        match self {
-            Sort::Updated => "d.updated_at desc, d.number desc",
-            Sort::Number => "d.number desc",
-            Sort::Start => "d.start_date desc, d.number desc",
-            Sort::Title => "d.title, d.number desc",
-            Sort::Waiting => "d.updated_at, d.number",
-        }
-    }
-}
-
-/// The companies a list covers: the périmètre's (`auth::companies_of`, the one rule), narrowed
-/// to the company of n° adhérent `company` when one is given; `None`: every company (an admin).
-async fn listed_companies(db: &Db, caller: &Caller, company: &str) -> sqlx::Result<Option<Vec<String>>> {
-    let allowed = crate::auth::companies_of(db, caller).await?;
-    if company.is_empty() {
-        return Ok(allowed);
-    }
-    let id: Option<String> = sqlx::query_scalar("select id from companies where adherent_number = $1")
-        .bind(company)
-        .fetch_optional(db)
-        .await?;
-    Ok(Some(id.into_iter().filter(|id| allowed.as_ref().is_none_or(|a| a.contains(id))).collect()))
-}
-
-/// One page of the caller's dossiers, and how many match in all. The périmètre is resolved first
-/// into a list of companies, so that each query reads the indexes on (company_id, state,
-/// updated_at, number, id) and (company_id, updated_at, number, id) directly (migration 0014).
-pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sqlx::Result<(i64, Vec<DossierSummary>)> {
-    let companies = listed_companies(db, caller, listing.company.trim()).await?;
-    if companies.as_ref().is_some_and(Vec::is_empty) {
-        return Ok((0, Vec::new()));
-    }
-    let text = listing.text.trim().to_lowercase();
-    let mut conditions = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
-    let mut bind = |value: String| {
-        binds.push(value);
-        format!("${}", binds.len())
-    };
-    if let Some(ids) = &companies {
-        let marks: Vec<String> = ids.iter().map(|id| bind(id.clone())).collect();
-        conditions.push(format!("d.company_id in ({})", marks.join(", ")));
-    }
-    if let Some(state) = listing.state {
-        conditions.push(format!("d.state = {}", bind(state.as_str().to_string())));
-    }
-    if listing.sent_only {
-        conditions.push("d.state <> 'draft'".to_string());
-    }
-    if !text.is_empty() {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        conditions.push(format!(
-            "lower(d.number || ' ' || coalesce(d.title, '') || ' ' || coalesce(d.provider_name, '')) like {} escape '\\'",
-            bind(format!("%{escaped}%"))
-        ));
-    }
-    let filter = if conditions.is_empty() { String::new() } else { format!("where {}", conditions.join(" and ")) };
-    let count_sql = format!("select count(*) from dossiers d {filter}");
-    let mut count = sqlx::query_scalar(&count_sql);
-    for value in &binds {
-        count = count.bind(value);
-    }
-    let total: i64 = count.fetch_one(db).await?;
-    // The page's ids first, skipping rows in the indexes only; then its rows.
-    let order = listing.sort.order_by();
-    let sql = format!(
-        "{SELECT} where d.id in (select d.id from dossiers d {filter} order by {order} limit {} offset {}) \
-         order by {order}",
-        listing.limit.clamp(0, 1000),
-        listing.offset.max(0)
-    );
-    let mut query = sqlx::query(&sql);
-    for value in &binds {
-        query = query.bind(value);
-    }
-    let rows = query.fetch_all(db).await?;
-    let dossiers = rows
-        .iter()
-        .map(|row| {
-            let record = record_from_row(row)?;
-            Ok(DossierSummary {
-                total_cost: record.fields.costs.total().map(|t| t.to_string()),
-                number: record.number,
-                state: record.state,
-                adherent: record.adherent,
-                company_name: record.company_name,
-                title: record.fields.action.title,
-                provider_name: record.fields.provider.name,
-                start_date: record.fields.action.start_date,
-                end_date: record.fields.action.end_date,
-                updated_at: record.updated_at,
-            })
-        })
-        .collect::<sqlx::Result<Vec<_>>>()?;
-    Ok((total, dossiers))
-}
-
-/// The caller's dossiers per state, of company `company` (n° adhérent) only unless it is empty.
-pub async fn count_by_state(db: &Db, caller: &Caller, company: &str) -> sqlx::Result<Vec<(DossierState, i64)>> {
-    let companies = listed_companies(db, caller, company.trim()).await?;
-    let (filter, ids) = match companies {
-        Some(ids) if ids.is_empty() => return Ok(DossierState::ALL.iter().map(|s| (*s, 0)).collect()),
-        Some(ids) => {
-            let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            (format!("where d.company_id in ({})", marks.join(", ")), ids)
-        }
-        None => (String::new(), Vec::new()),
-    };
-    let sql = format!("select d.state, count(*) as n from dossiers d {filter} group by d.state");
-    let mut query = sqlx::query(&sql);
-    for id in &ids {
-        query = query.bind(id);
-    }
-    let rows = query.fetch_all(db).await?;
-    let mut counts: Vec<(DossierState, i64)> = DossierState::ALL.iter().map(|s| (*s, 0)).collect();
-    for row in rows {
-        let state = state_of(&row)?;
-        let n: i64 = row.try_get("n")?;
-        if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == state) {
-            slot.1 = n;
-        }
-    }
-    Ok(counts)
 }
 
 /// The organismes of a company's dossiers whose name or SIRET holds `text` (any case), the most
@@ -425,12 +250,12 @@ async fn trainees(db: &Db, dossier_id: &str) -> sqlx::Result<Vec<Trainee>> {
         .collect()
 }
 
-fn state_of(row: &AnyRow) -> sqlx::Result<DossierState> {
+pub(super) fn state_of(row: &AnyRow) -> sqlx::Result<DossierState> {
     let text: String = row.try_get("state")?;
     DossierState::parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unknown dossier state {text:?}").into()))
 }
 
-fn record_from_row(row: &AnyRow) -> sqlx::Result<DossierRecord> {
+pub(super) fn record_from_row(row: &AnyRow) -> sqlx::Result<DossierRecord> {
     let direct: i64 = row.try_get("provider_direct_payment")?;
     let internal: i64 = row.try_get("provider_internal")?;
     Ok(DossierRecord {

@@ -17,7 +17,7 @@ use super::person::{Acting, Person};
 use crate::auth::session::{self, Session};
 use crate::documents::queue::{self, Queue};
 use crate::documents::sql::Document;
-use crate::dossiers::sql::{self, Listing, Sort};
+use crate::dossiers::lists::{self, Listing, Sort};
 use crate::dossiers::DossierState;
 use crate::state::AppState;
 
@@ -95,13 +95,13 @@ pub async fn home(State(state): State<AppState>, Person(session): Person) -> Pag
     let perimetre = crate::auth::perimetre(&state.db, caller).await?;
     let mut companies = Vec::with_capacity(perimetre.len());
     for (_, adherent, name) in perimetre {
-        let counts = sql::count_by_state(&state.db, caller, &adherent).await?;
+        let counts = lists::count_by_state(&state.db, caller, &adherent).await?;
         let pending = counts.iter().find(|(s, _)| *s == DossierState::Pending).map_or(0, |(_, n)| *n);
         companies.push(CompanyRow { adherent, name, pending });
     }
     let listing =
         Listing { state: Some(DossierState::Pending), sort: Sort::Waiting, limit: SHOWN, ..Default::default() };
-    let (waiting_total, waiting) = sql::list_visible(&state.db, caller, &listing).await?;
+    let (waiting_total, waiting) = lists::list_visible(&state.db, caller, &listing).await?;
     let waiting = waiting
         .into_iter()
         .map(|d| WaitingRow {

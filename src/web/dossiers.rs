@@ -13,7 +13,7 @@ use super::format;
 use super::frame::{state_of_slug, state_slug, Frame};
 use super::person::Acting;
 use crate::companies::CompanyProfile;
-use crate::dossiers::sql::{self, DossierSummary, Listing, Sort};
+use crate::dossiers::lists::{self, DossierSummary, Listing, Sort};
 use crate::dossiers::DossierState;
 use crate::state::AppState;
 
@@ -100,7 +100,7 @@ pub async fn list(State(state): State<AppState>, acting: Acting, Query(query): Q
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
     };
-    let (total, dossiers) = sql::list_visible(&state.db, &acting.session.caller, &listing).await?;
+    let (total, dossiers) = lists::list_visible(&state.db, &acting.session.caller, &listing).await?;
     let (here, heading) = match state_filter {
         None => ("envoyes".to_string(), "Dossiers AF".to_string()),
         Some(DossierState::Draft) => ("brouillon".to_string(), "Brouillons".to_string()),

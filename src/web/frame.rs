@@ -8,7 +8,7 @@ use super::error::PageResult;
 use super::person::Acting;
 use crate::auth::session::Session;
 use crate::documents::queue::Queue;
-use crate::dossiers::{sql, DossierState};
+use crate::dossiers::{lists, DossierState};
 use crate::state::AppState;
 
 pub struct Frame {
@@ -90,7 +90,7 @@ impl Frame {
     /// A page of a person acting for a company, with its menu; `here` is its menu entry.
     pub async fn of(state: &AppState, acting: &Acting, title: &str, here: &str) -> PageResult<Frame> {
         let caller = &acting.session.caller;
-        let counts = sql::count_by_state(&state.db, caller, &acting.company.adherent).await?;
+        let counts = lists::count_by_state(&state.db, caller, &acting.company.adherent).await?;
         let companies = crate::auth::perimetre(&state.db, caller).await?;
         let count = |state| counts.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n);
         let states = [DossierState::Pending, DossierState::Granted, DossierState::Refused, DossierState::Closed]
@@ -129,7 +129,7 @@ impl Frame {
     pub async fn desk(state: &AppState, session: &Session, title: &str, here: &str) -> PageResult<Frame> {
         let caller = &session.caller;
         let desk = if caller.is_staff() {
-            let counts = sql::count_by_state(&state.db, caller, "").await?;
+            let counts = lists::count_by_state(&state.db, caller, "").await?;
             let to_decide = counts.iter().find(|(s, _)| *s == DossierState::Pending).map_or(0, |(_, n)| *n);
             let to_check = crate::documents::queue::count(&state.db, caller, Queue::ToCheck).await?;
             Some(DeskNav { to_decide, to_check })
