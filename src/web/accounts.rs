@@ -255,19 +255,11 @@ pub async fn set_right(
     require_administrator(&acting)?;
     let administers = form.administrateur == "oui";
     let by = &acting.session.caller.user_id;
-    match accounts::set_administers(&state.db, &acting.company.id, &user_id, administers, by).await? {
-        Ok(()) => {
-            tracing::info!(company = %acting.company.adherent, by = %acting.session.caller.login, administers, "a right was changed");
-            Ok(Redirect::to("/utilisateurs?message=droits").into_response())
-        }
-        Err(accounts::Refusal::NotMember) => Err(PageError::not_found()),
-        Err(refusal) => {
-            let page =
-                users_page(&state, &acting, InviteForm::default(), None, None, Some(refusal.message_fr().into()))
-                    .await?;
-            unprocessable(page)
-        }
+    let outcome = accounts::set_administers(&state.db, &acting.company.id, &user_id, administers, by).await?;
+    if outcome.is_ok() {
+        tracing::info!(company = %acting.company.adherent, by = %acting.session.caller.login, administers, "a right was changed");
     }
+    answered(&state, &acting, outcome, "droits").await
 }
 
 /// `POST /utilisateurs/{id}/retirer`: an administrator withdraws a person's access to the company.
@@ -279,17 +271,27 @@ pub async fn withdraw(
 ) -> PageResult {
     check_csrf(&acting.session.csrf, &form.csrf)?;
     require_administrator(&acting)?;
-    match accounts::withdraw(&state.db, &acting.company.id, &user_id, &acting.session.caller.user_id).await? {
-        Ok(()) => {
-            tracing::info!(company = %acting.company.adherent, by = %acting.session.caller.login, "an access was withdrawn");
-            Ok(Redirect::to("/utilisateurs?message=retire").into_response())
-        }
+    let outcome = accounts::withdraw(&state.db, &acting.company.id, &user_id, &acting.session.caller.user_id).await?;
+    if outcome.is_ok() {
+        tracing::info!(company = %acting.company.adherent, by = %acting.session.caller.login, "an access was withdrawn");
+    }
+    answered(&state, &acting, outcome, "retire").await
+}
+
+/// After a change to a person's access: the list with `message`; a 404 for a person who does not
+/// act for the company; else the list again, saying why the change was refused.
+async fn answered(
+    state: &AppState,
+    acting: &Acting,
+    outcome: Result<(), accounts::Refusal>,
+    message: &str,
+) -> PageResult {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/utilisateurs?message={message}")).into_response()),
         Err(accounts::Refusal::NotMember) => Err(PageError::not_found()),
         Err(refusal) => {
-            let page =
-                users_page(&state, &acting, InviteForm::default(), None, None, Some(refusal.message_fr().into()))
-                    .await?;
-            unprocessable(page)
+            let said = Some(refusal.message_fr().into());
+            unprocessable(users_page(state, acting, InviteForm::default(), None, None, said).await?)
         }
     }
 }

@@ -287,33 +287,50 @@ impl TestApp {
 
     /// Waits until no piece is still to be read (the demo's seed piece included).
     pub async fn all_read(&self) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        loop {
+        let db = &self.state.db;
+        eventually(std::time::Duration::from_secs(120), || async move {
             let pending: i64 = sqlx::query_scalar("select count(*) from documents where text_status = 'pending'")
-                .fetch_one(&self.state.db)
+                .fetch_one(db)
                 .await
                 .unwrap();
             if pending == 0 {
-                return;
+                Ok(())
+            } else {
+                Err(format!("{pending} piece(s) still pending"))
             }
-            assert!(std::time::Instant::now() < deadline, "{pending} piece(s) still pending after 120 s");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     /// The document once its background reading is over (`text_status` no longer `pending`).
     pub async fn understood(&self, token: &str, id: &str) -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        loop {
+        eventually(std::time::Duration::from_secs(120), || async move {
             let response = self.get(token, &format!("/api/v1/documents/{id}")).await;
             assert_eq!(response.status(), StatusCode::OK);
             let document: Value = response.json().await.unwrap();
-            if document["text_status"] != "pending" {
-                return document;
+            match document["text_status"] != "pending" {
+                true => Ok(document),
+                false => Err(format!("still pending: {document}")),
             }
-            assert!(std::time::Instant::now() < deadline, "still pending after 120 s: {document}");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        })
+        .await
+    }
+}
+
+/// Polls `check` every 100 ms until it answers `Ok`, for `within` at most; then fails with what
+/// its last `Err` said.
+pub async fn eventually<T, F, Fut>(within: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(state) => assert!(std::time::Instant::now() < deadline, "after {within:?}: {state}"),
         }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

@@ -203,16 +203,15 @@ async fn a_second_process_on_the_same_index_finds_what_the_first_indexes() {
         let request = second.http.get(format!("{base}/api/v1/search")).query(&[("q", "ornithorynque")]);
         request.bearer_auth(second.employer_a()).send()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     for base in [first_base, second.base.clone()] {
-        loop {
+        eventually(std::time::Duration::from_secs(30), || async {
             let found: Value = search(base.clone()).await.unwrap().json().await.unwrap();
-            if ids(&found) == [id.clone()] {
-                break;
+            match ids(&found) == [id.clone()] {
+                true => Ok(()),
+                false => Err(format!("{base} has not found the piece: {found}")),
             }
-            assert!(std::time::Instant::now() < deadline, "{base} never found the piece: {found}");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        })
+        .await;
     }
 }
 

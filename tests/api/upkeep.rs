@@ -159,18 +159,19 @@ async fn pieces_read_before_thumbnails_existed_get_theirs_at_the_next_start() {
         .await
         .unwrap();
     let app = app.restart(|_| {}).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    let db = &app.state.db;
+    eventually(Duration::from_secs(60), || async move {
         let left: i64 = sqlx::query_scalar("select count(*) from documents where thumbnail_size is null")
-            .fetch_one(&app.state.db)
+            .fetch_one(db)
             .await
             .unwrap();
         if left == 0 {
-            break;
+            Ok(())
+        } else {
+            Err(format!("{left} piece(s) still without a thumbnail"))
         }
-        assert!(std::time::Instant::now() < deadline, "{left} piece(s) still without a thumbnail");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     let made: Option<String> = sqlx::query_scalar("select thumbnail_sha256 from documents where id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
