@@ -66,6 +66,11 @@ impl App {
     pub async fn build(config: Config, listen: &str) -> anyhow::Result<App> {
         crate::search::bounds::quiet_parser_panics();
         let state = AppState::open(config).await?;
+        // Before the first request: the lists' filter reads it (once, after migration 0017).
+        let filled = crate::dossiers::sql::fill_search_text(&state.db).await?;
+        if filled > 0 {
+            tracing::info!(dossiers = filled, "the dossier lists' search text is filled in");
+        }
         if let Err(error) = state.storage.check().await {
             tracing::warn!("the object store does not answer yet: {error:?}");
         }

@@ -37,6 +37,13 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
                          pragma foreign_keys = on; pragma busy_timeout = 10000;",
                     )
                     .await?;
+                } else {
+                    // Reading an index page out of order costs about what reading the table in
+                    // order does: the database is on SSD or in memory (PostgreSQL's advice there
+                    // is 1.1; its default, 4, is for spinning disks). With 4, a dossier list
+                    // filtered by words, at 10,000 dossiers whose indexes have grown with their
+                    // edits, reads the whole table (10 ms) instead of one narrow index (2.4 ms).
+                    conn.execute("set random_page_cost = 1.1").await?;
                 }
                 Ok(())
             })

@@ -17,9 +17,10 @@ pub mod model;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::domain::text::fold;
 use crate::domain::DocKind;
 use crate::extract::FacturX;
-pub use cues::{fold, words};
+pub use cues::words;
 use cues::{score_page, PageScore};
 pub use model::Model;
 

@@ -50,6 +50,41 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Lower-cases, folds French accents and ligatures, straightens apostrophes, squeezes spaces.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let folded = match c {
+            'à' | 'â' | 'ä' | 'á' => "a",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'î' | 'ï' | 'í' => "i",
+            'ô' | 'ö' | 'ó' => "o",
+            'ù' | 'û' | 'ü' | 'ú' => "u",
+            'ÿ' => "y",
+            'ç' => "c",
+            'œ' => "oe",
+            'æ' => "ae",
+            '’' | '‘' | '`' | '´' => "'",
+            c if c.is_whitespace() => {
+                if !space && !out.is_empty() {
+                    out.push(' ');
+                }
+                space = true;
+                continue;
+            }
+            c => {
+                out.push(c);
+                space = false;
+                continue;
+            }
+        };
+        out.push_str(folded);
+        space = false;
+    }
+    out
+}
+
 fn is_noncharacter(c: char) -> bool {
     let c = u32::from(c);
     (0xFDD0..=0xFDEF).contains(&c) || c & 0xFFFE == 0xFFFE
@@ -69,6 +104,12 @@ mod tests {
         for good in ["Facture n° 12 — été", "Émargement (2/3)", "Ça coûte 12 €", "日本", "👍🏽"] {
             assert_eq!(forbidden_char(good, false), None, "{good:?}");
         }
+    }
+
+    #[test]
+    fn accents_and_case_fold() {
+        assert_eq!(fold("Relevé  d’Identité\nBANCAIRE"), "releve d'identite bancaire");
+        assert_eq!(fold("  ŒUVRE Æ  "), "oeuvre ae ");
     }
 
     #[test]

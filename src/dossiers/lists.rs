@@ -10,6 +10,7 @@ use super::model::DossierState;
 use super::sql::{record_from_row, state_of, SELECT};
 use crate::auth::Caller;
 use crate::db::Db;
+use crate::domain::text::fold;
 
 /// A line of the dossier list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,7 +36,8 @@ pub struct Listing<'a> {
     pub state: Option<DossierState>,
     /// Sent dossiers only (every state but draft): the guide's "Dossiers AF".
     pub sent_only: bool,
-    /// Words found in the number, the intitulé or the organisme (ASCII letters in any case).
+    /// Words, each found in the number, the intitulé or the organisme (in any case, with or
+    /// without accents); the first 8 words of the first 100 characters.
     pub text: &'a str,
     pub sort: Sort,
     pub limit: i64,
@@ -85,15 +87,29 @@ async fn listed_companies(db: &Db, caller: &Caller, company: &str) -> sqlx::Resu
     Ok(Some(id.into_iter().filter(|id| allowed.as_ref().is_none_or(|a| a.contains(id))).collect()))
 }
 
+/// The words of a list's filter, folded as `search_text` is; the first 8 words of the first 100
+/// characters, each once.
+fn filter_words(text: &str) -> Vec<String> {
+    let text = fold(&text.chars().take(100).collect::<String>());
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        if !words.iter().any(|w| w == word) {
+            words.push(word.to_string());
+        }
+    }
+    words.truncate(8);
+    words
+}
+
 /// One page of the caller's dossiers, and how many match in all. The périmètre is resolved first
 /// into a list of companies, so that each query reads the indexes on (company_id, state,
-/// updated_at, number, id) and (company_id, updated_at, number, id) directly (migration 0014).
+/// updated_at, number, id, search_text) and (company_id, updated_at, number, id, state,
+/// search_text) only, never the rows, even filtered by words (migration 0017).
 pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sqlx::Result<(i64, Vec<DossierSummary>)> {
     let companies = listed_companies(db, caller, listing.company.trim()).await?;
     if companies.as_ref().is_some_and(Vec::is_empty) {
         return Ok((0, Vec::new()));
     }
-    let text = listing.text.trim().to_lowercase();
     let mut conditions = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let mut bind = |value: String| {
@@ -110,33 +126,35 @@ pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sq
     if listing.sent_only {
         conditions.push("d.state <> 'draft'".to_string());
     }
-    if !text.is_empty() {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        conditions.push(format!(
-            "lower(d.number || ' ' || coalesce(d.title, '') || ' ' || coalesce(d.provider_name, '')) like {} escape '\\'",
-            bind(format!("%{escaped}%"))
-        ));
+    for word in filter_words(listing.text) {
+        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        conditions.push(format!("d.search_text like {} escape '\\'", bind(format!("%{escaped}%"))));
     }
     let filter = if conditions.is_empty() { String::new() } else { format!("where {}", conditions.join(" and ")) };
-    let count_sql = format!("select count(*) from dossiers d {filter}");
-    let mut count = sqlx::query_scalar(&count_sql);
-    for value in &binds {
-        count = count.bind(value);
-    }
-    let total: i64 = count.fetch_one(db).await?;
     // The page's ids first, skipping rows in the indexes only; then its rows.
+    let (limit, offset) = (listing.limit.clamp(0, 1000), listing.offset.max(0));
     let order = listing.sort.order_by();
     let sql = format!(
-        "{SELECT} where d.id in (select d.id from dossiers d {filter} order by {order} limit {} offset {}) \
-         order by {order}",
-        listing.limit.clamp(0, 1000),
-        listing.offset.max(0)
+        "{SELECT} where d.id in (select d.id from dossiers d {filter} order by {order} limit {limit} offset {offset}) \
+         order by {order}"
     );
     let mut query = sqlx::query(&sql);
     for value in &binds {
         query = query.bind(value);
     }
     let rows = query.fetch_all(db).await?;
+    // A page that is not full is the last one: it tells the count (unless it is past the end).
+    let found = rows.len() as i64;
+    let total = if found < limit && (found > 0 || offset == 0) {
+        offset + found
+    } else {
+        let count_sql = format!("select count(*) from dossiers d {filter}");
+        let mut count = sqlx::query_scalar(&count_sql);
+        for value in &binds {
+            count = count.bind(value);
+        }
+        count.fetch_one(db).await?
+    };
     let dossiers = rows
         .iter()
         .map(|row| {
@@ -184,4 +202,19 @@ pub async fn count_by_state(db: &Db, caller: &Caller, company: &str) -> sqlx::Re
         }
     }
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_is_folded_words_each_once_and_bounded() {
+        assert_eq!(filter_words("  Préparation   EXCEL préparation "), ["preparation", "excel"]);
+        assert_eq!(filter_words("26.A.90102.1"), ["26.a.90102.1"]);
+        assert_eq!(filter_words(&"mot ".repeat(20)), ["mot"]);
+        assert_eq!(filter_words("a b c d e f g h i j").len(), 8);
+        assert_eq!(filter_words(&"x".repeat(5000)), ["x".repeat(100)]);
+        assert!(filter_words("   ").is_empty());
+    }
 }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::model::{Action, Costs, DossierFields, DossierState, Provider, Trainee};
 use crate::auth::{perimetre_sql, Caller};
 use crate::db::{now, Db};
+use crate::domain::text::fold;
 use crate::domain::DossierNumber;
 
 /// A dossier as stored, and as the API shows it.
@@ -128,17 +129,66 @@ pub async fn insert_draft(
 ) -> sqlx::Result<()> {
     let at = now();
     sqlx::query(
-        "insert into dossiers (id, number, company_id, state, created_by, created_at, updated_at) \
-         values ($1, $2, $3, 'draft', $4, $5, $5)",
+        "insert into dossiers (id, number, company_id, state, created_by, created_at, updated_at, search_text) \
+         values ($1, $2, $3, 'draft', $4, $5, $5, $6)",
     )
     .bind(id)
     .bind(number.as_str())
     .bind(company_id)
     .bind(created_by)
     .bind(at)
+    .bind(search_text(number.as_str(), &DossierFields::default()))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// What the lists' filter by words reads of a dossier (the `search_text` column): its number, its
+/// intitulé and its organisme, folded (lower case, no accent: `domain::text::fold`).
+pub fn search_text(number: &str, f: &DossierFields) -> String {
+    format!("{} {}", number.to_lowercase(), searched_words(f))
+}
+
+/// The intitulé and the organisme, folded; at most 1,000 bytes (the fields allow 300 and 200
+/// characters), so that a list index's entry stays far below PostgreSQL's 2,704 bytes.
+fn searched_words(f: &DossierFields) -> String {
+    let mut text =
+        [&f.action.title, &f.provider.name].into_iter().flatten().map(|t| fold(t)).collect::<Vec<_>>().join(" ");
+    let mut end = text.len().min(1000);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text
+}
+
+/// Fills in `search_text` where it is missing: the dossiers written before it existed (migration
+/// 0017), folded here since SQL cannot fold accents alike on both engines. Returns how many.
+pub async fn fill_search_text(db: &Db) -> sqlx::Result<u64> {
+    let mut filled = 0;
+    loop {
+        let rows =
+            sqlx::query("select id, number, title, provider_name from dossiers where search_text is null limit 500")
+                .fetch_all(db)
+                .await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = crate::db::begin(db).await?;
+        for row in &rows {
+            let mut fields = DossierFields::default();
+            fields.action.title = row.try_get("title")?;
+            fields.provider.name = row.try_get("provider_name")?;
+            let number: String = row.try_get("number")?;
+            sqlx::query("update dossiers set search_text = $1 where id = $2 and search_text is null")
+                .bind(search_text(&number, &fields))
+                .bind(row.try_get::<String, _>("id")?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        filled += rows.len() as u64;
+    }
 }
 
 /// Writes every editable field of dossier `id`, and its trainees, while it is a draft. Returns
@@ -162,7 +212,8 @@ pub async fn save_fields_in(
          cost_remuneration = $16, cost_accommodation = $17, cost_meals = $18, cost_transport = $19, \
          cost_tutor_training = $20, cost_training_allowance = $21, cost_misc = $22, cost_engineering = $23, \
          comment = $24, updated_at = $25, provider_internal = $26, provider_postcode = $27, provider_city = $28, \
-         provider_phone = $29, provider_email = $30, modules = $31 where id = $1 and state = $32",
+         provider_phone = $29, provider_email = $30, modules = $31, \
+         search_text = lower(number) || ' ' || $33 where id = $1 and state = $32",
     )
     .bind(id)
     .bind(&f.siret)
@@ -196,6 +247,7 @@ pub async fn save_fields_in(
     .bind(&p.email)
     .bind(&a.modules)
     .bind(state.as_str())
+    .bind(searched_words(f))
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() != 1 {

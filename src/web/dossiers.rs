@@ -100,13 +100,18 @@ pub async fn list(State(state): State<AppState>, acting: Acting, Query(query): Q
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
     };
-    let (total, dossiers) = lists::list_visible(&state.db, &acting.session.caller, &listing).await?;
     let (here, heading) = match state_filter {
         None => ("envoyes".to_string(), "Dossiers AF".to_string()),
         Some(DossierState::Draft) => ("brouillon".to_string(), "Brouillons".to_string()),
         Some(s) => (state_slug(s).0.to_string(), format!("Dossiers AF {}", state_slug(s).1.to_lowercase())),
     };
-    let frame = Frame::of(&state, &acting, &heading, &here).await?;
+    // The list and the menu's counts at once (on PostgreSQL, on two connections).
+    let (listed, frame) = tokio::join!(
+        lists::list_visible(&state.db, &acting.session.caller, &listing),
+        Frame::of(&state, &acting, &heading, &here)
+    );
+    let (total, dossiers) = listed?;
+    let frame = frame?;
     let base = format!("?etat={}&q={}&tri={tri}&", format::url(&etat), format::url(&q));
     html(ListPage {
         frame,

@@ -146,6 +146,39 @@ impl Browser {
         self.client.find(Locator::LinkText(text)).await.unwrap().click().await.unwrap();
     }
 
+    /// Drags the files at `paths` onto the element `css` and drops them there, as from the file
+    /// manager: `dragenter`, `dragover`, then `drop`, each a DragEvent whose DataTransfer holds
+    /// the files' bytes. (WebDriver cannot drag a file from outside the page, so the test makes
+    /// the events a drag would.) Returns whether the drop zone lit up while the files were over
+    /// it and went back once they were dropped.
+    async fn drop_files(&self, css: &str, paths: &[&str]) -> bool {
+        let files: Vec<Value> = paths
+            .iter()
+            .map(|path| {
+                let name = std::path::Path::new(path).file_name().unwrap().to_string_lossy();
+                json!([name, std::fs::read(path).unwrap()])
+            })
+            .collect();
+        let lit = self
+            .client
+            .execute(
+                "const [css, files] = arguments;\
+                 const zone = document.querySelector(css);\
+                 const data = new DataTransfer();\
+                 for (const [name, bytes] of files) data.items.add(new File([new Uint8Array(bytes)], name));\
+                 const fire = (type) => zone.dispatchEvent(new DragEvent(type,\
+                   { bubbles: true, cancelable: true, dataTransfer: data }));\
+                 fire('dragenter'); fire('dragover');\
+                 const over = zone.classList.contains('survol');\
+                 fire('drop');\
+                 return over && !zone.classList.contains('survol');",
+                vec![json!(css), json!(files)],
+            )
+            .await
+            .unwrap();
+        lit == json!(true)
+    }
+
     /// axe-core on the page as it is: no serious or critical violation; then a screenshot.
     async fn check(&self, name: &str) {
         let script = format!(
@@ -346,11 +379,10 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     browser.goto(&format!("/dossiers/{number}?onglet=documents")).await;
     browser.until_text("Joindre des fichiers").await;
     let programme = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/upload/programme.pdf");
-    // Two files at once, one a scan: each gets its own fields, is sent with its own progress bar,
-    // and its kind appears once it is read.
+    // Two files at once, one a scan, dragged and dropped on the form: each gets its own fields,
+    // is sent with its own progress bar, and its kind appears once it is read.
     let scan = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/upload/emargement-scan.png");
-    let files = browser.client.find(Locator::Id("fichier")).await.unwrap();
-    files.send_keys(&format!("{programme}\n{scan}")).await.unwrap();
+    assert!(browser.drop_files(".joindre .depot", &[programme, scan]).await, "the drop zone lights up, then not");
     browser.until_text("emargement-scan.png").await;
     browser.client.find(Locator::Id("envoi-0-type")).await.unwrap().select_by_value("programme").await.unwrap();
     browser.fill("envoi-0-titre", "Programme détaillé").await;
@@ -391,7 +423,7 @@ async fn an_employer_fills_in_a_request_in_four_steps_and_sends_it() {
     let stored = app.documents_of(app.employer_a(), &number).await;
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(stored[0]["title"], "Programme détaillé");
-    // The programme sent again: already there, said so, not stored twice.
+    // The programme sent again, chosen with Parcourir: already there, said so, not stored twice.
     let files = browser.client.find(Locator::Id("fichier")).await.unwrap();
     files.send_keys(programme).await.unwrap();
     browser.until_text("programme.pdf").await;

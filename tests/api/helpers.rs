@@ -380,3 +380,8 @@ pub fn pdf_of(objects: &[Vec<u8>], trailer: &str) -> Vec<u8> {
     );
     pdf
 }
+
+/// `text` as a query string's value.
+pub fn urlencoding(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

@@ -76,10 +76,6 @@ async fn accents_stemming_and_siret_formats_find_what_a_french_user_expects() {
     assert!(snippet.contains("<mark>émargement</mark>"), "{snippet}");
 }
 
-fn urlencoding(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
 #[tokio::test]
 async fn an_employer_never_sees_a_foreign_piece_in_hits_totals_or_facets() {
     let app = spawn_app().await;
