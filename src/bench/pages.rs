@@ -1,5 +1,5 @@
 //! `pieces bench pages`: the time of the pages people open most (the accueil, a dossier list, a
-//! list filtered by words, a dossier's page) at 10,000 dossiers of one company, measured over
+//! list filtered by words (by its default order and by number; a word found nowhere), a dossier's page) at 10,000 dossiers of one company, measured over
 //! HTTP on loopback against a child `pieces serve` (so: the server's time and little more), and
 //! the bytes a first visit downloads (the sign-in page, then the accueil, with the stylesheet,
 //! script and icon they link). It prints figures; it asserts nothing.
@@ -57,6 +57,8 @@ pub async fn run(bench: PagesBench) -> anyhow::Result<()> {
         ("dossiers envoyés, page 1", "/dossiers".to_string()),
         ("dossiers en cours, page 50", "/dossiers?etat=en-cours&page=50".to_string()),
         ("dossiers filtrés par un mot", "/dossiers?q=excel".to_string()),
+        ("les mêmes, triés par n°", "/dossiers?q=excel&tri=numero".to_string()),
+        ("filtrés par un mot absent", "/dossiers?q=ornithorynque".to_string()),
         ("page d'un dossier (historique)", "/dossiers/26.A.15000.1?onglet=historique".to_string()),
     ];
     println!("  {:<34} {:>10} {:>10} {:>10}", "page", "median ms", "p99 ms", "bytes");
