@@ -1,8 +1,9 @@
 //! `pieces bench pages`: the time of the pages people open most (the accueil, a dossier list, a
-//! list filtered by words (by its default order and by number; a word found nowhere), a dossier's page) at 10,000 dossiers of one company, measured over
-//! HTTP on loopback against a child `pieces serve` (so: the server's time and little more), and
-//! the bytes a first visit downloads (the sign-in page, then the accueil, with the stylesheet,
-//! script and icon they link). It prints figures; it asserts nothing.
+//! list filtered by words, by its default order and by number, and by a word found nowhere, a
+//! dossier's page) at 10,000 dossiers of one company, measured over HTTP on loopback against a
+//! child `pieces serve` (so: the server's time and little more), and the bytes a first visit
+//! downloads (the sign-in page, then the accueil, with the stylesheet, script and icon they link).
+//! It prints figures; it asserts nothing.
 
 use std::time::Instant;
 
