@@ -104,7 +104,8 @@ fn filter_words(text: &str) -> Vec<String> {
 /// One page of the caller's dossiers, and how many match in all. The périmètre is resolved first
 /// into a list of companies, so that each query reads the indexes on (company_id, state,
 /// updated_at, number, id, search_text) and (company_id, updated_at, number, id, state,
-/// search_text) only, never the rows, even filtered by words (migration 0017).
+/// search_text), and counts (company_id, state, search_text), even filtered by words (migration
+/// 0017).
 pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sqlx::Result<(i64, Vec<DossierSummary>)> {
     let companies = listed_companies(db, caller, listing.company.trim()).await?;
     if companies.as_ref().is_some_and(Vec::is_empty) {

@@ -130,30 +130,26 @@ pub async fn insert_draft(
     let at = now();
     sqlx::query(
         "insert into dossiers (id, number, company_id, state, created_by, created_at, updated_at, search_text) \
-         values ($1, $2, $3, 'draft', $4, $5, $5, $6)",
+         values ($1, $2, $3, 'draft', $4, $5, $5, lower($2) || ' ')",
     )
     .bind(id)
     .bind(number.as_str())
     .bind(company_id)
     .bind(created_by)
     .bind(at)
-    .bind(search_text(number.as_str(), &DossierFields::default()))
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// What the lists' filter by words reads of a dossier (the `search_text` column): its number, its
-/// intitulé and its organisme, folded (lower case, no accent: `domain::text::fold`).
-pub fn search_text(number: &str, f: &DossierFields) -> String {
-    format!("{} {}", number.to_lowercase(), searched_words(f))
-}
-
-/// The intitulé and the organisme, folded; at most 1,000 bytes (the fields allow 300 and 200
-/// characters), so that a list index's entry stays far below PostgreSQL's 2,704 bytes.
-fn searched_words(f: &DossierFields) -> String {
-    let mut text =
-        [&f.action.title, &f.provider.name].into_iter().flatten().map(|t| fold(t)).collect::<Vec<_>>().join(" ");
+/// What the lists' filter by words reads of a dossier, `search_text`, is
+/// `lower(number) || ' ' || searched_words(…)`: its number (ASCII), its intitulé and its
+/// organisme, folded (lower case, no accent: `domain::text::fold`). The three writes below say so.
+///
+/// The folded words: at most 1,000 bytes (the fields allow 300 and 200 characters), so that a list
+/// index's entry stays far below PostgreSQL's 2,704 bytes.
+fn searched_words(title: Option<&str>, provider: Option<&str>) -> String {
+    let mut text = [title, provider].into_iter().flatten().map(fold).collect::<Vec<_>>().join(" ");
     let mut end = text.len().min(1000);
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -167,24 +163,23 @@ fn searched_words(f: &DossierFields) -> String {
 pub async fn fill_search_text(db: &Db) -> sqlx::Result<u64> {
     let mut filled = 0;
     loop {
-        let rows =
-            sqlx::query("select id, number, title, provider_name from dossiers where search_text is null limit 500")
-                .fetch_all(db)
-                .await?;
+        let rows = sqlx::query("select id, title, provider_name from dossiers where search_text is null limit 500")
+            .fetch_all(db)
+            .await?;
         if rows.is_empty() {
             return Ok(filled);
         }
         let mut tx = crate::db::begin(db).await?;
         for row in &rows {
-            let mut fields = DossierFields::default();
-            fields.action.title = row.try_get("title")?;
-            fields.provider.name = row.try_get("provider_name")?;
-            let number: String = row.try_get("number")?;
-            sqlx::query("update dossiers set search_text = $1 where id = $2 and search_text is null")
-                .bind(search_text(&number, &fields))
-                .bind(row.try_get::<String, _>("id")?)
-                .execute(&mut *tx)
-                .await?;
+            let title: Option<String> = row.try_get("title")?;
+            let provider: Option<String> = row.try_get("provider_name")?;
+            sqlx::query(
+                "update dossiers set search_text = lower(number) || ' ' || $1 where id = $2 and search_text is null",
+            )
+            .bind(searched_words(title.as_deref(), provider.as_deref()))
+            .bind(row.try_get::<String, _>("id")?)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         filled += rows.len() as u64;
@@ -247,7 +242,7 @@ pub async fn save_fields_in(
     .bind(&p.email)
     .bind(&a.modules)
     .bind(state.as_str())
-    .bind(searched_words(f))
+    .bind(searched_words(a.title.as_deref(), p.name.as_deref()))
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() != 1 {

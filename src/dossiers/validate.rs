@@ -114,29 +114,25 @@ fn siret(field: &str, value: String) -> AppResult<String> {
 }
 
 fn nda(value: String) -> AppResult<String> {
-    let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(digits)
-    } else {
-        Err(AppError::invalid(
+    digits(value, 11).ok_or_else(|| {
+        AppError::invalid(
             "provider.nda",
             "The NDA (numéro de déclaration d'activité) has 11 digits.",
             "Le NDA (numéro de déclaration d'activité) comporte 11 chiffres.",
-        ))
-    }
+        )
+    })
 }
 
 fn postcode(value: String) -> AppResult<String> {
+    digits(value, 5).ok_or_else(|| {
+        AppError::invalid("provider.postcode", "A French postcode has 5 digits.", "Un code postal compte 5 chiffres.")
+    })
+}
+
+/// `value` without its spaces, if that is `count` digits.
+fn digits(value: String, count: usize) -> Option<String> {
     let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(digits)
-    } else {
-        Err(AppError::invalid(
-            "provider.postcode",
-            "A French postcode has 5 digits.",
-            "Un code postal compte 5 chiffres.",
-        ))
-    }
+    (digits.len() == count && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 fn text(field: &str, value: String, max: usize) -> AppResult<String> {
