@@ -52,7 +52,28 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .await
         .with_context(|| format!("cannot connect to the database {}", redact_url(url)))?;
     MIGRATOR.run(&pool).await.context("cannot apply the database migrations")?;
+    if !sqlite {
+        create_trigram_index(&pool).await;
+    }
     Ok(pool)
+}
+
+/// On PostgreSQL, a trigram index on the dossiers' `search_text` (extension `pg_trgm`, trusted
+/// since PostgreSQL 13): a dossier list filtered by a rare word, or by one found nowhere, reads it
+/// in well under a millisecond, instead of the company's whole list (8 ms at 10,000 dossiers).
+/// It is made here, not in a migration, because the migrations are shared with SQLite, which has
+/// no such index. Without the right to create the extension the lists still work, slower, and a
+/// warning says so; two nodes starting at once may race here, and the loser warns.
+async fn create_trigram_index(pool: &Db) {
+    for sql in [
+        "create extension if not exists pg_trgm",
+        "create index if not exists dossiers_search_trigrams on dossiers using gin (search_text gin_trgm_ops)",
+    ] {
+        if let Err(error) = sqlx::query(sql).execute(pool).await {
+            tracing::warn!(%error, sql, "no trigram index: dossier lists filtered by words will read more rows");
+            return;
+        }
+    }
 }
 
 fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {

@@ -42,6 +42,23 @@ pub struct Listing<'a> {
     pub sort: Sort,
     pub limit: i64,
     pub offset: i64,
+    pub count: Count,
+}
+
+/// How a dossier list finds its total. A page that is not full tells it in every case.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Count {
+    /// Every match is counted.
+    #[default]
+    Exact,
+    /// Up to this many. Counting every dossier a common word matches reads the company's whole
+    /// list; a person's page needs only to know that there are more than one can browse. The
+    /// total is then at most `max(n, offset + limit) + 1`: above `n`, it means "more than n";
+    /// above `offset + limit`, that a next page exists.
+    UpTo(i64),
+    /// The caller knows it (a list without words: the counts per state of its menu); no count
+    /// is run.
+    Known(i64),
 }
 
 /// The order of a dossier list.
@@ -101,11 +118,10 @@ fn filter_words(text: &str) -> Vec<String> {
     words
 }
 
-/// One page of the caller's dossiers, and how many match in all. The périmètre is resolved first
-/// into a list of companies, so that each query reads the indexes on (company_id, state,
-/// updated_at, number, id, search_text) and (company_id, updated_at, number, id, state,
-/// search_text), and counts (company_id, state, search_text), even filtered by words (migration
-/// 0017).
+/// One page of the caller's dossiers, and how many match in all (as `listing.count` says). The
+/// périmètre is resolved first into a list of companies, so that each query reads an index that
+/// holds the list's order and what it filters on (migrations 0017 and 0018), even filtered by
+/// words; on PostgreSQL, a rare word is found through the trigram index on search_text (`db.rs`).
 pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sqlx::Result<(i64, Vec<DossierSummary>)> {
     let companies = listed_companies(db, caller, listing.company.trim()).await?;
     if companies.as_ref().is_some_and(Vec::is_empty) {
@@ -127,7 +143,8 @@ pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sq
     if listing.sent_only {
         conditions.push("d.state <> 'draft'".to_string());
     }
-    for word in filter_words(listing.text) {
+    let words = filter_words(listing.text);
+    for word in &words {
         let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         conditions.push(format!("d.search_text like {} escape '\\'", bind(format!("%{escaped}%"))));
     }
@@ -139,25 +156,49 @@ pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sq
         "{SELECT} where d.id in (select d.id from dossiers d {filter} order by {order} limit {limit} offset {offset}) \
          order by {order}"
     );
-    let mut query = sqlx::query(&sql);
+    // Filtered by words, the page is planned for the words at hand (an unnamed statement; one
+    // more round trip): PostgreSQL's generic plan for any words reads every match through the
+    // trigram index and sorts them, 10 ms for a common word, where walking the list in order
+    // stops after one page (0.1 ms). A rare word takes the trigram index (`db.rs`).
+    let mut query = sqlx::query(&sql).persistent(words.is_empty());
     for value in &binds {
         query = query.bind(value);
     }
-    let rows = query.fetch_all(db).await?;
-    // A page that is not full is the last one: it tells the count (unless it is past the end).
-    let found = rows.len() as i64;
-    let total = if found < limit && (found > 0 || offset == 0) {
-        offset + found
-    } else {
-        let count_sql = format!("select count(*) from dossiers d {filter}");
+    let count_sql = match listing.count {
+        Count::Known(total) => return Ok((total, summaries(query.fetch_all(db).await?)?)),
+        Count::UpTo(most) => format!(
+            "select count(*) from (select 1 from dossiers d {filter} limit {}) counted",
+            most.max(offset + limit) + 1
+        ),
+        Count::Exact => format!("select count(*) from dossiers d {filter}"),
+    };
+    let count = || async {
         let mut count = sqlx::query_scalar(&count_sql);
         for value in &binds {
             count = count.bind(value);
         }
-        count.fetch_one(db).await?
+        count.fetch_one(db).await
     };
-    let dossiers = rows
-        .iter()
+    // With a pool of several connections (PostgreSQL), the count runs beside the page; with one
+    // (SQLite), which would run them in turn, only when the page does not tell the total.
+    let (rows, counted) = if db.options().get_max_connections() > 1 {
+        let (rows, counted) = tokio::try_join!(query.fetch_all(db), count())?;
+        (rows, Some(counted))
+    } else {
+        (query.fetch_all(db).await?, None)
+    };
+    // A page that is not full is the last one: it tells the total (unless it is past the end).
+    let found = rows.len() as i64;
+    let total = match counted {
+        _ if found < limit && (found > 0 || offset == 0) => offset + found,
+        Some(counted) => counted,
+        None => count().await?,
+    };
+    Ok((total, summaries(rows)?))
+}
+
+fn summaries(rows: Vec<sqlx::any::AnyRow>) -> sqlx::Result<Vec<DossierSummary>> {
+    rows.iter()
         .map(|row| {
             let record = record_from_row(row)?;
             Ok(DossierSummary {
@@ -173,8 +214,7 @@ pub async fn list_visible(db: &Db, caller: &Caller, listing: &Listing<'_>) -> sq
                 updated_at: record.updated_at,
             })
         })
-        .collect::<sqlx::Result<Vec<_>>>()?;
-    Ok((total, dossiers))
+        .collect()
 }
 
 /// The caller's dossiers per state, of company `company` (n° adhérent) only unless it is empty.

@@ -79,6 +79,7 @@ pub async fn list_dossiers(
         sort: params.sort.unwrap_or_default(),
         limit,
         offset,
+        count: lists::Count::Exact,
     };
     let (total, dossiers) = lists::list_visible(&state.db, &caller, &listing).await?;
     let counts =

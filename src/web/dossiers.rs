@@ -13,7 +13,7 @@ use super::format;
 use super::frame::{state_of_slug, state_slug, Frame};
 use super::person::Acting;
 use crate::companies::CompanyProfile;
-use crate::dossiers::lists::{self, DossierSummary, Listing, Sort};
+use crate::dossiers::lists::{self, Count, DossierSummary, Listing, Sort};
 use crate::dossiers::DossierState;
 use crate::state::AppState;
 
@@ -70,13 +70,23 @@ struct ListPage {
     q: String,
     tri: String,
     rows: Vec<Row>,
-    total: i64,
+    /// "12", or "plus de 500" past what a list filtered by words counts.
+    total: String,
+    /// `Some(COUNTED_UP_TO)` when more dossiers match the words: the page asks for more precise ones.
+    too_many: Option<i64>,
     page: i64,
-    pages: i64,
+    /// `None` past what a list filtered by words counts.
+    pages: Option<i64>,
+    next: bool,
     /// `?etat=…&q=…&tri=…&` for the page links.
     base: String,
     deleted: Option<String>,
 }
+
+/// A list filtered by words counts its matches up to this many (25 pages); past it, it says
+/// "plus de 500" and asks for more precise words, instead of counting every dossier a common word
+/// matches (`lists::Count::UpTo`).
+const COUNTED_UP_TO: i64 = 500;
 
 const SORTS: [(&str, Sort); 4] =
     [("modification", Sort::Updated), ("numero", Sort::Number), ("debut", Sort::Start), ("intitule", Sort::Title)];
@@ -91,7 +101,7 @@ pub async fn list(State(state): State<AppState>, acting: Acting, Query(query): Q
     let (tri, sort) = SORTS.iter().find(|(name, _)| Some(*name) == query.tri.as_deref()).copied().unwrap_or(SORTS[0]);
     let q: String = query.q.unwrap_or_default().chars().take(100).collect();
     let page = query.page.unwrap_or(1).clamp(1, 10_000);
-    let listing = Listing {
+    let mut listing = Listing {
         company: &acting.company.adherent,
         state: state_filter,
         sent_only: state_filter.is_none(),
@@ -99,19 +109,35 @@ pub async fn list(State(state): State<AppState>, acting: Acting, Query(query): Q
         sort,
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
+        count: Count::UpTo(COUNTED_UP_TO),
     };
     let (here, heading) = match state_filter {
         None => ("envoyes".to_string(), "Dossiers AF".to_string()),
         Some(DossierState::Draft) => ("brouillon".to_string(), "Brouillons".to_string()),
         Some(s) => (state_slug(s).0.to_string(), format!("Dossiers AF {}", state_slug(s).1.to_lowercase())),
     };
-    // The list and the menu's counts at once (on PostgreSQL, on two connections).
-    let (listed, frame) = tokio::join!(
-        lists::list_visible(&state.db, &acting.session.caller, &listing),
-        Frame::of(&state, &acting, &heading, &here)
-    );
+    // With words, the list counts its matches beside the menu's counts (at once: on PostgreSQL,
+    // on two connections). Without, the menu's counts per state are the list's total: they come
+    // first, then the page and the rest of the menu.
+    let db = &state.db;
+    let caller = &acting.session.caller;
+    let (listed, frame) = if !q.trim().is_empty() {
+        tokio::join!(lists::list_visible(db, caller, &listing), Frame::of(&state, &acting, &heading, &here))
+    } else {
+        let counts = lists::count_by_state(db, caller, &acting.company.adherent).await?;
+        let listed = |s: &DossierState| state_filter.map_or(*s != DossierState::Draft, |only| *s == only);
+        listing.count = Count::Known(counts.iter().filter(|(s, _)| listed(s)).map(|(_, n)| n).sum());
+        tokio::join!(
+            lists::list_visible(db, caller, &listing),
+            Frame::with_counts(&state, &acting, &counts, &heading, &here)
+        )
+    };
     let (total, dossiers) = listed?;
     let frame = frame?;
+    let too_many = match listing.count {
+        Count::UpTo(most) if total > most => Some(most),
+        _ => None,
+    };
     let base = format!("?etat={}&q={}&tri={tri}&", format::url(&etat), format::url(&q));
     html(ListPage {
         frame,
@@ -120,9 +146,11 @@ pub async fn list(State(state): State<AppState>, acting: Acting, Query(query): Q
         q,
         tri: tri.to_string(),
         rows: dossiers.into_iter().map(row).collect(),
-        total,
+        total: too_many.map_or_else(|| total.to_string(), |most| format!("plus de {most}")),
+        too_many,
         page,
-        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        pages: too_many.is_none().then(|| ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1)),
+        next: total > page * PAGE_SIZE,
         base,
         deleted: query.supprime.filter(|n| crate::domain::DossierNumber::parse(n).is_some()),
     })

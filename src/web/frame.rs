@@ -89,8 +89,19 @@ impl Frame {
 
     /// A page of a person acting for a company, with its menu; `here` is its menu entry.
     pub async fn of(state: &AppState, acting: &Acting, title: &str, here: &str) -> PageResult<Frame> {
+        let counts = lists::count_by_state(&state.db, &acting.session.caller, &acting.company.adherent).await?;
+        Frame::with_counts(state, acting, &counts, title, here).await
+    }
+
+    /// The same, with the company's dossiers per state already counted (`lists::count_by_state`).
+    pub async fn with_counts(
+        state: &AppState,
+        acting: &Acting,
+        counts: &[(DossierState, i64)],
+        title: &str,
+        here: &str,
+    ) -> PageResult<Frame> {
         let caller = &acting.session.caller;
-        let counts = lists::count_by_state(&state.db, caller, &acting.company.adherent).await?;
         let companies = crate::auth::perimetre(&state.db, caller).await?;
         let count = |state| counts.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n);
         let states = [DossierState::Pending, DossierState::Granted, DossierState::Refused, DossierState::Closed]

@@ -341,6 +341,58 @@ async fn the_dossier_lists_filter_sort_and_page_within_the_company() {
     assert!(history.contains("Pièce jointe : Convention de formation signée"));
 }
 
+/// A list filtered by words that more than 500 dossiers match says so and asks for more precise
+/// words, rather than counting every match; its pages still go on to the last match, and the API
+/// still counts them all.
+#[tokio::test]
+async fn a_filter_matching_more_than_500_dossiers_asks_for_more_precise_words() {
+    use pieces::dossiers::model::{Action, DossierFields};
+    let app = spawn_app().await;
+    let company = pieces::admin::company_id(&app.state.db, "1.001").await.unwrap();
+    let user = pieces::admin::user_id(&app.state.db, "employeur.1001").await.unwrap();
+    let mut tx = pieces::db::begin(&app.state.db).await.unwrap();
+    for i in 0..510 {
+        let number = pieces::domain::DossierNumber::parse(&format!("26.A.{}.1", 30_000 + i)).unwrap();
+        let id = pieces::db::new_id();
+        pieces::dossiers::sql::insert_draft(&mut tx, &id, &number, &company, &user).await.unwrap();
+        let action = Action { title: Some("TABLEUR NIVEAU 2".into()), ..Action::default() };
+        pieces::dossiers::sql::save_fields(&mut tx, &id, &DossierFields { action, ..DossierFields::default() })
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let people = people(&app).await;
+    let claire = person(&people, "claire");
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(&claire.email, &claire.password).await;
+
+    let first = visitor.page("/dossiers?etat=brouillon&q=Tableur", StatusCode::OK).await;
+    assert!(first.contains("<span class=\"compte\">(plus de 500)</span>"), "{first}");
+    assert!(first.contains("Plus de 500 dossiers correspondent à « Tableur » : précisez votre recherche."));
+    assert!(first.contains("<span>Page 1</span>") && first.contains("page=2\" rel=\"next\""), "{first}");
+    // Page 26 holds matches 501 to 510, the last: no next page.
+    let last = visitor.page("/dossiers?etat=brouillon&q=Tableur&page=26", StatusCode::OK).await;
+    assert_eq!(last.matches("TABLEUR NIVEAU 2").count(), 10, "{last}");
+    assert!(last.contains("<span>Page 26</span>") && last.contains("rel=\"prev\"") && !last.contains("rel=\"next\""));
+    // Fewer matches are counted exactly, and so is a list without words.
+    let few = visitor.page("/dossiers?etat=brouillon&q=tableur%2026.A.30007", StatusCode::OK).await;
+    assert!(few.contains("(1)") && few.contains("26.A.30007.1") && !few.contains("précisez"), "{few}");
+    let drafts = visitor.page("/dossiers?etat=brouillon", StatusCode::OK).await;
+    assert!(drafts.contains("(511)") && drafts.contains("Page 1 sur 26"), "510 and the demo's draft: {drafts}");
+
+    let api: serde_json::Value = app
+        .http
+        .get(app.url("/api/v1/dossiers?state=draft&q=tableur&limit=1"))
+        .bearer_auth(app.employer_a())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["total"], 510, "{api}");
+}
+
 #[tokio::test]
 async fn a_request_goes_through_the_four_steps_typed_the_french_way() {
     let app = spawn_app().await;
