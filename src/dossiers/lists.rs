@@ -52,9 +52,9 @@ pub enum Count {
     #[default]
     Exact,
     /// Up to this many. Counting every dossier a common word matches reads the company's whole
-    /// list; a person's page needs only to know that there are more than one can browse. The
-    /// total is then at most `max(n, offset + limit) + 1`: above `n`, it means "more than n";
-    /// above `offset + limit`, that a next page exists.
+    /// list; a person's page needs only to know that there are more than one can browse. A total
+    /// up to `max(n, offset + limit)` is exact; one more means "more than that" (and so that a
+    /// next page exists).
     UpTo(i64),
     /// The caller knows it (a list without words: the counts per state of its menu); no count
     /// is run.

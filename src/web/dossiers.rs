@@ -135,7 +135,7 @@ pub async fn list(State(state): State<AppState>, acting: Acting, Query(query): Q
     let (total, dossiers) = listed?;
     let frame = frame?;
     let too_many = match listing.count {
-        Count::UpTo(most) if total > most => Some(most),
+        Count::UpTo(most) if total > most.max(listing.offset + listing.limit) => Some(most),
         _ => None,
     };
     let base = format!("?etat={}&q={}&tri={tri}&", format::url(&etat), format::url(&q));

@@ -370,10 +370,16 @@ async fn a_filter_matching_more_than_500_dossiers_asks_for_more_precise_words() 
     assert!(first.contains("<span class=\"compte\">(plus de 500)</span>"), "{first}");
     assert!(first.contains("Plus de 500 dossiers correspondent à « Tableur » : précisez votre recherche."));
     assert!(first.contains("<span>Page 1</span>") && first.contains("page=2\" rel=\"next\""), "{first}");
-    // Page 26 holds matches 501 to 510, the last: no next page.
+    // Page 26 holds matches 501 to 510, the last: no next page, and the total is known again.
     let last = visitor.page("/dossiers?etat=brouillon&q=Tableur&page=26", StatusCode::OK).await;
     assert_eq!(last.matches("TABLEUR NIVEAU 2").count(), 10, "{last}");
-    assert!(last.contains("<span>Page 26</span>") && last.contains("rel=\"prev\"") && !last.contains("rel=\"next\""));
+    assert!(last.contains("<span>Page 26 sur 26</span>") && last.contains("rel=\"prev\""), "{last}");
+    assert!(!last.contains("rel=\"next\"") && last.contains("(510)") && !last.contains("précisez"), "{last}");
+    // On page 25 the count stops at 501 again: the total is not known, but a next page is.
+    let far = visitor.page("/dossiers?etat=brouillon&q=Tableur&page=25", StatusCode::OK).await;
+    assert!(
+        far.contains("(plus de 500)") && far.contains("<span>Page 25</span>") && far.contains("page=26\" rel=\"next\"")
+    );
     // Fewer matches are counted exactly, and so is a list without words.
     let few = visitor.page("/dossiers?etat=brouillon&q=tableur%2026.A.30007", StatusCode::OK).await;
     assert!(few.contains("(1)") && few.contains("26.A.30007.1") && !few.contains("précisez"), "{few}");
