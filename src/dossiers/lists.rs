@@ -118,6 +118,18 @@ fn filter_words(text: &str) -> Vec<String> {
     words
 }
 
+/// The total of `listing` read from the counts per state of the same company
+/// (`count_by_state`), when it has no words to filter by; `None` when it has.
+pub fn known_total(counts: &[(DossierState, i64)], listing: &Listing<'_>) -> Option<i64> {
+    if !filter_words(listing.text).is_empty() {
+        return None;
+    }
+    let listed = |s: DossierState| {
+        listing.state.is_none_or(|only| s == only) && !(listing.sent_only && s == DossierState::Draft)
+    };
+    Some(counts.iter().filter(|(s, _)| listed(*s)).map(|(_, n)| n).sum())
+}
+
 /// One page of the caller's dossiers, and how many match in all (as `listing.count` says). The
 /// périmètre is resolved first into a list of companies, so that each query reads an index that
 /// holds the list's order and what it filters on (migrations 0017 and 0018), even filtered by
@@ -257,5 +269,16 @@ mod tests {
         assert_eq!(filter_words("a b c d e f g h i j").len(), 8);
         assert_eq!(filter_words(&"x".repeat(5000)), ["x".repeat(100)]);
         assert!(filter_words("   ").is_empty());
+    }
+
+    #[test]
+    fn a_list_without_words_takes_its_total_from_the_counts_per_state() {
+        use DossierState::*;
+        let counts = [(Draft, 3), (Pending, 5), (Granted, 2), (Refused, 0), (Closed, 1)];
+        let listing = |state, sent_only, text| Listing { state, sent_only, text, ..Listing::default() };
+        assert_eq!(known_total(&counts, &listing(None, false, "")), Some(11));
+        assert_eq!(known_total(&counts, &listing(None, true, "  ")), Some(8), "sent: every state but draft");
+        assert_eq!(known_total(&counts, &listing(Some(Pending), false, "")), Some(5));
+        assert_eq!(known_total(&counts, &listing(None, false, "excel")), None, "words are counted by the list");
     }
 }

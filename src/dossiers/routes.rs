@@ -71,7 +71,7 @@ pub async fn list_dossiers(
     let offset = params.offset.unwrap_or(0).max(0);
     let company = params.company.as_deref().map(str::trim).unwrap_or_default();
     let counts = lists::count_by_state(&state.db, &caller, company).await?;
-    let listing = lists::Listing {
+    let mut listing = lists::Listing {
         company,
         state: params.state,
         sent_only: false,
@@ -81,6 +81,8 @@ pub async fn list_dossiers(
         offset,
         count: lists::Count::Exact,
     };
+    // Without words, the counts per state are the list's total.
+    listing.count = lists::known_total(&counts, &listing).map_or(listing.count, lists::Count::Known);
     let (total, dossiers) = lists::list_visible(&state.db, &caller, &listing).await?;
     let counts =
         counts.into_iter().map(|(state, count)| StateCount { state, label: state.label_fr(), count }).collect();

@@ -125,8 +125,7 @@ pub async fn list(State(state): State<AppState>, acting: Acting, Query(query): Q
         tokio::join!(lists::list_visible(db, caller, &listing), Frame::of(&state, &acting, &heading, &here))
     } else {
         let counts = lists::count_by_state(db, caller, &acting.company.adherent).await?;
-        let listed = |s: &DossierState| state_filter.map_or(*s != DossierState::Draft, |only| *s == only);
-        listing.count = Count::Known(counts.iter().filter(|(s, _)| listed(s)).map(|(_, n)| n).sum());
+        listing.count = lists::known_total(&counts, &listing).map_or(listing.count, Count::Known);
         tokio::join!(
             lists::list_visible(db, caller, &listing),
             Frame::with_counts(&state, &acting, &counts, &heading, &here)
